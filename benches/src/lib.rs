@@ -1,0 +1,1 @@
+//! Synthetic org generator and benchmark helpers.

@@ -1,0 +1,1 @@
+//! The `.dl` rule language: a Soufflé-compatible subset. See `docs/rules.md`.

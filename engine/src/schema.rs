@@ -1,0 +1,360 @@
+//! The relation schema: every relation iamlog knows, declared once with its typed columns and a
+//! one-line `relation(args): meaning` doc.
+//!
+//! The [`relations!`] invocation below generates three things from one declaration list, so they
+//! cannot drift apart: the [`Facts`] struct (one `Vec` per input relation), the [`Derived`] struct
+//! (one `Vec` per relation the core rules compute), and the [`SCHEMA`] table used by
+//! `iamlog rules --relations`, `iamlog facts`, the canonical printer and the `.dl` checker. A
+//! test in `rules/` checks that `rules/core/*.dl` declares exactly these relations.
+
+use crate::ids::{
+    ActionId, ConditionId, Interner, PolicyId, PrincipalId, ResourceId, ScopeId, StatementId, Sym,
+    SymbolId,
+};
+
+/// The type of one column. Each maps to one typed id (and to a Soufflé `.type ... <: symbol`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum ColumnType {
+    Principal,
+    Action,
+    Resource,
+    Policy,
+    Statement,
+    Scope,
+    Condition,
+    Symbol,
+}
+
+impl ColumnType {
+    /// The type's name in `.dl` files.
+    pub fn dl_name(self) -> &'static str {
+        match self {
+            ColumnType::Principal => "Principal",
+            ColumnType::Action => "Action",
+            ColumnType::Resource => "Resource",
+            ColumnType::Policy => "Policy",
+            ColumnType::Statement => "Statement",
+            ColumnType::Scope => "Scope",
+            ColumnType::Condition => "Condition",
+            ColumnType::Symbol => "Symbol",
+        }
+    }
+
+    /// The Rust id type the column holds.
+    pub fn rust_type(self) -> &'static str {
+        match self {
+            ColumnType::Principal => "PrincipalId",
+            ColumnType::Action => "ActionId",
+            ColumnType::Resource => "ResourceId",
+            ColumnType::Policy => "PolicyId",
+            ColumnType::Statement => "StatementId",
+            ColumnType::Scope => "ScopeId",
+            ColumnType::Condition => "ConditionId",
+            ColumnType::Symbol => "SymbolId",
+        }
+    }
+
+    /// Every column type.
+    pub const ALL: [ColumnType; 8] = [
+        ColumnType::Principal,
+        ColumnType::Action,
+        ColumnType::Resource,
+        ColumnType::Policy,
+        ColumnType::Statement,
+        ColumnType::Scope,
+        ColumnType::Condition,
+        ColumnType::Symbol,
+    ];
+
+    /// The column type named `name` in `.dl` files.
+    pub fn from_dl_name(name: &str) -> Option<ColumnType> {
+        Self::ALL.into_iter().find(|t| t.dl_name() == name)
+    }
+}
+
+/// Whether a relation is filled by ingest or computed by the core rules.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RelationKind {
+    /// Filled by ingest (a field of [`Facts`]).
+    Input,
+    /// Computed by `rules/core/*.dl` (a field of [`Derived`]).
+    Derived,
+}
+
+/// One relation's schema entry.
+#[derive(Clone, Copy, Debug)]
+pub struct RelationSchema {
+    pub name: &'static str,
+    pub kind: RelationKind,
+    pub columns: &'static [(&'static str, ColumnType)],
+    /// One line, `relation(args): meaning`.
+    pub doc: &'static str,
+}
+
+impl RelationSchema {
+    /// The relation's signature, `name(col: Type, ...)`.
+    pub fn signature(&self) -> String {
+        let cols: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(n, t)| format!("{n}: {}", t.dl_name()))
+            .collect();
+        format!("{}({})", self.name, cols.join(", "))
+    }
+}
+
+/// The schema entry of relation `name`.
+pub fn relation(name: &str) -> Option<&'static RelationSchema> {
+    SCHEMA.iter().find(|r| r.name == name)
+}
+
+/// A tuple of typed ids viewed as untyped symbols, for generic printing.
+pub trait Row {
+    fn syms(&self) -> Vec<Sym>;
+}
+
+macro_rules! impl_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: Copy + Into<Sym>),+> Row for ($($t,)+) {
+            fn syms(&self) -> Vec<Sym> {
+                vec![$(self.$i.into()),+]
+            }
+        }
+    };
+}
+impl_row!(A 0);
+impl_row!(A 0, B 1);
+impl_row!(A 0, B 1, C 2);
+impl_row!(A 0, B 1, C 2, D 3);
+impl_row!(A 0, B 1, C 2, D 3, E 4);
+impl_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+impl_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+impl_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+macro_rules! col_type {
+    (PrincipalId) => {
+        ColumnType::Principal
+    };
+    (ActionId) => {
+        ColumnType::Action
+    };
+    (ResourceId) => {
+        ColumnType::Resource
+    };
+    (PolicyId) => {
+        ColumnType::Policy
+    };
+    (StatementId) => {
+        ColumnType::Statement
+    };
+    (ScopeId) => {
+        ColumnType::Scope
+    };
+    (ConditionId) => {
+        ColumnType::Condition
+    };
+    (SymbolId) => {
+        ColumnType::Symbol
+    };
+}
+
+macro_rules! relations {
+    (
+        input { $( #[doc = $idoc:literal] $iname:ident ( $( $icol:ident : $ity:ident ),+ ) ; )* }
+        derived { $( #[doc = $ddoc:literal] $dname:ident ( $( $dcol:ident : $dty:ident ),+ ) ; )* }
+    ) => {
+        /// Every input relation, one `Vec` of typed-id tuples each, plus the interner that names
+        /// the ids. Filled by ingest; read by the core rules and by user rules.
+        #[derive(Default, Clone, Debug)]
+        pub struct Facts {
+            /// The string table behind every id in the relations.
+            pub interner: Interner,
+            $( #[doc = $idoc] pub $iname: Vec<( $( $ity, )+ )>, )*
+        }
+
+        /// Every relation the core rules derive.
+        #[derive(Default, Clone, Debug)]
+        pub struct Derived {
+            $( #[doc = $ddoc] pub $dname: Vec<( $( $dty, )+ )>, )*
+        }
+
+        /// The schema of every input and derived relation, inputs first, in declaration order.
+        pub static SCHEMA: &[RelationSchema] = &[
+            $( RelationSchema {
+                name: stringify!($iname),
+                kind: RelationKind::Input,
+                columns: &[ $( (stringify!($icol), col_type!($ity)) ),+ ],
+                doc: $idoc,
+            }, )*
+            $( RelationSchema {
+                name: stringify!($dname),
+                kind: RelationKind::Derived,
+                columns: &[ $( (stringify!($dcol), col_type!($dty)) ),+ ],
+                doc: $ddoc,
+            }, )*
+        ];
+
+        impl Facts {
+            /// The rows of input relation `name` as untyped symbols, or `None` if there is no
+            /// such input relation.
+            pub fn rows(&self, name: &str) -> Option<Vec<Vec<Sym>>> {
+                match name {
+                    $( stringify!($iname) => Some(self.$iname.iter().map(Row::syms).collect()), )*
+                    _ => None,
+                }
+            }
+
+            /// Sorts and deduplicates every relation, so that equal fact sets compare equal.
+            pub fn normalize(&mut self) {
+                $( self.$iname.sort_unstable(); self.$iname.dedup(); )*
+            }
+
+            /// Total number of rows over every input relation.
+            pub fn len(&self) -> usize {
+                0 $( + self.$iname.len() )*
+            }
+
+            /// True when no relation has a row.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+
+        impl Derived {
+            /// The rows of derived relation `name` as untyped symbols, or `None` if there is
+            /// no such derived relation.
+            pub fn rows(&self, name: &str) -> Option<Vec<Vec<Sym>>> {
+                match name {
+                    $( stringify!($dname) => Some(self.$dname.iter().map(Row::syms).collect()), )*
+                    _ => None,
+                }
+            }
+
+            /// Sorts and deduplicates every relation.
+            pub fn normalize(&mut self) {
+                $( self.$dname.sort_unstable(); self.$dname.dedup(); )*
+            }
+        }
+    };
+}
+
+relations! {
+    input {
+        /// principal(p, kind, cloud): p is an identity or group of the given kind (`user`, `role`, `group`) in cloud (`aws`).
+        principal(p: PrincipalId, kind: SymbolId, cloud: SymbolId);
+        /// principal_in_scope(p, scope): p belongs to scope (for AWS, the account id).
+        principal_in_scope(p: PrincipalId, scope: ScopeId);
+        /// member_of_direct(p, group): p is a direct member of group.
+        member_of_direct(p: PrincipalId, group: PrincipalId);
+        /// scope_parent(child, parent): child scope sits directly under parent scope.
+        scope_parent(child: ScopeId, parent: ScopeId);
+        /// resource_in_scope(r, scope): inventory resource r belongs to scope (for AWS, its account).
+        resource_in_scope(r: ResourceId, scope: ScopeId);
+        /// tag(entity, key, value): principal or resource entity carries tag key = value.
+        tag(entity: SymbolId, key: SymbolId, value: SymbolId);
+        /// query_source(p): p is a source the current question asks about (all identities for whole-org questions).
+        query_source(p: PrincipalId);
+        /// policy(pol, kind): pol is a policy document of kind `aws_managed`, `customer_managed` or `inline`.
+        policy(pol: PolicyId, kind: SymbolId);
+        /// policy_attached(holder, pol): identity policy pol is attached to (or inline in) user, group or role holder.
+        policy_attached(holder: PrincipalId, pol: PolicyId);
+        /// aws_permission_boundary(p, pol): pol is the permissions boundary of user or role p.
+        aws_permission_boundary(p: PrincipalId, pol: PolicyId);
+        /// policy_statement(pol, stmt): stmt is a statement of policy pol.
+        policy_statement(pol: PolicyId, stmt: StatementId);
+        /// allow_statement(stmt): stmt has `"Effect": "Allow"`.
+        allow_statement(stmt: StatementId);
+        /// deny_statement(stmt): stmt has `"Effect": "Deny"`.
+        deny_statement(stmt: StatementId);
+        /// statement_action(stmt, a): stmt's Action / NotAction covers every request for action point a.
+        statement_action(stmt: StatementId, a: ActionId);
+        /// statement_action_partial(stmt, a): stmt's Action / NotAction covers some but not all of action point a (a is `*`).
+        statement_action_partial(stmt: StatementId, a: ActionId);
+        /// statement_resource(stmt, d): stmt's Resource / NotResource covers all of destination d, for every principal.
+        statement_resource(stmt: StatementId, d: ResourceId);
+        /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d.
+        statement_resource_partial(stmt: StatementId, d: ResourceId);
+        /// statement_resource_for(stmt, p, d): stmt's Resource, with policy variables resolved for p, covers all of d.
+        statement_resource_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
+        /// statement_resource_partial_for(stmt, p, d): stmt's Resource, resolved for p, covers part of pattern d.
+        statement_resource_partial_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
+        /// statement_unconditional(stmt): stmt has no Condition block.
+        statement_unconditional(stmt: StatementId);
+        /// statement_condition(stmt, p, d, c): stmt's Condition for source p on destination d is true (c is `true`) or unknown with residual c; absent when false.
+        statement_condition(stmt: StatementId, p: PrincipalId, d: ResourceId, c: ConditionId);
+        /// condition_true(c): c is the condition that always holds.
+        condition_true(c: ConditionId);
+        /// condition_with_caveat(c, c2): c2 is condition c further limited by the caveats listed in `effective_caveat`.
+        condition_with_caveat(c: ConditionId, c2: ConditionId);
+        /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
+        implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
+    }
+    derived {
+        /// member_of(p, group): p is a member of group, directly or through nested groups.
+        member_of(p: PrincipalId, group: PrincipalId);
+        /// scope_ancestor(child, ancestor): ancestor is a strict ancestor of child scope.
+        scope_ancestor(child: ScopeId, ancestor: ScopeId);
+        /// policy_applies(s, pol, granter): identity policy pol applies to source s, attached to granter (s itself or a group of s).
+        policy_applies(s: PrincipalId, pol: PolicyId, granter: PrincipalId);
+        /// statement_for(stmt, s): stmt belongs to an identity policy or the boundary of source s.
+        statement_for(stmt: StatementId, s: PrincipalId);
+        /// statement_covers(stmt, s, a, d, c): for source s, stmt matches all of action a on destination d when condition c holds.
+        statement_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
+        /// statement_overlaps(stmt, s, a, d, c): for source s, stmt matches part of action a on destination d when condition c holds.
+        statement_overlaps(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
+        /// identity_allow(s, a, d, pol, stmt, granter, c): an Allow statement of identity policy pol, reaching s through granter, allows a on d when c holds.
+        identity_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, granter: PrincipalId, c: ConditionId);
+        /// explicit_deny(s, a, d, pol, stmt, c): a Deny statement of an identity policy or boundary pol of s denies all of a on d when c holds.
+        explicit_deny(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// explicit_deny_partial(s, a, d, pol, stmt, c): a Deny statement of pol denies part of a on pattern d when c holds.
+        explicit_deny_partial(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// boundary_allow(s, a, d, pol, stmt, c): an Allow statement of s's permissions boundary pol allows all of a on d when c holds.
+        boundary_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// boundary_allow_partial(s, a, d, pol, stmt, c): an Allow statement of s's boundary pol allows part of a on pattern d when c holds.
+        boundary_allow_partial(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// has_boundary(s): source s has a permissions boundary.
+        has_boundary(s: PrincipalId);
+        /// boundary_permits(s, a, d): s has no boundary, or its boundary allows all of a on d unconditionally.
+        boundary_permits(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.
+        granted(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
+        /// allowed(s, a, d, pol, granter): some policy pol, reaching s through granter, allows a on d before denies are applied.
+        allowed(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId);
+        /// denied(s, a, d, pol): policy pol explicitly and unconditionally denies s all of a on d.
+        denied(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId);
+        /// effective_caveat(s, a, d, pol, c): granted access of s to a on d is limited by pol: a Deny that applies when c holds or to part of d, or a boundary that allows it only when c holds or only in part.
+        effective_caveat(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// effective(s, a, d, pol, granter, c): net effective access: s can do a on d through policy pol and granter, when condition c holds (`true` if unconditional).
+        effective(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_unique_and_docs_start_with_signature() {
+        let mut names: Vec<&str> = SCHEMA.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "duplicate relation name");
+        for r in SCHEMA {
+            let cols: Vec<&str> = r.columns.iter().map(|(n, _)| *n).collect();
+            let head = format!("{}({}):", r.name, cols.join(", "));
+            assert!(r.doc.trim_start().starts_with(&head), "{}: doc must start with `{head}`", r.name);
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_through_the_interner() {
+        let mut f = Facts::default();
+        let p: PrincipalId = f.interner.id("arn:aws:iam::1:user/a");
+        let g: PrincipalId = f.interner.id("arn:aws:iam::1:group/g");
+        f.member_of_direct.push((p, g));
+        let rows = f.rows("member_of_direct").unwrap_or_default();
+        assert_eq!(rows, vec![vec![p.sym(), g.sym()]]);
+        assert!(f.rows("no_such_relation").is_none());
+    }
+}
