@@ -252,8 +252,10 @@ relations! {
         resource_in_scope(r: ResourceId, scope: ScopeId);
         /// tag(entity, key, value): principal or resource entity carries tag key = value.
         tag(entity: SymbolId, key: SymbolId, value: SymbolId);
-        /// query_source(p): p is a source the current question asks about (all identities for whole-org questions).
+        /// query_source(p): p is a source the current question asks about (every identity for whole-org questions).
         query_source(p: PrincipalId);
+        /// query_point(a, d): the current question asks about action a on destination d (empty for whole-org questions).
+        query_point(a: ActionId, d: ResourceId);
         /// policy(pol, kind): pol is a policy document of kind `aws_managed`, `customer_managed` or `inline`.
         policy(pol: PolicyId, kind: SymbolId);
         /// policy_attached(holder, pol): identity policy pol is attached to (or inline in) user, group or role holder.
@@ -270,6 +272,10 @@ relations! {
         statement_action(stmt: StatementId, a: ActionId);
         /// statement_action_partial(stmt, a): stmt's Action / NotAction covers some but not all of action point a (a is `*`).
         statement_action_partial(stmt: StatementId, a: ActionId);
+        /// grant_destination(stmt, d): Allow statement stmt grants on destination d (its own Resource pattern, a tagged inventory resource, or the asked resource).
+        grant_destination(stmt: StatementId, d: ResourceId);
+        /// grant_destination_for(stmt, p, d): Allow statement stmt, with policy variables resolved for p, grants on destination d.
+        grant_destination_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
         /// statement_resource(stmt, d): stmt's Resource / NotResource covers all of destination d, for every principal.
         statement_resource(stmt: StatementId, d: ResourceId);
         /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d.
@@ -280,8 +286,14 @@ relations! {
         statement_resource_partial_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
         /// statement_unconditional(stmt): stmt has no Condition block.
         statement_unconditional(stmt: StatementId);
-        /// statement_condition(stmt, p, d, c): stmt's Condition for source p on destination d is true (c is `true`) or unknown with residual c; absent when false.
-        statement_condition(stmt: StatementId, p: PrincipalId, d: ResourceId, c: ConditionId);
+        /// statement_condition(stmt, c): stmt's Condition, which depends on neither principal nor resource, is true (c is `true`) or unknown with residual c; absent when false.
+        statement_condition(stmt: StatementId, c: ConditionId);
+        /// statement_condition_principal(stmt, p, c): stmt's Condition, which depends on the principal only, evaluated for p (absent when false).
+        statement_condition_principal(stmt: StatementId, p: PrincipalId, c: ConditionId);
+        /// statement_condition_resource(stmt, d, c): stmt's Condition, which depends on the destination only, evaluated for d (absent when false).
+        statement_condition_resource(stmt: StatementId, d: ResourceId, c: ConditionId);
+        /// statement_condition_for(stmt, p, d, c): stmt's Condition, which depends on principal and destination, evaluated for p on d (absent when false).
+        statement_condition_for(stmt: StatementId, p: PrincipalId, d: ResourceId, c: ConditionId);
         /// condition_true(c): c is the condition that always holds.
         condition_true(c: ConditionId);
         /// condition_with_caveat(c, c2): c2 is condition c further limited by the caveats listed in `effective_caveat`.
@@ -296,12 +308,24 @@ relations! {
         scope_ancestor(child: ScopeId, ancestor: ScopeId);
         /// policy_applies(s, pol, granter): identity policy pol applies to source s, attached to granter (s itself or a group of s).
         policy_applies(s: PrincipalId, pol: PolicyId, granter: PrincipalId);
-        /// statement_for(stmt, s): stmt belongs to an identity policy or the boundary of source s.
-        statement_for(stmt: StatementId, s: PrincipalId);
-        /// statement_covers(stmt, s, a, d, c): for source s, stmt matches all of action a on destination d when condition c holds.
-        statement_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
-        /// statement_overlaps(stmt, s, a, d, c): for source s, stmt matches part of action a on destination d when condition c holds.
-        statement_overlaps(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
+        /// identity_statement(stmt, s, pol, granter): stmt of identity policy pol applies to source s through granter.
+        identity_statement(stmt: StatementId, s: PrincipalId, pol: PolicyId, granter: PrincipalId);
+        /// check_statement(stmt, s): stmt may limit what s is granted: a Deny of one of its identity policies, or a statement of its boundary.
+        check_statement(stmt: StatementId, s: PrincipalId);
+        /// grant_at(stmt, s, d): identity Allow statement stmt of s grants on destination d.
+        grant_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
+        /// access_point(s, a, d): the access of s to a on d is in question: some Allow grants it, or the question asks it.
+        access_point(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// statement_relevant(stmt, s, d): stmt's Resource touches destination d for source s, at an access in question.
+        statement_relevant(stmt: StatementId, s: PrincipalId, d: ResourceId);
+        /// condition_at(stmt, s, d, c): stmt's Condition for source s on destination d is true (c is `true`) or unknown with residual c.
+        condition_at(stmt: StatementId, s: PrincipalId, d: ResourceId, c: ConditionId);
+        /// action_touch(stmt, a): stmt's Action / NotAction covers all or part of action point a.
+        action_touch(stmt: StatementId, a: ActionId);
+        /// check_covers(stmt, s, a, d, c): limiting statement stmt of s matches all of a on d when c holds.
+        check_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
+        /// check_touches(stmt, s, a, d, c): limiting statement stmt of s matches all or part of a on d when c holds.
+        check_touches(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
         /// identity_allow(s, a, d, pol, stmt, granter, c): an Allow statement of identity policy pol, reaching s through granter, allows a on d when c holds.
         identity_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, granter: PrincipalId, c: ConditionId);
         /// explicit_deny(s, a, d, pol, stmt, c): a Deny statement of an identity policy or boundary pol of s denies all of a on d when c holds.
