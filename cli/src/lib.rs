@@ -1,1 +1,590 @@
-//! iamlog-cli: the commands behind the `iamlog` binary, as library functions returning exit codes.
+//! iamlog-cli: the commands behind the `iamlog` binary, as library functions that write to the
+//! given streams and return the exit code (0 success, 1 findings, 2 usage / input errors).
+//! `main` only parses arguments and dispatches, so tests call the commands directly.
+
+pub mod analysis;
+pub mod output;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Value};
+
+use iamlog_engine::canonical;
+use iamlog_engine::schema::RelationKind;
+use iamlog_engine::SCHEMA;
+use iamlog_ingest::aws::catalogue::Catalogue;
+use iamlog_ingest::aws::facts::{Points, Question, RequestPoint, Sources};
+
+use analysis::{AccessRow, Explanation, Org};
+use output::{opt_text, text, Format, Rows};
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: findings or failed tests.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: usage, parse, ingest or limit error.
+pub const EXIT_ERROR: i32 = 2;
+
+/// iamlog: who can do what, where, and why, across cloud IAM.
+#[derive(Debug, Parser)]
+#[command(name = "iamlog", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every org-reading command takes.
+#[derive(Debug, Args, Clone)]
+pub struct OrgArgs {
+    /// A directory (or file) of cloud exports; repeatable. See docs/inputs.md.
+    #[arg(long = "org", value_name = "DIR", required = true)]
+    pub org: Vec<PathBuf>,
+    /// Do not print warnings about the input.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every source that can perform ACTION on RESOURCE, with policy, granter and condition.
+    WhoCan {
+        /// The action, e.g. `s3:GetObject` (case-insensitive).
+        action: String,
+        /// The resource ARN, e.g. `arn:aws:s3:::bucket/key`.
+        resource: String,
+        /// The account owning RESOURCE when its ARN has none (S3).
+        #[arg(long, value_name = "ACCOUNT")]
+        resource_account: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Everything PRINCIPAL can do (or, with --all, every principal), summarised by service.
+    WhatCan {
+        /// A user or role ARN or name.
+        #[arg(required_unless_present = "all")]
+        principal: Option<String>,
+        /// Every principal: the whole effective-access table, streamed.
+        #[arg(long, conflicts_with = "principal")]
+        all: bool,
+        /// Only actions of this service prefix (e.g. `s3`).
+        #[arg(long)]
+        service: Option<String>,
+        /// Only destinations equal to this resource or pattern.
+        #[arg(long)]
+        resource: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The decision for one request, and the statements that decided it, layer by layer.
+    Explain {
+        /// A user or role ARN or name.
+        #[arg(required_unless_present = "requests")]
+        principal: Option<String>,
+        #[arg(required_unless_present = "requests")]
+        action: Option<String>,
+        #[arg(required_unless_present = "requests")]
+        resource: Option<String>,
+        /// A request context key and value (`aws:SourceIp=10.0.0.1`); repeat a key for a
+        /// multivalued key.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// The account owning RESOURCE when its ARN has none (S3).
+        #[arg(long, value_name = "ACCOUNT")]
+        resource_account: Option<String>,
+        /// Decide every request of a JSON-lines file instead, one JSON object out per line.
+        #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["principal", "action", "resource"])]
+        requests: Option<PathBuf>,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// `table` (text) or `json` for one request; requests files always print JSON lines.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The bundled rules, or with --relations the schema of every relation.
+    Rules {
+        /// Print every relation with its columns and meaning.
+        #[arg(long)]
+        relations: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write every input relation of the whole-org question as Soufflé-style TSV files.
+    Facts {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+}
+
+/// Parses `args` and runs the command.
+pub fn run_from_args<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli, out, err),
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let rendered = e.render().to_string();
+            if e.use_stderr() {
+                let _ = write!(err, "{rendered}");
+            } else {
+                let _ = write!(out, "{rendered}");
+            }
+            code
+        }
+    }
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let result = match cli.command {
+        Command::WhoCan {
+            action,
+            resource,
+            resource_account,
+            org,
+            format,
+        } => who_can(&org, &action, &resource, resource_account, format, out, err),
+        Command::WhatCan {
+            principal,
+            all,
+            service,
+            resource,
+            org,
+            format,
+        } => what_can(&org, principal.as_deref(), all, service, resource, format, out, err),
+        Command::Explain {
+            principal,
+            action,
+            resource,
+            context,
+            resource_account,
+            requests,
+            org,
+            format,
+        } => match requests {
+            Some(file) => explain_requests(&org, &file, out, err),
+            None => explain_one(
+                &org,
+                principal.as_deref().unwrap_or_default(),
+                action.as_deref().unwrap_or_default(),
+                resource.as_deref().unwrap_or_default(),
+                &context,
+                resource_account,
+                format,
+                out,
+                err,
+            ),
+        },
+        Command::Rules { relations, format } => rules(relations, format, out),
+        Command::Facts { out: dir, org } => write_facts(&org, &dir, out, err),
+    };
+    match result {
+        Ok(code) => code,
+        Err(CliError(message)) => {
+            let _ = writeln!(err, "error: {message}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// A command failure: the message says what went wrong and where.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+type CmdResult = Result<i32, CliError>;
+
+fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
+    let org = Org::load(&args.org)?;
+    if !args.quiet {
+        for w in &org.loaded.warnings {
+            let _ = writeln!(err, "warning: {w}");
+        }
+    }
+    Ok(org)
+}
+
+const ACCESS_COLUMNS: &[&str] = &["source", "action", "destination", "policy", "granter", "condition", "caveats"];
+
+fn access_rows(rows: &[AccessRow]) -> Rows {
+    let mut out = Rows::new(ACCESS_COLUMNS);
+    for r in rows {
+        let caveat_text: Vec<String> = r
+            .caveats
+            .iter()
+            .map(|(p, c)| match c {
+                Some(c) => format!("{p} if {c}"),
+                None => format!("{p} (in part)"),
+            })
+            .collect();
+        let caveat_json: Vec<Value> = r
+            .caveats
+            .iter()
+            .map(|(p, c)| json!({"policy": p, "condition": c}))
+            .collect();
+        out.push(vec![
+            text(&r.source),
+            text(&r.action),
+            text(&r.destination),
+            text(&r.policy),
+            text(&r.granter),
+            opt_text(r.condition.as_deref()),
+            (
+                if caveat_text.is_empty() { "-".to_string() } else { caveat_text.join("; ") },
+                Value::Array(caveat_json),
+            ),
+        ]);
+    }
+    out
+}
+
+fn who_can(
+    args: &OrgArgs,
+    action: &str,
+    resource: &str,
+    resource_account: Option<String>,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let org = load(args, err)?;
+    let aws = org.aws();
+    let sources: Vec<String> = aws
+        .principals
+        .values()
+        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
+        .map(|p| p.arn.clone())
+        .collect();
+    let points: Vec<RequestPoint> = sources
+        .iter()
+        .map(|s| RequestPoint {
+            source: s.clone(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: resource_account.clone(),
+        })
+        .collect();
+    let question = Question {
+        sources: Sources::Only(sources),
+        points: Points::Only(points),
+        context: iamlog_ingest::aws::facts::Context::Static,
+    };
+    let answer = analysis::ask(&org, &question);
+    let canonical_action = Catalogue::embedded()
+        .canonical(action)
+        .map_or_else(|| action.to_string(), str::to_string);
+    let rows = analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
+    access_rows(&rows).write(format, out)?;
+    Ok(EXIT_OK)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn what_can(
+    args: &OrgArgs,
+    principal: Option<&str>,
+    all: bool,
+    service: Option<String>,
+    resource: Option<String>,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let org = load(args, err)?;
+    let sources = if all {
+        Sources::All
+    } else {
+        let p = org.aws().find_principal(principal.unwrap_or_default()).map_err(CliError)?;
+        Sources::Only(vec![p.arn.clone()])
+    };
+    let question = Question {
+        sources,
+        points: Points::All,
+        context: iamlog_ingest::aws::facts::Context::Static,
+    };
+    let answer = analysis::ask(&org, &question);
+    let service = service.map(|s| s.to_ascii_lowercase());
+    let keep = |_: &str, a: &str, d: &str| {
+        let service_ok = match &service {
+            Some(svc) => a == "*" || a.split(':').next().is_some_and(|p| p.eq_ignore_ascii_case(svc)),
+            None => true,
+        };
+        let resource_ok = resource.as_deref().is_none_or(|r| r == d);
+        service_ok && resource_ok
+    };
+    let rows = analysis::effective_rows(&answer, &keep);
+    access_rows(&rows).write(format, out)?;
+    if format == Format::Table && !all {
+        let mut by_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut actions_seen = std::collections::BTreeSet::new();
+        for r in &rows {
+            let svc = r.action.split(':').next().unwrap_or("*").to_string();
+            let e = by_service.entry(svc).or_default();
+            e.1 += 1;
+            if actions_seen.insert(r.action.clone()) {
+                e.0 += 1;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "summary: {} rows, {} services", rows.len(), by_service.len())?;
+        for (svc, (actions, n)) in &by_service {
+            writeln!(out, "  {svc}: {actions} actions, {n} rows")?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Parses `KEY=VALUE` context arguments; repeated keys collect several values.
+pub fn parse_context(items: &[String]) -> Result<BTreeMap<String, Vec<String>>, CliError> {
+    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for item in items {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| CliError(format!("`--context {item}`: expected KEY=VALUE, e.g. aws:SourceIp=10.0.0.1")))?;
+        ctx.entry(k.trim().to_ascii_lowercase()).or_default().push(v.to_string());
+    }
+    Ok(ctx)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain_one(
+    args: &OrgArgs,
+    principal: &str,
+    action: &str,
+    resource: &str,
+    context: &[String],
+    resource_account: Option<String>,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let ctx = parse_context(context)?;
+    let org = load(args, err)?;
+    let p = org.aws().find_principal(principal).map_err(CliError)?;
+    let point = RequestPoint {
+        source: p.arn.clone(),
+        action: action.to_string(),
+        resource: resource.to_string(),
+        resource_account,
+    };
+    let ex = analysis::explain_many(&org, &[(point, ctx)]);
+    let Some(ex) = ex.first() else {
+        return Err(CliError("no decision was produced".to_string()));
+    };
+    match format {
+        Format::Json | Format::Jsonl => {
+            serde_json::to_writer_pretty(&mut *out, &explanation_json(ex))?;
+            writeln!(out)?;
+        }
+        Format::Table | Format::Csv => write_explanation(ex, out)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn statement_json(s: &analysis::StatementRef) -> Value {
+    json!({
+        "policy": s.policy,
+        "statement": s.statement,
+        "sid": s.sid,
+        "granter": s.granter,
+        "condition": s.condition,
+    })
+}
+
+/// The JSON form of an explanation (the `explain --format json` and `--requests` contract).
+pub fn explanation_json(ex: &Explanation) -> Value {
+    json!({
+        "decision": ex.decision.as_str(),
+        "principal": ex.principal,
+        "action": ex.action,
+        "resource": ex.resource,
+        "always_allowed": ex.always_allowed,
+        "layers": {
+            "explicit_deny": {
+                "result": if ex.denies.iter().any(|d| d.condition.is_none()) { "ExplicitlyDenied" } else { "NotApplicable" },
+                "statements": ex.denies.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+            "identity": {
+                "result": ex.identity_result(),
+                "statements": ex.identity_allows.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+            "permission_boundary": {
+                "result": ex.boundary_result(),
+                "policy": ex.boundary,
+                "statements": ex.boundary_allows.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+        },
+    })
+}
+
+fn write_statement(s: &analysis::StatementRef, out: &mut dyn Write) -> std::io::Result<()> {
+    let sid = s.sid.as_deref().map(|x| format!(" (Sid {x})")).unwrap_or_default();
+    let via = s.granter.as_deref().map(|g| format!(" via {g}")).unwrap_or_default();
+    writeln!(out, "    - {}{sid}{via}", s.statement)?;
+    if let Some(c) = &s.condition {
+        writeln!(out, "      when {c}")?;
+    }
+    Ok(())
+}
+
+fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "{}", ex.decision.as_str())?;
+    writeln!(out, "  principal: {}", ex.principal)?;
+    writeln!(out, "  action:    {}", ex.action)?;
+    writeln!(out, "  resource:  {}", ex.resource)?;
+    if ex.always_allowed {
+        writeln!(out, "  AWS allows this action to every authenticated principal; no policy can deny it.")?;
+    }
+    writeln!(out, "explicit deny: {}", if ex.denies.is_empty() { "none" } else { "" })?;
+    for s in &ex.denies {
+        write_statement(s, out)?;
+    }
+    writeln!(out, "identity policies: {}", ex.identity_result())?;
+    for s in &ex.identity_allows {
+        write_statement(s, out)?;
+    }
+    match &ex.boundary {
+        None => writeln!(out, "permissions boundary: none")?,
+        Some(b) => {
+            writeln!(out, "permissions boundary: {} ({b})", ex.boundary_result())?;
+            for s in &ex.boundary_allows {
+                write_statement(s, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line of a requests file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestLine {
+    principal: String,
+    action: String,
+    resource: String,
+    #[serde(default)]
+    resource_account: Option<String>,
+    #[serde(default)]
+    context: BTreeMap<String, ContextValue>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum ContextValue {
+    One(String),
+    Many(Vec<String>),
+    Bool(bool),
+    Number(serde_json::Number),
+}
+
+impl ContextValue {
+    fn values(&self) -> Vec<String> {
+        match self {
+            ContextValue::One(s) => vec![s.clone()],
+            ContextValue::Many(v) => v.clone(),
+            ContextValue::Bool(b) => vec![b.to_string()],
+            ContextValue::Number(n) => vec![n.to_string()],
+        }
+    }
+}
+
+fn explain_requests(args: &OrgArgs, file: &Path, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
+    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: cannot read: {e}", file.display())))?;
+    let org = load(args, err)?;
+    let mut requests = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let req: RequestLine = serde_json::from_str(line)
+            .map_err(|e| CliError(format!("{}:{}:{}: invalid request: {e}", file.display(), n + 1, e.column())))?;
+        let p = org
+            .aws()
+            .find_principal(&req.principal)
+            .map_err(|e| CliError(format!("{}:{}: {e}", file.display(), n + 1)))?;
+        let ctx: BTreeMap<String, Vec<String>> = req
+            .context
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.values()))
+            .collect();
+        requests.push((
+            RequestPoint {
+                source: p.arn.clone(),
+                action: req.action,
+                resource: req.resource,
+                resource_account: req.resource_account,
+            },
+            ctx,
+        ));
+    }
+    for ex in analysis::explain_many(&org, &requests) {
+        serde_json::to_writer(&mut *out, &explanation_json(&ex))?;
+        writeln!(out)?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn rules(relations: bool, format: Format, out: &mut dyn Write) -> CmdResult {
+    if !relations {
+        writeln!(out, "no detection rules are bundled yet; `iamlog rules --relations` lists the relations")?;
+        return Ok(EXIT_OK);
+    }
+    let mut rows = Rows::new(&["relation", "kind", "columns", "doc"]);
+    for r in SCHEMA {
+        let kind = match r.kind {
+            RelationKind::Input => "input",
+            RelationKind::Derived => "derived",
+        };
+        let cols: Vec<Value> = r
+            .columns
+            .iter()
+            .map(|(n, t)| json!({"name": n, "type": t.dl_name()}))
+            .collect();
+        let doc = r.doc.trim();
+        let meaning = doc.split_once("): ").map_or(doc, |(_, m)| m);
+        rows.push(vec![
+            text(r.name),
+            text(kind),
+            (r.signature(), Value::Array(cols)),
+            text(meaning),
+        ]);
+    }
+    rows.write(format, out)?;
+    Ok(EXIT_OK)
+}
+
+fn write_facts(args: &OrgArgs, dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
+    let org = load(args, err)?;
+    let answer = analysis::ask(&org, &Question::whole_org());
+    std::fs::create_dir_all(dir).map_err(|e| CliError(format!("{}: cannot create: {e}", dir.display())))?;
+    let mut written = 0usize;
+    for r in SCHEMA.iter().filter(|r| r.kind == RelationKind::Input) {
+        let rows = answer.facts.rows(r.name).unwrap_or_default();
+        let lines = canonical::render_tsv(&rows, &answer.facts.interner);
+        let path = dir.join(format!("{}.facts", r.name));
+        let mut body = lines.join("\n");
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        std::fs::write(&path, body).map_err(|e| CliError(format!("{}: cannot write: {e}", path.display())))?;
+        written += 1;
+    }
+    writeln!(out, "wrote {written} relations to {}", dir.display())?;
+    Ok(EXIT_OK)
+}

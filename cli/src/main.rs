@@ -1,3 +1,11 @@
+//! The `iamlog` binary: parse arguments, dispatch, exit with the command's code.
+
 fn main() {
-    std::process::exit(0);
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = stderr.lock();
+    let code = iamlog_cli::run_from_args(std::env::args_os(), &mut out, &mut err);
+    drop(out);
+    std::process::exit(code);
 }

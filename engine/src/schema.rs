@@ -254,8 +254,8 @@ relations! {
         tag(entity: SymbolId, key: SymbolId, value: SymbolId);
         /// query_source(p): p is a source the current question asks about (every identity for whole-org questions).
         query_source(p: PrincipalId);
-        /// query_point(a, d): the current question asks about action a on destination d (empty for whole-org questions).
-        query_point(a: ActionId, d: ResourceId);
+        /// query_point(s, a, d): the current question asks whether source s can do action a on destination d (empty for whole-org questions).
+        query_point(s: PrincipalId, a: ActionId, d: ResourceId);
         /// policy(pol, kind): pol is a policy document of kind `aws_managed`, `customer_managed` or `inline`.
         policy(pol: PolicyId, kind: SymbolId);
         /// policy_attached(holder, pol): identity policy pol is attached to (or inline in) user, group or role holder.

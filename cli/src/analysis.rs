@@ -1,0 +1,289 @@
+//! Glue between the libraries: load an org, put a question to the core rules, and read the
+//! answer back as strings. No printing here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use iamlog_engine::{Derived, Facts, Sym};
+use iamlog_ingest::aws::catalogue::Catalogue;
+use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources, TRUE_CONDITION};
+use iamlog_ingest::aws::model::AwsOrg;
+use iamlog_ingest::{IngestError, LoadedOrg};
+
+/// A loaded org.
+#[derive(Debug)]
+pub struct Org {
+    pub loaded: LoadedOrg,
+}
+
+impl Org {
+    /// Loads every export under `dirs`.
+    pub fn load(dirs: &[PathBuf]) -> Result<Org, IngestError> {
+        Ok(Org {
+            loaded: iamlog_ingest::load(dirs)?,
+        })
+    }
+
+    /// The AWS part of the org.
+    pub fn aws(&self) -> &AwsOrg {
+        &self.loaded.aws
+    }
+}
+
+/// The facts of a question and what the core rules derived from them.
+#[derive(Debug)]
+pub struct Answer {
+    pub facts: Facts,
+    pub derived: Derived,
+}
+
+impl Answer {
+    /// The string behind an id.
+    pub fn name(&self, sym: impl Into<Sym>) -> &str {
+        self.facts.interner.resolve(sym)
+    }
+
+    /// The id of `s`, if the answer mentions it.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.facts.interner.get(s)
+    }
+}
+
+/// Puts `question` to the core rules over `org`.
+pub fn ask(org: &Org, question: &Question) -> Answer {
+    let facts = facts::build(org.aws(), question, Catalogue::embedded());
+    let derived = iamlog_rules::run_core(&facts);
+    Answer { facts, derived }
+}
+
+/// One row of net effective access, as strings.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccessRow {
+    pub source: String,
+    pub action: String,
+    pub destination: String,
+    pub policy: String,
+    pub granter: String,
+    /// `None` when unconditional.
+    pub condition: Option<String>,
+    /// Limits on the grant: (policy, condition) of Denies that may apply or apply in part, and
+    /// of a boundary that allows only under a condition or in part.
+    pub caveats: Vec<(String, Option<String>)>,
+}
+
+/// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,
+/// destination) before anything is rendered.
+pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) -> Vec<AccessRow> {
+    let mut caveats: BTreeMap<(Sym, Sym, Sym), Vec<(String, Option<String>)>> = BTreeMap::new();
+    for &(s, a, d, pol, c) in &answer.derived.effective_caveat {
+        caveats
+            .entry((s.sym(), a.sym(), d.sym()))
+            .or_default()
+            .push((answer.name(pol).to_string(), condition_text(answer.name(c))));
+    }
+    let mut rows: Vec<AccessRow> = answer
+        .derived
+        .effective
+        .iter()
+        .filter(|(s, a, d, ..)| keep(answer.name(*s), answer.name(*a), answer.name(*d)))
+        .map(|&(s, a, d, pol, g, c)| {
+            let mut cav = caveats.get(&(s.sym(), a.sym(), d.sym())).cloned().unwrap_or_default();
+            cav.sort();
+            cav.dedup();
+            AccessRow {
+                source: answer.name(s).to_string(),
+                action: answer.name(a).to_string(),
+                destination: answer.name(d).to_string(),
+                policy: answer.name(pol).to_string(),
+                granter: answer.name(g).to_string(),
+                condition: condition_text(answer.name(c)),
+                caveats: cav,
+            }
+        })
+        .collect();
+    rows.sort();
+    rows.dedup();
+    rows
+}
+
+fn condition_text(c: &str) -> Option<String> {
+    (c != TRUE_CONDITION).then(|| c.to_string())
+}
+
+/// The AWS decision vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    ExplicitlyDenied,
+    ImplicitlyDenied,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "Allowed",
+            Decision::ExplicitlyDenied => "ExplicitlyDenied",
+            Decision::ImplicitlyDenied => "ImplicitlyDenied",
+        }
+    }
+}
+
+/// One statement that took part in a decision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StatementRef {
+    pub policy: String,
+    pub statement: String,
+    /// The statement's Sid, if it has one.
+    pub sid: Option<String>,
+    /// The group or principal that connects the policy to the source.
+    pub granter: Option<String>,
+    pub condition: Option<String>,
+}
+
+/// A decision for one request, layer by layer.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    /// Allow statements of identity policies that match.
+    pub identity_allows: Vec<StatementRef>,
+    /// Deny statements (identity policies or boundary) that match.
+    pub denies: Vec<StatementRef>,
+    /// The boundary policy, if any, and its Allow statements that match.
+    pub boundary: Option<String>,
+    pub boundary_allows: Vec<StatementRef>,
+    /// True when AWS allows the action whatever the policies say.
+    pub always_allowed: bool,
+}
+
+impl Explanation {
+    /// `Allowed`, `ImplicitlyDenied` or `NotApplicable` for the identity layer.
+    pub fn identity_result(&self) -> &'static str {
+        if self.identity_allows.is_empty() {
+            "ImplicitlyDenied"
+        } else {
+            "Allowed"
+        }
+    }
+
+    /// The boundary layer's result.
+    pub fn boundary_result(&self) -> &'static str {
+        match (&self.boundary, self.boundary_allows.is_empty()) {
+            (None, _) => "NotApplicable",
+            (Some(_), false) => "Allowed",
+            (Some(_), true) => "ImplicitlyDenied",
+        }
+    }
+}
+
+fn statement_ref(answer: &Answer, org: &AwsOrg, pol: Sym, st: Sym, granter: Option<Sym>, c: Sym) -> StatementRef {
+    let policy = answer.name(pol).to_string();
+    let statement = answer.name(st).to_string();
+    let sid = statement
+        .rsplit_once('#')
+        .and_then(|(_, i)| i.parse::<usize>().ok())
+        .and_then(|i| org.policies.get(&policy)?.document.statements.get(i)?.sid.clone());
+    StatementRef {
+        policy,
+        statement,
+        sid,
+        granter: granter.map(|g| answer.name(g).to_string()),
+        condition: condition_text(answer.name(c)),
+    }
+}
+
+/// Decides `point` from an answer that asked it (in request context, conditions have no
+/// residual, so each matching statement either applies or not).
+pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanation {
+    let action = Catalogue::embedded()
+        .canonical(&point.action)
+        .map_or_else(|| point.action.clone(), str::to_string);
+    let ids = (
+        answer.lookup(&point.source),
+        answer.lookup(&action),
+        answer.lookup(&point.resource),
+    );
+    let mut ex = Explanation {
+        principal: point.source.clone(),
+        action: action.clone(),
+        resource: point.resource.clone(),
+        decision: Decision::ImplicitlyDenied,
+        identity_allows: Vec::new(),
+        denies: Vec::new(),
+        boundary: org.principals.get(&point.source).and_then(|p| p.boundary.clone()),
+        boundary_allows: Vec::new(),
+        always_allowed: false,
+    };
+    let (Some(s), Some(a), Some(d)) = ids else {
+        return ex;
+    };
+    let at = |x: Sym, y: Sym, z: Sym| x == s && y == a && z == d;
+    let d_ = &answer.derived;
+    for &(xs, xa, xd, pol, st, g, c) in &d_.identity_allow {
+        if at(xs.sym(), xa.sym(), xd.sym()) {
+            ex.identity_allows.push(statement_ref(answer, org, pol.sym(), st.sym(), Some(g.sym()), c.sym()));
+        }
+    }
+    for &(xs, xa, xd, pol, st, c) in d_.explicit_deny.iter().chain(&d_.explicit_deny_partial) {
+        if at(xs.sym(), xa.sym(), xd.sym()) {
+            ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+        }
+    }
+    for &(xs, xa, xd, pol, st, c) in d_.boundary_allow.iter().chain(&d_.boundary_allow_partial) {
+        if at(xs.sym(), xa.sym(), xd.sym()) {
+            ex.boundary_allows.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+        }
+    }
+    for v in [&mut ex.identity_allows, &mut ex.denies, &mut ex.boundary_allows] {
+        v.sort();
+        v.dedup();
+    }
+    let implicit = answer.lookup(facts::IMPLICIT_POLICY);
+    ex.always_allowed = d_
+        .effective
+        .iter()
+        .any(|&(xs, xa, xd, pol, _, _)| at(xs.sym(), xa.sym(), xd.sym()) && Some(pol.sym()) == implicit);
+    let truly_denied = d_.denied.iter().any(|&(xs, xa, xd, _)| at(xs.sym(), xa.sym(), xd.sym()));
+    let true_c = answer.lookup(TRUE_CONDITION);
+    let allowed = d_
+        .effective
+        .iter()
+        .any(|&(xs, xa, xd, _, _, c)| at(xs.sym(), xa.sym(), xd.sym()) && Some(c.sym()) == true_c);
+    ex.decision = if ex.always_allowed {
+        Decision::Allowed
+    } else if truly_denied {
+        Decision::ExplicitlyDenied
+    } else if allowed {
+        Decision::Allowed
+    } else {
+        Decision::ImplicitlyDenied
+    };
+    ex
+}
+
+/// Decides many requests: requests that share a context are decided in one run.
+pub fn explain_many(org: &Org, requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)]) -> Vec<Explanation> {
+    let mut groups: BTreeMap<&BTreeMap<String, Vec<String>>, Vec<usize>> = BTreeMap::new();
+    for (i, (_, ctx)) in requests.iter().enumerate() {
+        groups.entry(ctx).or_default().push(i);
+    }
+    let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
+    for (ctx, idxs) in groups {
+        let points: Vec<RequestPoint> = idxs.iter().filter_map(|&i| requests.get(i).map(|r| r.0.clone())).collect();
+        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+        let question = Question {
+            sources: Sources::Only(sources.into_iter().collect()),
+            points: Points::Only(points),
+            context: Context::Request(ctx.clone()),
+        };
+        let answer = ask(org, &question);
+        for &i in &idxs {
+            if let (Some(slot), Some((point, _))) = (out.get_mut(i), requests.get(i)) {
+                *slot = Some(explain(&answer, org.aws(), point));
+            }
+        }
+    }
+    out.into_iter().flatten().collect()
+}

@@ -1,0 +1,121 @@
+//! Printing rows as a table, JSON, JSON lines or CSV.
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value};
+
+/// Output format of row-printing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// A column: its header, and whether it is shown in the table (JSON always has every column).
+pub struct Column {
+    pub name: &'static str,
+}
+
+/// Rows of cells; each cell has a text form (table, CSV) and a JSON form.
+pub struct Rows {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<(String, Value)>>,
+}
+
+impl Rows {
+    pub fn new(columns: &[&'static str]) -> Self {
+        Rows {
+            columns: columns.iter().map(|c| Column { name: c }).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<(String, Value)>) {
+        self.rows.push(row);
+    }
+
+    fn object(&self, row: &[(String, Value)]) -> Value {
+        let mut m = Map::new();
+        for (col, (_, v)) in self.columns.iter().zip(row) {
+            m.insert(col.name.to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    /// Writes every row in `format`.
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Json => {
+                let all: Vec<Value> = self.rows.iter().map(|r| self.object(r)).collect();
+                serde_json::to_writer_pretty(&mut *out, &all)?;
+                writeln!(out)
+            }
+            Format::Jsonl => {
+                for r in &self.rows {
+                    serde_json::to_writer(&mut *out, &self.object(r))?;
+                    writeln!(out)?;
+                }
+                Ok(())
+            }
+            Format::Csv => {
+                let header: Vec<String> = self.columns.iter().map(|c| csv_cell(c.name)).collect();
+                writeln!(out, "{}", header.join(","))?;
+                for r in &self.rows {
+                    let cells: Vec<String> = r.iter().map(|(t, _)| csv_cell(t)).collect();
+                    writeln!(out, "{}", cells.join(","))?;
+                }
+                Ok(())
+            }
+            Format::Table => {
+                let mut widths: Vec<usize> = self.columns.iter().map(|c| c.name.len()).collect();
+                for r in &self.rows {
+                    for (w, (t, _)) in widths.iter_mut().zip(r) {
+                        *w = (*w).max(t.chars().count());
+                    }
+                }
+                let line = |cells: Vec<&str>| -> String {
+                    let mut s = String::new();
+                    for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+                        if i + 1 == cells.len() {
+                            s.push_str(c);
+                        } else {
+                            s.push_str(c);
+                            s.push_str(&" ".repeat(w.saturating_sub(c.chars().count()) + 2));
+                        }
+                    }
+                    s.trim_end().to_string()
+                };
+                let upper: Vec<String> = self.columns.iter().map(|c| c.name.to_uppercase()).collect();
+                writeln!(out, "{}", line(upper.iter().map(String::as_str).collect()))?;
+                for r in &self.rows {
+                    writeln!(out, "{}", line(r.iter().map(|(t, _)| t.as_str()).collect()))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A text cell whose JSON form is the same string.
+pub fn text(s: &str) -> (String, Value) {
+    (s.to_string(), Value::String(s.to_string()))
+}
+
+/// An optional text cell: `-` in text, `null` in JSON.
+pub fn opt_text(s: Option<&str>) -> (String, Value) {
+    match s {
+        Some(s) => text(s),
+        None => ("-".to_string(), Value::Null),
+    }
+}

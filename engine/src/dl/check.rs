@@ -1,0 +1,543 @@
+//! The checker: names, arities and range restriction; and agreement with the engine schema.
+//!
+//! [`check`] runs independent passes over a [`Program`] and returns every error, sorted by
+//! position. It is built to grow: a pass is a function from the [`Catalog`] and the program to
+//! errors, so type inference and stratification can be added as further passes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ast::{Atom, Call, CmpOp, Decl, Ident, IoKind, Item, Literal, Program, Rule, Term};
+use super::error::{closest, codes, DlError, Span};
+use crate::schema::{RelationKind, RelationSchema};
+
+/// Types every program has.
+pub const PRIMITIVE_TYPES: &[&str] = &["symbol", "number", "unsigned", "float"];
+
+/// A builtin function or predicate: name, minimum and maximum argument counts (`None`: any).
+struct Builtin {
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+}
+
+const fn builtin(name: &'static str, min_args: usize, max_args: Option<usize>) -> Builtin {
+    Builtin {
+        name,
+        min_args,
+        max_args,
+    }
+}
+
+/// Functions usable in terms.
+const FUNCTIONS: &[Builtin] = &[
+    builtin("cat", 1, None),
+    builtin("strlen", 1, Some(1)),
+    builtin("substr", 3, Some(3)),
+    builtin("ord", 1, Some(1)),
+    builtin("to_number", 1, Some(1)),
+    builtin("to_string", 1, Some(1)),
+    builtin("min", 1, None),
+    builtin("max", 1, None),
+];
+
+/// Predicates usable as body literals (see [`super::parser::BUILTIN_PREDICATES`]).
+const PREDICATES: &[Builtin] = &[builtin("match", 2, Some(2)), builtin("contains", 2, Some(2))];
+
+/// The declared types and relations of a program.
+#[derive(Debug, Default)]
+pub struct Catalog<'p> {
+    /// `.type` declarations by name.
+    pub types: BTreeMap<&'p str, &'p Ident>,
+    /// `.decl` declarations by name (the first one when declared twice).
+    pub relations: BTreeMap<&'p str, &'p Decl>,
+}
+
+impl<'p> Catalog<'p> {
+    /// Collects the declarations of `program`, reporting duplicates into `errors`.
+    pub fn new(program: &'p Program, errors: &mut Vec<DlError>) -> Catalog<'p> {
+        let mut catalog = Catalog::default();
+        for item in &program.items {
+            match item {
+                Item::Type(t) => {
+                    if let Some(first) = catalog.types.get(t.name.name.as_str()) {
+                        errors.push(duplicate(program, "type", &t.name, first.span));
+                    } else {
+                        catalog.types.insert(&t.name.name, &t.name);
+                    }
+                }
+                Item::Decl(d) => {
+                    if let Some(first) = catalog.relations.get(d.name.name.as_str()) {
+                        errors.push(duplicate(program, "relation", &d.name, first.name.span));
+                    } else {
+                        catalog.relations.insert(&d.name.name, d);
+                    }
+                }
+                _ => {}
+            }
+        }
+        catalog
+    }
+
+    fn type_exists(&self, name: &str) -> bool {
+        PRIMITIVE_TYPES.contains(&name) || self.types.contains_key(name)
+    }
+}
+
+fn duplicate(program: &Program, what: &str, name: &Ident, first: Span) -> DlError {
+    error_at(
+        program,
+        codes::DUPLICATE_DECLARATION,
+        format!("{what} `{}` is declared twice", name.name),
+        name.span,
+    )
+    .with_label("declared again here")
+    .with_help(format!(
+        "the first declaration is at {}; remove one of them",
+        position(program, first)
+    ))
+}
+
+/// `file` plus the byte offset, for help lines that point elsewhere. (Line numbers need the
+/// source text, which the checker does not have.)
+fn position(program: &Program, span: Span) -> String {
+    format!("{} byte {}", program.file_name(span.file), span.start)
+}
+
+fn error_at(program: &Program, code: &'static str, message: String, span: Span) -> DlError {
+    DlError::new(code, message)
+        .with_span(span)
+        .with_file(program.file_name(span.file))
+}
+
+/// Checks `program`: declared types, relation names and arities in rules and directives,
+/// builtin calls, and range restriction (every variable of the head, of a negated atom, and
+/// of a constraint or call is bound by a positive atom or an equality with bound terms).
+/// Returns every error, sorted by file and position.
+pub fn check(program: &Program) -> Vec<DlError> {
+    let mut errors = Vec::new();
+    let catalog = Catalog::new(program, &mut errors);
+    check_types(program, &catalog, &mut errors);
+    check_io(program, &catalog, &mut errors);
+    for rule in program.rules() {
+        check_rule_names(program, &catalog, rule, &mut errors);
+        check_range_restriction(program, rule, &mut errors);
+    }
+    sort_errors(&mut errors);
+    errors
+}
+
+fn sort_errors(errors: &mut [DlError]) {
+    errors.sort_by_key(|e| e.span().map(|s| (s.file, s.start, s.end)));
+}
+
+fn check_types(program: &Program, catalog: &Catalog<'_>, errors: &mut Vec<DlError>) {
+    let known: Vec<&str> = PRIMITIVE_TYPES
+        .iter()
+        .copied()
+        .chain(catalog.types.keys().copied())
+        .collect();
+    let mut unknown = |ty: &Ident| {
+        if !catalog.type_exists(&ty.name) {
+            let mut err = error_at(
+                program,
+                codes::UNKNOWN_TYPE,
+                format!("unknown type `{}`", ty.name),
+                ty.span,
+            )
+            .with_label("not declared");
+            err = match closest(&ty.name, known.iter().copied()) {
+                Some(s) => err.with_help(format!("did you mean `{s}`?")),
+                None => err.with_help(format!("declare it: `.type {} <: symbol`", ty.name)),
+            };
+            errors.push(err);
+        }
+    };
+    for item in &program.items {
+        match item {
+            Item::Type(t) => unknown(&t.base),
+            Item::Decl(d) => d.columns.iter().for_each(|c| unknown(&c.ty)),
+            _ => {}
+        }
+    }
+}
+
+fn unknown_relation(program: &Program, catalog: &Catalog<'_>, name: &Ident) -> DlError {
+    let mut err = error_at(
+        program,
+        codes::UNKNOWN_RELATION,
+        format!("unknown relation `{}`", name.name),
+        name.span,
+    )
+    .with_label("not declared");
+    err = match closest(&name.name, catalog.relations.keys().copied()) {
+        Some(s) => err.with_help(format!("did you mean `{s}`?")),
+        None => err.with_help(format!("declare it: `.decl {}(...)`", name.name)),
+    };
+    err
+}
+
+fn check_io(program: &Program, catalog: &Catalog<'_>, errors: &mut Vec<DlError>) {
+    for kind in [IoKind::Input, IoKind::Output] {
+        for name in program.io_relations(kind) {
+            if !catalog.relations.contains_key(name.name.as_str()) {
+                errors.push(unknown_relation(program, catalog, name));
+            }
+        }
+    }
+}
+
+fn check_atom(program: &Program, catalog: &Catalog<'_>, atom: &Atom, errors: &mut Vec<DlError>) {
+    let Some(decl) = catalog.relations.get(atom.name.name.as_str()) else {
+        errors.push(unknown_relation(program, catalog, &atom.name));
+        return;
+    };
+    if decl.columns.len() != atom.args.len() {
+        let cols: Vec<String> = decl
+            .columns
+            .iter()
+            .map(|c| format!("{}: {}", c.name.name, c.ty.name))
+            .collect();
+        errors.push(
+            error_at(
+                program,
+                codes::ARITY_MISMATCH,
+                format!(
+                    "relation `{}` has {} column{}, but {} argument{} {} given",
+                    atom.name.name,
+                    decl.columns.len(),
+                    plural(decl.columns.len()),
+                    atom.args.len(),
+                    plural(atom.args.len()),
+                    if atom.args.len() == 1 { "is" } else { "are" },
+                ),
+                atom.span,
+            )
+            .with_label(format!("expected {} argument{}", decl.columns.len(), plural(decl.columns.len())))
+            .with_help(format!("`{}` is declared as `{}({})`", atom.name.name, atom.name.name, cols.join(", "))),
+        );
+    }
+    for arg in &atom.args {
+        check_term_names(program, catalog, arg, errors);
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn check_call(program: &Program, call: &Call, table: &[Builtin], what: &str, errors: &mut Vec<DlError>) {
+    let Some(b) = table.iter().find(|b| b.name == call.name.name) else {
+        let mut err = error_at(
+            program,
+            codes::UNKNOWN_FUNCTION,
+            format!("unknown {what} `{}`", call.name.name),
+            call.name.span,
+        )
+        .with_label(format!("not a builtin {what}"));
+        let names = table.iter().map(|b| b.name);
+        err = match closest(&call.name.name, names) {
+            Some(s) => err.with_help(format!("did you mean `{s}`?")),
+            None => {
+                let all: Vec<String> = table.iter().map(|b| format!("`{}`", b.name)).collect();
+                err.with_help(format!("the builtin {what}s are {}", all.join(", ")))
+            }
+        };
+        errors.push(err);
+        return;
+    };
+    let n = call.args.len();
+    if n < b.min_args || b.max_args.is_some_and(|max| n > max) {
+        let expected = match b.max_args {
+            Some(max) if max == b.min_args => format!("{max}"),
+            Some(max) => format!("{} to {max}", b.min_args),
+            None => format!("at least {}", b.min_args),
+        };
+        errors.push(
+            error_at(
+                program,
+                codes::FUNCTION_ARITY,
+                format!("`{}` takes {expected} argument{}, but {n} {} given", b.name, plural(b.min_args.max(2)), if n == 1 { "is" } else { "are" }),
+                call.span,
+            )
+            .with_label(format!("{n} argument{}", plural(n))),
+        );
+    }
+}
+
+fn check_term_names(program: &Program, catalog: &Catalog<'_>, term: &Term, errors: &mut Vec<DlError>) {
+    match term {
+        Term::Var(_) | Term::Wildcard(_) | Term::Str { .. } | Term::Num { .. } => {}
+        Term::Neg { operand, .. } => check_term_names(program, catalog, operand, errors),
+        Term::Binary { left, right, .. } => {
+            check_term_names(program, catalog, left, errors);
+            check_term_names(program, catalog, right, errors);
+        }
+        Term::Call(call) => {
+            check_call(program, call, FUNCTIONS, "function", errors);
+            call.args.iter().for_each(|a| check_term_names(program, catalog, a, errors));
+        }
+        Term::Aggregate(agg) => {
+            if let Some(t) = &agg.target {
+                check_term_names(program, catalog, t, errors);
+            }
+            agg.body.iter().for_each(|l| check_literal_names(program, catalog, l, errors));
+        }
+    }
+}
+
+fn check_literal_names(program: &Program, catalog: &Catalog<'_>, literal: &Literal, errors: &mut Vec<DlError>) {
+    match literal {
+        Literal::Atom(atom) | Literal::Negated { atom, .. } => check_atom(program, catalog, atom, errors),
+        Literal::Constraint(c) => {
+            check_term_names(program, catalog, &c.left, errors);
+            check_term_names(program, catalog, &c.right, errors);
+        }
+        Literal::Call(call) => {
+            check_call(program, call, PREDICATES, "predicate", errors);
+            call.args.iter().for_each(|a| check_term_names(program, catalog, a, errors));
+        }
+    }
+}
+
+fn check_rule_names(program: &Program, catalog: &Catalog<'_>, rule: &Rule, errors: &mut Vec<DlError>) {
+    check_atom(program, catalog, &rule.head, errors);
+    for literal in &rule.body {
+        check_literal_names(program, catalog, literal, errors);
+    }
+}
+
+/// The variables a rule body binds: the plain variable arguments of positive atoms, then,
+/// to a fixpoint, `x = t` / `t = x` where every variable of `t` is bound.
+pub fn bound_variables(body: &[Literal]) -> BTreeSet<&str> {
+    let mut bound = BTreeSet::new();
+    for literal in body {
+        if let Literal::Atom(atom) = literal {
+            for arg in &atom.args {
+                if let Term::Var(v) = arg {
+                    bound.insert(v.name.as_str());
+                }
+            }
+        }
+    }
+    loop {
+        let before = bound.len();
+        for literal in body {
+            let Literal::Constraint(c) = literal else {
+                continue;
+            };
+            if c.op != CmpOp::Eq {
+                continue;
+            }
+            for (side, other) in [(&c.left, &c.right), (&c.right, &c.left)] {
+                if let Term::Var(v) = side {
+                    let mut vars = Vec::new();
+                    other.vars(&mut vars);
+                    if vars.iter().all(|w| bound.contains(w.name.as_str())) {
+                        bound.insert(v.name.as_str());
+                    }
+                }
+            }
+        }
+        if bound.len() == before {
+            return bound;
+        }
+    }
+}
+
+fn check_range_restriction(program: &Program, rule: &Rule, errors: &mut Vec<DlError>) {
+    let bound = bound_variables(&rule.body);
+    let mut reported: BTreeSet<&str> = BTreeSet::new();
+    let mut unbound = |v: &Ident, code: &'static str, message: String, help: String, errors: &mut Vec<DlError>| {
+        if !bound.contains(v.name.as_str()) && reported.insert(v.name.as_str()) {
+            errors.push(
+                error_at(program, code, message, v.span)
+                    .with_label("not bound by a positive atom")
+                    .with_help(help),
+            );
+        }
+    };
+
+    for arg in &rule.head.args {
+        if let Term::Wildcard(span) = arg {
+            errors.push(
+                error_at(program, codes::WILDCARD_IN_HEAD, "`_` in a rule head".to_owned(), *span)
+                    .with_label("a head needs a value here")
+                    .with_help("use a variable bound in the body, or a constant"),
+            );
+        }
+        let mut vars = Vec::new();
+        arg.vars(&mut vars);
+        for v in vars {
+            unbound(
+                v,
+                codes::UNBOUND_HEAD_VARIABLE,
+                format!("variable `{}` in the head is not bound in the body", v.name),
+                if rule.is_fact() {
+                    "a fact must use constants only".to_owned()
+                } else {
+                    format!("bind `{}` in a positive body atom", v.name)
+                },
+                errors,
+            );
+        }
+    }
+
+    for literal in &rule.body {
+        match literal {
+            Literal::Atom(atom) => {
+                // Variables directly in a positive atom bind; inside arithmetic or calls they
+                // must be bound elsewhere.
+                for arg in atom.args.iter().filter(|a| !matches!(a, Term::Var(_))) {
+                    let mut vars = Vec::new();
+                    arg.vars(&mut vars);
+                    for v in vars {
+                        unbound(
+                            v,
+                            codes::UNBOUND_VARIABLE,
+                            format!("variable `{}` in an expression is not bound", v.name),
+                            format!("bind `{}` as a plain argument of a positive atom", v.name),
+                            errors,
+                        );
+                    }
+                }
+            }
+            Literal::Negated { atom, .. } => {
+                let mut vars = Vec::new();
+                atom.args.iter().for_each(|a| a.vars(&mut vars));
+                for v in vars {
+                    unbound(
+                        v,
+                        codes::UNBOUND_NEGATED_VARIABLE,
+                        format!("variable `{}` in a negated atom is not bound", v.name),
+                        format!(
+                            "bind `{}` in a positive atom of the same rule, or replace it with `_`",
+                            v.name
+                        ),
+                        errors,
+                    );
+                }
+            }
+            Literal::Constraint(c) => {
+                let mut vars = Vec::new();
+                c.left.vars(&mut vars);
+                c.right.vars(&mut vars);
+                for v in vars {
+                    unbound(
+                        v,
+                        codes::UNBOUND_VARIABLE,
+                        format!("variable `{}` in a constraint is not bound", v.name),
+                        format!("bind `{}` in a positive atom of the same rule", v.name),
+                        errors,
+                    );
+                }
+            }
+            Literal::Call(call) => {
+                let mut vars = Vec::new();
+                call.args.iter().for_each(|a| a.vars(&mut vars));
+                for v in vars {
+                    unbound(
+                        v,
+                        codes::UNBOUND_VARIABLE,
+                        format!("variable `{}` in a predicate call is not bound", v.name),
+                        format!("bind `{}` in a positive atom of the same rule", v.name),
+                        errors,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Checks that `program` declares exactly the relations of `schema`: every `.decl` has a
+/// schema entry with the same column names and types, `.input` marks exactly the
+/// [`RelationKind::Input`] relations and `.output` exactly the [`RelationKind::Derived`] ones,
+/// and every schema relation is declared. Returns every disagreement, sorted by position
+/// (missing declarations, which have no position, last).
+pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec<DlError> {
+    let mut errors = Vec::new();
+    let inputs: BTreeSet<&str> = program.io_relations(IoKind::Input).map(|i| i.name.as_str()).collect();
+    let outputs: BTreeSet<&str> = program.io_relations(IoKind::Output).map(|i| i.name.as_str()).collect();
+    let mut declared = BTreeSet::new();
+
+    for decl in program.decls() {
+        let name = decl.name.name.as_str();
+        declared.insert(name);
+        let Some(entry) = schema.iter().find(|r| r.name == name) else {
+            let mut err = error_at(
+                program,
+                codes::NOT_IN_SCHEMA,
+                format!("relation `{name}` is not in the engine schema"),
+                decl.name.span,
+            )
+            .with_label("declared here only");
+            err = match closest(name, schema.iter().map(|r| r.name)) {
+                Some(s) => err.with_help(format!("did you mean `{s}`?")),
+                None => err.with_help("declare it in the engine's relation schema too, or remove it"),
+            };
+            errors.push(err);
+            continue;
+        };
+        let same_columns = decl.columns.len() == entry.columns.len()
+            && decl
+                .columns
+                .iter()
+                .zip(entry.columns)
+                .all(|(c, (n, t))| c.name.name == *n && c.ty.name == t.dl_name());
+        if !same_columns {
+            errors.push(
+                error_at(
+                    program,
+                    codes::SCHEMA_MISMATCH,
+                    format!("declaration of `{name}` does not match the engine schema"),
+                    decl.span,
+                )
+                .with_label("declared differently here")
+                .with_help(format!("the engine schema declares `{}`", entry.signature())),
+            );
+        }
+        let (is_input, is_output) = (inputs.contains(name), outputs.contains(name));
+        let kind_error = match entry.kind {
+            RelationKind::Input if !is_input || is_output => Some((
+                "an input",
+                format!("mark it `.input {name}` only"),
+            )),
+            RelationKind::Derived if !is_output || is_input => Some((
+                "a derived",
+                format!("mark it `.output {name}` only"),
+            )),
+            _ => None,
+        };
+        if let Some((kind, help)) = kind_error {
+            errors.push(
+                error_at(
+                    program,
+                    codes::SCHEMA_KIND_MISMATCH,
+                    format!("`{name}` is {kind} relation in the engine schema"),
+                    decl.name.span,
+                )
+                .with_label("declared here")
+                .with_help(help),
+            );
+        }
+    }
+    sort_errors(&mut errors);
+
+    for entry in schema.iter().filter(|r| !declared.contains(r.name)) {
+        let io = match entry.kind {
+            RelationKind::Input => "input",
+            RelationKind::Derived => "output",
+        };
+        errors.push(
+            DlError::new(
+                codes::MISSING_FROM_RULES,
+                format!("engine schema relation `{}` is not declared in the rules", entry.name),
+            )
+            .with_help(format!("add `.decl {}` and `.{io} {}`", entry.signature(), entry.name)),
+        );
+    }
+    errors
+}

@@ -1,0 +1,940 @@
+//! Turning an ingested AWS org and a question into the input facts of the core rules.
+//!
+//! This is where matching happens (DESIGN.md §2): each distinct action pattern is expanded once
+//! against the catalogue, each statement's Resource is compared with the destinations in
+//! question, and each Condition block is evaluated in three values. The rules then only join.
+//!
+//! A question fixes three things:
+//! - the sources: every user and role, or a few;
+//! - the points: for whole-org questions, every grant's own actions and resource patterns (the
+//!   universe is built from the Allow statements, `*` staying one symbol); for targeted
+//!   questions, the exact (source, action, resource) triples asked;
+//! - the context: `Static` (request keys such as `aws:SourceIp` are unknown, so conditions on
+//!   them leave a residual) or `Request` (the request's keys are known and every other key is
+//!   absent, as in a real request).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use iamlog_engine::{ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, StatementId, SymbolId};
+
+use crate::aws::catalogue::{Catalogue, Expander};
+use crate::aws::condition::{self, KeyValue, Outcome};
+use crate::aws::glob;
+use crate::aws::model::{arn_account, AwsOrg, Principal, PrincipalKind};
+use crate::aws::policy::{ActionBlock, ConditionClause, Effect, ResourceBlock, Statement};
+use crate::aws::variables::{self, Substitution};
+
+/// The condition that always holds.
+pub const TRUE_CONDITION: &str = "true";
+/// The action point standing for every action.
+pub const ANY_ACTION: &str = "*";
+/// The pseudo-policy that grants the actions AWS always allows.
+pub const IMPLICIT_POLICY: &str = "aws:implicit/always-allowed";
+/// Actions that no IAM policy can grant or deny ("no permissions are required", and an
+/// explicit Deny does not stop them: GetCallerIdentity API reference).
+pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
+/// Display prefix of the destination of an Allow with `NotResource`.
+pub const NOT_RESOURCE_PREFIX: &str = "NotResource:";
+
+/// Which sources a question is about.
+#[derive(Debug, Clone)]
+pub enum Sources {
+    /// Every user and role.
+    All,
+    /// These principal ARNs (users or roles).
+    Only(Vec<String>),
+}
+
+/// One (source, action, resource) triple asked about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RequestPoint {
+    pub source: String,
+    pub action: String,
+    pub resource: String,
+    /// The account that owns the resource, for ARNs without one (S3).
+    pub resource_account: Option<String>,
+}
+
+/// Which accesses a question is about.
+#[derive(Debug, Clone)]
+pub enum Points {
+    /// Everything the sources' grants name.
+    All,
+    /// Exactly these triples.
+    Only(Vec<RequestPoint>),
+}
+
+/// What is known of the request.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Context {
+    /// Nothing: request keys are unknown.
+    Static,
+    /// A concrete request: these keys (lowercased) have these values, every other request key is
+    /// absent. Keys given here override those iamlog derives from the principal or resource.
+    Request(BTreeMap<String, Vec<String>>),
+}
+
+/// A question put to the core rules.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub sources: Sources,
+    pub points: Points,
+    pub context: Context,
+}
+
+impl Question {
+    /// Every source, every grant, request keys unknown: the whole effective-access table.
+    pub fn whole_org() -> Self {
+        Question {
+            sources: Sources::All,
+            points: Points::All,
+            context: Context::Static,
+        }
+    }
+}
+
+/// What a condition key depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyClass {
+    Principal,
+    Resource,
+    Request,
+}
+
+fn key_class(key_lower: &str) -> KeyClass {
+    const PRINCIPAL: &[&str] = &[
+        "aws:username",
+        "aws:userid",
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+    ];
+    if PRINCIPAL.contains(&key_lower) || key_lower.starts_with("aws:principaltag/") {
+        KeyClass::Principal
+    } else if key_lower.starts_with("aws:resourcetag/")
+        || key_lower.starts_with("iam:resourcetag/")
+        || key_lower == "aws:resourceaccount"
+    {
+        KeyClass::Resource
+    } else {
+        KeyClass::Request
+    }
+}
+
+/// The keys a clause reads: its own key and the policy variables in its values.
+fn clause_keys(clause: &ConditionClause, variables_enabled: bool) -> Vec<String> {
+    let mut keys = vec![clause.key.to_ascii_lowercase()];
+    if variables_enabled {
+        for v in &clause.values {
+            keys.extend(variable_names(v));
+        }
+    }
+    keys
+}
+
+/// The (lowercased) keys of the `${...}` variables in `s`, defaults stripped.
+pub fn variable_names(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let inner = &after[..end];
+        let name = inner.split(',').next().unwrap_or_default().trim();
+        if !matches!(name, "*" | "?" | "$") && !name.is_empty() {
+            out.push(name.to_ascii_lowercase());
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// A destination point.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Dest {
+    /// A resource ARN or ARN pattern.
+    Pattern(String),
+    /// Everything except these patterns (the grant of an Allow with NotResource).
+    Not(Vec<String>),
+}
+
+impl Dest {
+    fn display(&self) -> String {
+        match self {
+            Dest::Pattern(p) => p.clone(),
+            Dest::Not(list) => format!("{NOT_RESOURCE_PREFIX}{}", list.join(",")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Coverage {
+    None,
+    Partial,
+    Full,
+}
+
+/// How a list of Resource / NotResource patterns covers a destination.
+fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) -> Coverage {
+    let covers_all = |p: &str| p == "*" || glob::resource_covers(p, "*");
+    match (block, dest) {
+        (ResourceBlock::Resource(_), Dest::Pattern(d)) => {
+            if patterns.iter().any(|p| glob::resource_covers(p, d)) {
+                Coverage::Full
+            } else if patterns.iter().any(|p| glob::resource_overlaps(p, d)) {
+                Coverage::Partial
+            } else {
+                Coverage::None
+            }
+        }
+        (ResourceBlock::NotResource(_), Dest::Pattern(d)) => {
+            if patterns.iter().any(|p| glob::resource_covers(p, d)) {
+                Coverage::None
+            } else if patterns.iter().any(|p| glob::resource_overlaps(p, d)) {
+                Coverage::Partial
+            } else {
+                Coverage::Full
+            }
+        }
+        (ResourceBlock::Resource(_), Dest::Not(_)) => {
+            if patterns.iter().any(|p| covers_all(p)) {
+                Coverage::Full
+            } else {
+                Coverage::Partial
+            }
+        }
+        (ResourceBlock::NotResource(_), Dest::Not(excluded)) => {
+            // The point is the complement of `excluded`; the statement covers the complement
+            // of `patterns`: the point is inside when every pattern is inside `excluded`.
+            if patterns
+                .iter()
+                .all(|p| excluded.iter().any(|e| glob::resource_covers(e, p)))
+            {
+                Coverage::Full
+            } else if patterns.iter().any(|p| covers_all(p)) {
+                Coverage::None
+            } else {
+                Coverage::Partial
+            }
+        }
+    }
+}
+
+/// The action universe of a question.
+#[derive(Default)]
+struct ActionUniverse {
+    any: bool,
+    catalogued: BTreeSet<u32>,
+    /// Action points the catalogue does not know (kept as written).
+    extra: BTreeSet<String>,
+}
+
+/// Per-statement facts computed once.
+struct StatementPlan<'o> {
+    id: StatementId,
+    statement: &'o Statement,
+    variables_enabled: bool,
+    /// Sources the statement speaks for (identity policy reach, or boundary).
+    sources: BTreeSet<&'o str>,
+    identity_allow: bool,
+    check: bool,
+    resource_has_variables: bool,
+    depends_on_principal: bool,
+    depends_on_resource: bool,
+}
+
+/// Builds the facts for `question` over `org`.
+pub fn build(org: &AwsOrg, question: &Question, catalogue: &Catalogue) -> Facts {
+    Builder::new(org, question, catalogue).run()
+}
+
+struct Builder<'o> {
+    org: &'o AwsOrg,
+    question: &'o Question,
+    expander: Expander<'o>,
+    facts: Facts,
+    true_condition: ConditionId,
+    allow_conditions: BTreeSet<ConditionId>,
+    resource_accounts: HashMap<String, String>,
+}
+
+impl<'o> Builder<'o> {
+    fn new(org: &'o AwsOrg, question: &'o Question, catalogue: &'o Catalogue) -> Self {
+        let mut facts = Facts::default();
+        let true_condition = facts.interner.id(TRUE_CONDITION);
+        let mut resource_accounts = HashMap::new();
+        if let Points::Only(points) = &question.points {
+            for p in points {
+                if let Some(acct) = &p.resource_account {
+                    resource_accounts.insert(p.resource.clone(), acct.clone());
+                }
+            }
+        }
+        Builder {
+            org,
+            question,
+            expander: Expander::new(catalogue),
+            facts,
+            true_condition,
+            allow_conditions: BTreeSet::from([true_condition]),
+            resource_accounts,
+        }
+    }
+
+    fn sym<T: From<iamlog_engine::Sym>>(&mut self, s: &str) -> T {
+        self.facts.interner.id(s)
+    }
+
+    fn run(mut self) -> Facts {
+        let org = self.org;
+        // Sources and the principals they bring along (their groups).
+        let sources: Vec<&'o Principal> = match &self.question.sources {
+            Sources::All => org
+                .principals
+                .values()
+                .filter(|p| p.kind != PrincipalKind::Group)
+                .collect(),
+            Sources::Only(arns) => arns.iter().filter_map(|a| org.principals.get(a)).collect(),
+        };
+        let mut holders: BTreeSet<&'o str> = BTreeSet::new();
+        for s in &sources {
+            holders.insert(&s.arn);
+            holders.extend(s.groups.iter().map(String::as_str));
+        }
+        let cloud: SymbolId = self.sym("aws");
+        for arn in &holders {
+            let Some(p) = org.principals.get(*arn) else { continue };
+            let pid: PrincipalId = self.sym(&p.arn);
+            let kind: SymbolId = self.sym(p.kind.as_str());
+            self.facts.principal.push((pid, kind, cloud));
+            let scope = self.sym(&p.account);
+            self.facts.principal_in_scope.push((pid, scope));
+            for g in &p.groups {
+                let gid = self.sym(g);
+                self.facts.member_of_direct.push((pid, gid));
+            }
+            for (k, v) in &p.tags {
+                let row = (self.sym(&p.arn), self.sym(k), self.sym(v));
+                self.facts.tag.push(row);
+            }
+            for pol in &p.policies {
+                let polid = self.sym(pol);
+                self.facts.policy_attached.push((pid, polid));
+            }
+        }
+        for s in &sources {
+            let sid: PrincipalId = self.sym(&s.arn);
+            self.facts.query_source.push(sid);
+            if let Some(b) = &s.boundary {
+                let bid = self.sym(b);
+                self.facts.aws_permission_boundary.push((sid, bid));
+            }
+        }
+        for r in org.resources.values() {
+            for (k, v) in &r.tags {
+                let row = (self.sym(&r.arn), self.sym(k), self.sym(v));
+                self.facts.tag.push(row);
+            }
+            if let Some(acct) = arn_account(&r.arn).filter(|a| !a.is_empty()) {
+                let row = (self.sym(&r.arn), self.sym(acct));
+                self.facts.resource_in_scope.push(row);
+            }
+        }
+
+        // Which sources each policy speaks for.
+        let mut identity_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        let mut boundary_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        for s in &sources {
+            for pol in &s.policies {
+                identity_reach.entry(pol).or_default().insert(&s.arn);
+            }
+            for g in &s.groups {
+                if let Some(gp) = org.principals.get(g) {
+                    for pol in &gp.policies {
+                        identity_reach.entry(pol).or_default().insert(&s.arn);
+                    }
+                }
+            }
+            if let Some(b) = &s.boundary {
+                boundary_reach.entry(b).or_default().insert(&s.arn);
+            }
+        }
+
+        // Plan every statement of every policy in play.
+        let mut plans: Vec<StatementPlan<'o>> = Vec::new();
+        let policy_ids: BTreeSet<&'o str> = identity_reach.keys().chain(boundary_reach.keys()).copied().collect();
+        for pol_id in policy_ids {
+            let Some(policy) = org.policies.get(pol_id) else { continue };
+            let polid: PolicyId = self.sym(&policy.id);
+            let kind: SymbolId = self.sym(policy.kind.as_str());
+            self.facts.policy.push((polid, kind));
+            let identity = identity_reach.get(pol_id);
+            let boundary = boundary_reach.get(pol_id);
+            let variables_enabled = policy.document.variables_enabled();
+            for st in &policy.document.statements {
+                let stid: StatementId = self.sym(&format!("{}#{}", policy.id, st.index));
+                self.facts.policy_statement.push((polid, stid));
+                let is_allow = matches!(st.effect, Effect::Allow);
+                if is_allow {
+                    self.facts.allow_statement.push(stid);
+                } else {
+                    self.facts.deny_statement.push(stid);
+                }
+                let mut reach: BTreeSet<&'o str> = BTreeSet::new();
+                if let Some(i) = identity {
+                    reach.extend(i.iter().copied());
+                }
+                if let Some(b) = boundary {
+                    reach.extend(b.iter().copied());
+                }
+                let resource_has_variables = variables_enabled
+                    && st.resource.as_ref().is_some_and(|r| match r {
+                        ResourceBlock::Resource(v) | ResourceBlock::NotResource(v) => {
+                            v.iter().any(|x| variables::has_variables(x))
+                        }
+                    });
+                let mut depends_on_principal = false;
+                let mut depends_on_resource = false;
+                for clause in &st.condition {
+                    for key in clause_keys(clause, variables_enabled) {
+                        if self.key_is_fixed_by_context(&key) {
+                            continue;
+                        }
+                        match key_class(&key) {
+                            KeyClass::Principal => depends_on_principal = true,
+                            KeyClass::Resource => depends_on_resource = true,
+                            KeyClass::Request => {}
+                        }
+                    }
+                }
+                if st.condition.is_empty() {
+                    self.facts.statement_unconditional.push(stid);
+                }
+                plans.push(StatementPlan {
+                    id: stid,
+                    statement: st,
+                    variables_enabled,
+                    sources: reach,
+                    identity_allow: is_allow && identity.is_some(),
+                    check: (!is_allow && identity.is_some()) || boundary.is_some(),
+                    resource_has_variables,
+                    depends_on_principal,
+                    depends_on_resource,
+                });
+            }
+        }
+
+        let universe = self.action_universe(&plans);
+        for plan in &plans {
+            self.emit_actions(plan, &universe);
+        }
+        self.emit_destinations(&plans, &sources);
+
+        // Points asked and the always-allowed actions.
+        let implicit: PolicyId = self.sym(IMPLICIT_POLICY);
+        match &self.question.points {
+            Points::All => {
+                let a: ActionId = self.sym(ALWAYS_ALLOWED[0]);
+                let d: ResourceId = self.sym("*");
+                for name in ALWAYS_ALLOWED {
+                    let a2: ActionId = self.sym(name);
+                    self.facts.implicit_grant.push((a2, d, implicit));
+                }
+                let _ = a;
+            }
+            Points::Only(points) => {
+                for p in points {
+                    let action = self.display_action(&p.action);
+                    let (s, a, d) = (self.sym(&p.source), self.sym(&action), self.sym(&p.resource));
+                    self.facts.query_point.push((s, a, d));
+                    if ALWAYS_ALLOWED.iter().any(|x| x.eq_ignore_ascii_case(&p.action)) {
+                        self.facts.implicit_grant.push((a, d, implicit));
+                    }
+                }
+            }
+        }
+
+        self.facts.condition_true.push(self.true_condition);
+        let conditions: Vec<ConditionId> = self.allow_conditions.iter().copied().collect();
+        for c in conditions {
+            let text = if c == self.true_condition {
+                "(limited: see caveats)".to_string()
+            } else {
+                format!("{} (limited: see caveats)", self.facts.interner.resolve(c))
+            };
+            let c2: ConditionId = self.sym(&text);
+            self.facts.condition_with_caveat.push((c, c2));
+        }
+        self.facts.normalize();
+        self.facts
+    }
+
+    /// The catalogue spelling of an action, or the action as written.
+    fn display_action(&self, action: &str) -> String {
+        self.expander
+            .catalogue()
+            .canonical(action)
+            .map_or_else(|| action.to_string(), str::to_string)
+    }
+
+    fn key_is_fixed_by_context(&self, key_lower: &str) -> bool {
+        match &self.question.context {
+            Context::Request(ctx) => ctx.contains_key(key_lower),
+            Context::Static => false,
+        }
+    }
+
+    fn action_universe(&mut self, plans: &[StatementPlan<'o>]) -> ActionUniverse {
+        let mut u = ActionUniverse::default();
+        match &self.question.points {
+            Points::Only(points) => {
+                for p in points {
+                    match self.expander.catalogue().index_of(&p.action) {
+                        Some(i) => {
+                            u.catalogued.insert(i);
+                        }
+                        None => {
+                            u.extra.insert(p.action.clone());
+                        }
+                    }
+                }
+            }
+            Points::All => {
+                let all = self.expander.catalogue().len();
+                for plan in plans.iter().filter(|p| p.identity_allow) {
+                    match &plan.statement.action {
+                        ActionBlock::Action(patterns) => {
+                            for pat in patterns {
+                                if Catalogue::matches_everything(pat) {
+                                    u.any = true;
+                                    continue;
+                                }
+                                let hits = self.expander.expand(pat);
+                                if hits.is_empty() {
+                                    u.extra.insert(pat.clone());
+                                } else {
+                                    u.catalogued.extend(hits.iter().copied());
+                                }
+                            }
+                        }
+                        ActionBlock::NotAction(patterns) => {
+                            let mut excluded: BTreeSet<u32> = BTreeSet::new();
+                            for pat in patterns {
+                                excluded.extend(self.expander.expand(pat).iter().copied());
+                            }
+                            let all = u32::try_from(all).unwrap_or(u32::MAX);
+                            u.catalogued.extend((0..all).filter(|i| !excluded.contains(i)));
+                        }
+                    }
+                }
+            }
+        }
+        u
+    }
+
+    fn emit_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) {
+        let mut full: Vec<String> = Vec::new();
+        let mut partial: Vec<String> = Vec::new();
+        let mut full_idx: Vec<u32> = Vec::new();
+        match &plan.statement.action {
+            ActionBlock::Action(patterns) => {
+                if patterns.iter().any(|p| Catalogue::matches_everything(p)) {
+                    full_idx.extend(u.catalogued.iter().copied());
+                    full.extend(u.extra.iter().cloned());
+                    if u.any {
+                        full.push(ANY_ACTION.to_string());
+                    }
+                } else {
+                    let mut hit: BTreeSet<u32> = BTreeSet::new();
+                    for pat in patterns {
+                        hit.extend(self.expander.expand(pat).iter().copied().filter(|i| u.catalogued.contains(i)));
+                    }
+                    full_idx.extend(hit);
+                    for e in &u.extra {
+                        let el = e.to_ascii_lowercase();
+                        if patterns.iter().any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el)) {
+                            full.push(e.clone());
+                        } else if patterns.iter().any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el)) {
+                            partial.push(e.clone());
+                        }
+                    }
+                    if u.any {
+                        partial.push(ANY_ACTION.to_string());
+                    }
+                }
+            }
+            ActionBlock::NotAction(patterns) => {
+                let mut excluded: BTreeSet<u32> = BTreeSet::new();
+                for pat in patterns {
+                    excluded.extend(self.expander.expand(pat).iter().copied());
+                }
+                full_idx.extend(u.catalogued.iter().copied().filter(|i| !excluded.contains(i)));
+                for e in &u.extra {
+                    let el = e.to_ascii_lowercase();
+                    if patterns.iter().any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el)) {
+                        continue;
+                    } else if patterns.iter().any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el)) {
+                        partial.push(e.clone());
+                    } else {
+                        full.push(e.clone());
+                    }
+                }
+                if u.any && !patterns.iter().any(|p| Catalogue::matches_everything(p)) {
+                    partial.push(ANY_ACTION.to_string());
+                }
+            }
+        }
+        for i in full_idx {
+            let name = self.expander.name(i);
+            let a: ActionId = self.facts.interner.id(name);
+            self.facts.statement_action.push((plan.id, a));
+        }
+        for name in full {
+            let a: ActionId = self.sym(&name);
+            self.facts.statement_action.push((plan.id, a));
+        }
+        for name in partial {
+            let a: ActionId = self.sym(&name);
+            self.facts.statement_action_partial.push((plan.id, a));
+        }
+    }
+
+    /// The Resource patterns of a statement for one source: variables substituted. The flag
+    /// is true when some variable could not be resolved statically (then a match is partial).
+    fn resolved_patterns(&self, plan: &StatementPlan<'o>, source: Option<&Principal>) -> (Vec<String>, bool) {
+        let Some(block) = &plan.statement.resource else {
+            return (Vec::new(), false);
+        };
+        let patterns = match block {
+            ResourceBlock::Resource(v) | ResourceBlock::NotResource(v) => v,
+        };
+        if !plan.resource_has_variables {
+            return (patterns.clone(), false);
+        }
+        let mut out = Vec::new();
+        let mut uncertain = false;
+        for p in patterns {
+            let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, None);
+            match variables::substitute(p, &lookup) {
+                Substitution::Resolved(s) => out.push(s),
+                Substitution::Missing => {}
+                Substitution::Unknown => {
+                    uncertain = true;
+                    out.push(blank_variables(p));
+                }
+            }
+        }
+        (out, uncertain)
+    }
+
+    fn emit_destinations(&mut self, plans: &[StatementPlan<'o>], sources: &[&'o Principal]) {
+        let org = self.org;
+        let by_arn: BTreeMap<&str, &'o Principal> = sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
+        // Destinations: asked, or the grants' own patterns.
+        let mut universe: BTreeSet<Dest> = BTreeSet::new();
+        // (plan index, source or None, dest) the Allow statement grants on.
+        let mut grants: Vec<(usize, Option<&'o str>, Dest)> = Vec::new();
+        let asked: Option<BTreeMap<&str, BTreeSet<Dest>>> = match &self.question.points {
+            Points::Only(points) => {
+                let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
+                for p in points {
+                    m.entry(p.source.as_str()).or_default().insert(Dest::Pattern(p.resource.clone()));
+                    universe.insert(Dest::Pattern(p.resource.clone()));
+                }
+                Some(m)
+            }
+            Points::All => None,
+        };
+        for (i, plan) in plans.iter().enumerate() {
+            if !plan.identity_allow {
+                continue;
+            }
+            let Some(block) = &plan.statement.resource else { continue };
+            let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
+                plan.sources.iter().map(|s| Some(*s)).collect()
+            } else {
+                vec![None]
+            };
+            for src in per_source {
+                let principal = src.and_then(|s| by_arn.get(s).copied());
+                let (patterns, uncertain) = self.resolved_patterns(plan, principal);
+                match &asked {
+                    Some(asked) => {
+                        let candidates: Vec<Dest> = match src {
+                            Some(s) => asked.get(s).map(|d| d.iter().cloned().collect()).unwrap_or_default(),
+                            None => plan
+                                .sources
+                                .iter()
+                                .filter_map(|s| asked.get(s))
+                                .flat_map(|d| d.iter().cloned())
+                                .collect::<BTreeSet<Dest>>()
+                                .into_iter()
+                                .collect(),
+                        };
+                        for d in candidates {
+                            if !uncertain && resource_coverage(block, &patterns, &d) == Coverage::Full {
+                                grants.push((i, src, d));
+                            }
+                        }
+                    }
+                    None => {
+                        let mut own: Vec<Dest> = match block {
+                            ResourceBlock::Resource(_) => patterns.iter().cloned().map(Dest::Pattern).collect(),
+                            ResourceBlock::NotResource(_) => vec![Dest::Not(patterns.clone())],
+                        };
+                        if plan.depends_on_resource {
+                            // Tag-scoped grants resolve to the inventory resources they hit.
+                            for arn in org.resources.keys().chain(org.principals.keys()) {
+                                let d = Dest::Pattern(arn.clone());
+                                if resource_coverage(block, &patterns, &d) == Coverage::Full {
+                                    own.push(d);
+                                }
+                            }
+                        }
+                        for d in own {
+                            universe.insert(d.clone());
+                            grants.push((i, src, d));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Emit grants and the conditions at them.
+        for (i, src, d) in &grants {
+            let Some(plan) = plans.get(*i) else { continue };
+            let did: ResourceId = self.sym(&d.display());
+            match src {
+                Some(s) => {
+                    let pid: PrincipalId = self.sym(s);
+                    self.facts.grant_destination_for.push((plan.id, pid, did));
+                }
+                None => self.facts.grant_destination.push((plan.id, did)),
+            }
+        }
+        let mut condition_points: BTreeMap<usize, BTreeSet<Dest>> = BTreeMap::new();
+        for (i, _, d) in &grants {
+            condition_points.entry(*i).or_default().insert(d.clone());
+        }
+
+        // Limiting statements: coverage of every destination in question.
+        for (i, plan) in plans.iter().enumerate() {
+            if !plan.check {
+                continue;
+            }
+            let Some(block) = &plan.statement.resource else { continue };
+            let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
+                plan.sources.iter().map(|s| Some(*s)).collect()
+            } else {
+                vec![None]
+            };
+            for src in per_source {
+                let principal = src.and_then(|s| by_arn.get(s).copied());
+                let (patterns, uncertain) = self.resolved_patterns(plan, principal);
+                for d in &universe {
+                    let mut cov = resource_coverage(block, &patterns, d);
+                    if uncertain && cov == Coverage::Full {
+                        cov = Coverage::Partial;
+                    }
+                    if cov == Coverage::None {
+                        continue;
+                    }
+                    condition_points.entry(i).or_default().insert(d.clone());
+                    let did: ResourceId = self.sym(&d.display());
+                    match (src, cov) {
+                        (None, Coverage::Full) => self.facts.statement_resource.push((plan.id, did)),
+                        (None, _) => self.facts.statement_resource_partial.push((plan.id, did)),
+                        (Some(s), Coverage::Full) => {
+                            let pid = self.sym(s);
+                            self.facts.statement_resource_for.push((plan.id, pid, did));
+                        }
+                        (Some(s), _) => {
+                            let pid = self.sym(s);
+                            self.facts.statement_resource_partial_for.push((plan.id, pid, did));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Conditions, evaluated once per what they depend on.
+        for (i, plan) in plans.iter().enumerate() {
+            if plan.statement.condition.is_empty() {
+                continue;
+            }
+            let dests: Vec<Dest> = condition_points.get(&i).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+            let srcs: Vec<&'o Principal> = plan.sources.iter().filter_map(|s| by_arn.get(s).copied()).collect();
+            match (plan.depends_on_principal, plan.depends_on_resource) {
+                (false, false) => {
+                    if let Some(c) = self.evaluate(plan, None, None) {
+                        self.facts.statement_condition.push((plan.id, c));
+                    }
+                }
+                (true, false) => {
+                    for p in &srcs {
+                        if let Some(c) = self.evaluate(plan, Some(p), None) {
+                            let pid = self.sym(&p.arn);
+                            self.facts.statement_condition_principal.push((plan.id, pid, c));
+                        }
+                    }
+                }
+                (false, true) => {
+                    for d in &dests {
+                        if let Some(c) = self.evaluate(plan, None, Some(d)) {
+                            let did = self.sym(&d.display());
+                            self.facts.statement_condition_resource.push((plan.id, did, c));
+                        }
+                    }
+                }
+                (true, true) => {
+                    for p in &srcs {
+                        for d in &dests {
+                            if let Some(c) = self.evaluate(plan, Some(p), Some(d)) {
+                                let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
+                                self.facts.statement_condition_for.push((plan.id, pid, did, c));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Evaluates a statement's Condition for a source and destination: `None` when false, the
+    /// `true` condition, or the residual of the clauses that depend on the request.
+    fn evaluate(&mut self, plan: &StatementPlan<'o>, source: Option<&Principal>, dest: Option<&Dest>) -> Option<ConditionId> {
+        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
+        let outcome = condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
+        let c = match outcome {
+            Outcome::True => self.true_condition,
+            Outcome::False => return None,
+            Outcome::Unknown(indices) => {
+                let parts: Vec<String> = indices
+                    .iter()
+                    .filter_map(|&i| plan.statement.condition.get(i))
+                    .map(condition::render_clause)
+                    .collect();
+                self.sym(&parts.join(" AND "))
+            }
+        };
+        if plan.identity_allow {
+            self.allow_conditions.insert(c);
+        }
+        Some(c)
+    }
+
+    /// The value of condition key `key` (lowercased) for a request by `source` on `dest`.
+    fn lookup(&self, key: &str, source: Option<&Principal>, dest: Option<&Dest>) -> KeyValue {
+        let request = match &self.question.context {
+            Context::Request(ctx) => {
+                if let Some(v) = ctx.get(key) {
+                    return KeyValue::Known(v.clone());
+                }
+                true
+            }
+            Context::Static => false,
+        };
+        let not_known = if request { KeyValue::Absent } else { KeyValue::Unknown };
+        match key_class(key) {
+            KeyClass::Principal => {
+                let Some(p) = source else { return KeyValue::Unknown };
+                let one = |s: &str| KeyValue::Known(vec![s.to_string()]);
+                match key {
+                    "aws:username" => match p.kind {
+                        PrincipalKind::User => one(&p.name),
+                        _ => KeyValue::Absent,
+                    },
+                    "aws:userid" => match p.kind {
+                        PrincipalKind::User => one(&p.unique_id),
+                        // A role session's userid is `RoleId:session-name`.
+                        _ => not_known,
+                    },
+                    "aws:principalarn" => one(&p.arn),
+                    "aws:principalaccount" => one(&p.account),
+                    "aws:principaltype" => one(p.kind.principal_type()),
+                    _ => {
+                        let tag = key.strip_prefix("aws:principaltag/").unwrap_or_default();
+                        tag_value(&p.tags, tag)
+                    }
+                }
+            }
+            KeyClass::Resource => {
+                let Some(Dest::Pattern(arn)) = dest else { return KeyValue::Unknown };
+                if key == "aws:resourceaccount" {
+                    if let Some(acct) = self.resource_accounts.get(arn) {
+                        return KeyValue::Known(vec![acct.clone()]);
+                    }
+                    return match arn_account(arn) {
+                        Some(a) if !a.is_empty() && !a.contains(['*', '?']) => KeyValue::Known(vec![a.to_string()]),
+                        _ => not_known,
+                    };
+                }
+                if arn.contains(['*', '?']) {
+                    return KeyValue::Unknown;
+                }
+                let tag = key
+                    .strip_prefix("aws:resourcetag/")
+                    .or_else(|| key.strip_prefix("iam:resourcetag/"))
+                    .unwrap_or_default();
+                if let Some(r) = self.org.resources.get(arn) {
+                    tag_value(&r.tags, tag)
+                } else if let Some(p) = self.org.principals.get(arn) {
+                    tag_value(&p.tags, tag)
+                } else {
+                    not_known
+                }
+            }
+            KeyClass::Request => not_known,
+        }
+    }
+}
+
+fn tag_value(tags: &[(String, String)], key_lower: &str) -> KeyValue {
+    match tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key_lower)) {
+        Some((_, v)) => KeyValue::Known(vec![v.clone()]),
+        None => KeyValue::Absent,
+    }
+}
+
+/// Replaces every `${...}` in `s` with `*`.
+fn blank_variables(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                out.push('*');
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_names_and_blanking() {
+        assert_eq!(
+            variable_names("arn:aws:s3:::b/${aws:username}/${aws:PrincipalTag/team, 'x'}/${*}"),
+            vec!["aws:username".to_string(), "aws:principaltag/team".to_string()]
+        );
+        assert_eq!(blank_variables("a/${aws:username}/b"), "a/*/b");
+    }
+
+    #[test]
+    fn key_classes() {
+        assert_eq!(key_class("aws:principaltag/team"), KeyClass::Principal);
+        assert_eq!(key_class("aws:resourcetag/env"), KeyClass::Resource);
+        assert_eq!(key_class("aws:sourceip"), KeyClass::Request);
+    }
+}

@@ -1,0 +1,175 @@
+//! The AWS org as ingested: principals, policies and inventory resources, keyed by ARN, before
+//! anything is turned into facts. Built from any number of export files; everything is kept in
+//! `BTreeMap`s so iteration (and so every output) is deterministic.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::aws::policy::PolicyDocument;
+
+/// Where a record came from, for messages and `explain`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    pub file: PathBuf,
+    pub pointer: String,
+}
+
+/// The kind of an IAM principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PrincipalKind {
+    User,
+    Group,
+    Role,
+}
+
+impl PrincipalKind {
+    /// The kind's name in facts (`user`, `group`, `role`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "user",
+            PrincipalKind::Group => "group",
+            PrincipalKind::Role => "role",
+        }
+    }
+
+    /// The value of `aws:PrincipalType` for a request made by such a principal.
+    pub fn principal_type(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "User",
+            PrincipalKind::Group => "Group",
+            PrincipalKind::Role => "AssumedRole",
+        }
+    }
+}
+
+/// An IAM user, group or role.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub arn: String,
+    pub kind: PrincipalKind,
+    pub name: String,
+    /// `UserId` / `GroupId` / `RoleId`.
+    pub unique_id: String,
+    pub account: String,
+    pub path: String,
+    /// Tags in export order; keys are unique per principal.
+    pub tags: Vec<(String, String)>,
+    /// ARNs of the groups a user is a direct member of.
+    pub groups: Vec<String>,
+    /// Ids of the identity policies attached to or inline in this principal.
+    pub policies: Vec<String>,
+    /// Id of the permissions boundary policy.
+    pub boundary: Option<String>,
+    /// The role's trust policy (roles only).
+    pub trust_policy: Option<PolicyDocument>,
+    pub source: Source,
+}
+
+/// How a policy exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// A managed policy owned by AWS (`arn:aws:iam::aws:policy/...`).
+    AwsManaged,
+    /// A managed policy of a customer account.
+    CustomerManaged,
+    /// An inline policy embedded in the user, group or role with this ARN.
+    Inline { holder: String },
+}
+
+impl PolicyKind {
+    /// The kind's name in facts.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PolicyKind::AwsManaged => "aws_managed",
+            PolicyKind::CustomerManaged => "customer_managed",
+            PolicyKind::Inline { .. } => "inline",
+        }
+    }
+}
+
+/// One policy document in force (for managed policies, the default version).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The managed policy ARN, or `<holder ARN>#inline/<PolicyName>` for inline policies.
+    pub id: String,
+    pub name: String,
+    pub kind: PolicyKind,
+    /// The version in force (`v3`), for managed policies.
+    pub version: Option<String>,
+    pub document: PolicyDocument,
+    pub source: Source,
+}
+
+/// A resource known from the inventory (for now: tagged resources).
+#[derive(Debug, Clone, Default)]
+pub struct Resource {
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+    pub source: Source,
+}
+
+/// Everything ingested from the AWS exports of an org.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOrg {
+    pub principals: BTreeMap<String, Principal>,
+    pub policies: BTreeMap<String, Policy>,
+    pub resources: BTreeMap<String, Resource>,
+}
+
+impl AwsOrg {
+    /// The id of the inline policy `name` of `holder`.
+    pub fn inline_policy_id(holder: &str, name: &str) -> String {
+        format!("{holder}#inline/{name}")
+    }
+
+    /// Finds a principal by ARN, or by name when the name is unique (`alice`, `role/app`,
+    /// `user/alice`). A role session ARN (`arn:aws:sts::A:assumed-role/R/S`) resolves to its role.
+    pub fn find_principal(&self, query: &str) -> Result<&Principal, String> {
+        if let Some(p) = self.principals.get(query) {
+            return Ok(p);
+        }
+        if let Some(rest) = query.strip_prefix("arn:aws:sts::") {
+            if let Some((account, tail)) = rest.split_once(':') {
+                if let Some(role_and_session) = tail.strip_prefix("assumed-role/") {
+                    let role = role_and_session.split('/').next().unwrap_or_default();
+                    let found: Vec<&Principal> = self
+                        .principals
+                        .values()
+                        .filter(|p| p.kind == PrincipalKind::Role && p.account == account && p.name == role)
+                        .collect();
+                    if let [one] = found.as_slice() {
+                        return Ok(one);
+                    }
+                }
+            }
+        }
+        let (kind, name) = match query.split_once('/') {
+            Some(("user", n)) => (Some(PrincipalKind::User), n),
+            Some(("role", n)) => (Some(PrincipalKind::Role), n),
+            Some(("group", n)) => (Some(PrincipalKind::Group), n),
+            _ => (None, query),
+        };
+        let found: Vec<&Principal> = self
+            .principals
+            .values()
+            .filter(|p| p.name == name && kind.is_none_or(|k| k == p.kind))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!("no principal `{query}` in the org (give a user or role ARN or name)")),
+            many => Err(format!(
+                "`{query}` names {} principals ({}); give the ARN",
+                many.len(),
+                many.iter().map(|p| p.arn.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+}
+
+/// The account id of an ARN (`arn:aws:iam::123456789012:user/a` -> `123456789012`), if any.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, _, _, account) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    parts.next()?;
+    Some(account)
+}

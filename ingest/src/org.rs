@@ -1,0 +1,99 @@
+//! Loading an org: every `*.json` file under the given directories (recursively, in sorted path
+//! order), each recognised by its content rather than its name.
+
+use std::path::{Path, PathBuf};
+
+use crate::aws::model::AwsOrg;
+use crate::aws::{gaad, tagging};
+use crate::error::{IngestError, Warning};
+use crate::json::Located;
+
+/// An org loaded from exports, with the warnings collected on the way.
+#[derive(Debug, Default, Clone)]
+pub struct LoadedOrg {
+    pub aws: AwsOrg,
+    pub warnings: Vec<Warning>,
+    /// The files that were read, in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads every export under `dirs` (a file may also be named directly).
+pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        collect(dir, &mut files)?;
+    }
+    files.sort();
+    files.dedup();
+    let mut org = LoadedOrg::default();
+    for file in &files {
+        load_file(file, &mut org)?;
+    }
+    if org.aws.principals.is_empty() && org.aws.policies.is_empty() {
+        let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        return Err(IngestError::Io {
+            file: dirs.first().cloned().unwrap_or_default(),
+            message: format!(
+                "no IAM export found in {} (expected `aws iam get-account-authorization-details` output in a *.json file; see docs/inputs.md)",
+                shown.join(", ")
+            ),
+        });
+    }
+    org.files = files;
+    Ok(org)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
+        file: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| IngestError::Io {
+        file: path.to_path_buf(),
+        message: format!("cannot list directory: {e}"),
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|e| IngestError::Io {
+            file: path.to_path_buf(),
+            message: format!("cannot list directory: {e}"),
+        })?;
+        let p = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if name.ends_with(".json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one export file into `org`, recognising its kind by content.
+pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
+    let text = std::fs::read_to_string(file).map_err(|e| IngestError::Io {
+        file: file.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))?;
+    let root = Located::root(&value, file);
+    if gaad::is_gaad(&value) {
+        gaad::read(&root, &mut org.aws, &mut org.warnings)
+    } else if tagging::is_tagging(&value) {
+        tagging::read(&root, &mut org.aws, &mut org.warnings)
+    } else {
+        org.warnings.push(Warning {
+            file: file.to_path_buf(),
+            pointer: String::new(),
+            message: "not a recognised export (see docs/inputs.md), skipped".to_string(),
+        });
+        Ok(())
+    }
+}
