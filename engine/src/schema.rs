@@ -1,7 +1,7 @@
 //! The relation schema: every relation iamlog knows, declared once with its typed columns and a
 //! one-line `relation(args): meaning` doc.
 //!
-//! The [`relations!`] invocation below generates three things from one declaration list, so they
+//! The `relations!` invocation below generates three things from one declaration list, so they
 //! cannot drift apart: the [`Facts`] struct (one `Vec` per input relation), the [`Derived`] struct
 //! (one `Vec` per relation the core rules compute), and the [`SCHEMA`] table used by
 //! `iamlog rules --relations`, `iamlog facts`, the canonical printer and the `.dl` checker. A

@@ -244,11 +244,20 @@ pub enum Term {
     /// `_`
     Wildcard(Span),
     /// A string constant, escapes decoded.
-    Str { value: String, span: Span },
+    Str {
+        value: String,
+        span: Span,
+    },
     /// An integer constant.
-    Num { value: i64, span: Span },
+    Num {
+        value: i64,
+        span: Span,
+    },
     /// `-operand` (other than a literal number, which is folded into [`Term::Num`]).
-    Neg { operand: Box<Term>, span: Span },
+    Neg {
+        operand: Box<Term>,
+        span: Span,
+    },
     /// `left op right`
     Binary {
         op: ArithOp,

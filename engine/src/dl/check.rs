@@ -41,7 +41,10 @@ const FUNCTIONS: &[Builtin] = &[
 ];
 
 /// Predicates usable as body literals (see [`super::parser::BUILTIN_PREDICATES`]).
-const PREDICATES: &[Builtin] = &[builtin("match", 2, Some(2)), builtin("contains", 2, Some(2))];
+const PREDICATES: &[Builtin] = &[
+    builtin("match", 2, Some(2)),
+    builtin("contains", 2, Some(2)),
+];
 
 /// The declared types and relations of a program.
 #[derive(Debug, Default)]
@@ -84,6 +87,11 @@ impl<'p> Catalog<'p> {
 }
 
 fn duplicate(program: &Program, what: &str, name: &Ident, first: Span) -> DlError {
+    let place = if first.file == name.span.file {
+        "earlier in this file".to_owned()
+    } else {
+        format!("in `{}`", program.file_name(first.file))
+    };
     error_at(
         program,
         codes::DUPLICATE_DECLARATION,
@@ -92,15 +100,9 @@ fn duplicate(program: &Program, what: &str, name: &Ident, first: Span) -> DlErro
     )
     .with_label("declared again here")
     .with_help(format!(
-        "the first declaration is at {}; remove one of them",
-        position(program, first)
+        "`{}` is first declared {place}; remove one declaration",
+        name.name
     ))
-}
-
-/// `file` plus the byte offset, for help lines that point elsewhere. (Line numbers need the
-/// source text, which the checker does not have.)
-fn position(program: &Program, span: Span) -> String {
-    format!("{} byte {}", program.file_name(span.file), span.start)
 }
 
 fn error_at(program: &Program, code: &'static str, message: String, span: Span) -> DlError {
@@ -212,8 +214,17 @@ fn check_atom(program: &Program, catalog: &Catalog<'_>, atom: &Atom, errors: &mu
                 ),
                 atom.span,
             )
-            .with_label(format!("expected {} argument{}", decl.columns.len(), plural(decl.columns.len())))
-            .with_help(format!("`{}` is declared as `{}({})`", atom.name.name, atom.name.name, cols.join(", "))),
+            .with_label(format!(
+                "expected {} argument{}",
+                decl.columns.len(),
+                plural(decl.columns.len())
+            ))
+            .with_help(format!(
+                "`{}` is declared as `{}({})`",
+                atom.name.name,
+                atom.name.name,
+                cols.join(", ")
+            )),
         );
     }
     for arg in &atom.args {
@@ -229,7 +240,13 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn check_call(program: &Program, call: &Call, table: &[Builtin], what: &str, errors: &mut Vec<DlError>) {
+fn check_call(
+    program: &Program,
+    call: &Call,
+    table: &[Builtin],
+    what: &str,
+    errors: &mut Vec<DlError>,
+) {
     let Some(b) = table.iter().find(|b| b.name == call.name.name) else {
         let mut err = error_at(
             program,
@@ -260,7 +277,12 @@ fn check_call(program: &Program, call: &Call, table: &[Builtin], what: &str, err
             error_at(
                 program,
                 codes::FUNCTION_ARITY,
-                format!("`{}` takes {expected} argument{}, but {n} {} given", b.name, plural(b.min_args.max(2)), if n == 1 { "is" } else { "are" }),
+                format!(
+                    "`{}` takes {expected} argument{}, but {n} {} given",
+                    b.name,
+                    plural(b.max_args.unwrap_or(usize::MAX).max(b.min_args)),
+                    if n == 1 { "is" } else { "are" }
+                ),
                 call.span,
             )
             .with_label(format!("{n} argument{}", plural(n))),
@@ -268,7 +290,12 @@ fn check_call(program: &Program, call: &Call, table: &[Builtin], what: &str, err
     }
 }
 
-fn check_term_names(program: &Program, catalog: &Catalog<'_>, term: &Term, errors: &mut Vec<DlError>) {
+fn check_term_names(
+    program: &Program,
+    catalog: &Catalog<'_>,
+    term: &Term,
+    errors: &mut Vec<DlError>,
+) {
     match term {
         Term::Var(_) | Term::Wildcard(_) | Term::Str { .. } | Term::Num { .. } => {}
         Term::Neg { operand, .. } => check_term_names(program, catalog, operand, errors),
@@ -278,32 +305,50 @@ fn check_term_names(program: &Program, catalog: &Catalog<'_>, term: &Term, error
         }
         Term::Call(call) => {
             check_call(program, call, FUNCTIONS, "function", errors);
-            call.args.iter().for_each(|a| check_term_names(program, catalog, a, errors));
+            call.args
+                .iter()
+                .for_each(|a| check_term_names(program, catalog, a, errors));
         }
         Term::Aggregate(agg) => {
             if let Some(t) = &agg.target {
                 check_term_names(program, catalog, t, errors);
             }
-            agg.body.iter().for_each(|l| check_literal_names(program, catalog, l, errors));
+            agg.body
+                .iter()
+                .for_each(|l| check_literal_names(program, catalog, l, errors));
         }
     }
 }
 
-fn check_literal_names(program: &Program, catalog: &Catalog<'_>, literal: &Literal, errors: &mut Vec<DlError>) {
+fn check_literal_names(
+    program: &Program,
+    catalog: &Catalog<'_>,
+    literal: &Literal,
+    errors: &mut Vec<DlError>,
+) {
     match literal {
-        Literal::Atom(atom) | Literal::Negated { atom, .. } => check_atom(program, catalog, atom, errors),
+        Literal::Atom(atom) | Literal::Negated { atom, .. } => {
+            check_atom(program, catalog, atom, errors)
+        }
         Literal::Constraint(c) => {
             check_term_names(program, catalog, &c.left, errors);
             check_term_names(program, catalog, &c.right, errors);
         }
         Literal::Call(call) => {
             check_call(program, call, PREDICATES, "predicate", errors);
-            call.args.iter().for_each(|a| check_term_names(program, catalog, a, errors));
+            call.args
+                .iter()
+                .for_each(|a| check_term_names(program, catalog, a, errors));
         }
     }
 }
 
-fn check_rule_names(program: &Program, catalog: &Catalog<'_>, rule: &Rule, errors: &mut Vec<DlError>) {
+fn check_rule_names(
+    program: &Program,
+    catalog: &Catalog<'_>,
+    rule: &Rule,
+    errors: &mut Vec<DlError>,
+) {
     check_atom(program, catalog, &rule.head, errors);
     for literal in &rule.body {
         check_literal_names(program, catalog, literal, errors);
@@ -350,9 +395,13 @@ pub fn bound_variables(body: &[Literal]) -> BTreeSet<&str> {
 
 fn check_range_restriction(program: &Program, rule: &Rule, errors: &mut Vec<DlError>) {
     let bound = bound_variables(&rule.body);
-    let mut reported: BTreeSet<&str> = BTreeSet::new();
-    let mut unbound = |v: &Ident, code: &'static str, message: String, help: String, errors: &mut Vec<DlError>| {
-        if !bound.contains(v.name.as_str()) && reported.insert(v.name.as_str()) {
+    let mut reported: BTreeSet<String> = BTreeSet::new();
+    let mut unbound = |v: &Ident,
+                       code: &'static str,
+                       message: String,
+                       help: String,
+                       errors: &mut Vec<DlError>| {
+        if !bound.contains(v.name.as_str()) && reported.insert(v.name.clone()) {
             errors.push(
                 error_at(program, code, message, v.span)
                     .with_label("not bound by a positive atom")
@@ -364,9 +413,14 @@ fn check_range_restriction(program: &Program, rule: &Rule, errors: &mut Vec<DlEr
     for arg in &rule.head.args {
         if let Term::Wildcard(span) = arg {
             errors.push(
-                error_at(program, codes::WILDCARD_IN_HEAD, "`_` in a rule head".to_owned(), *span)
-                    .with_label("a head needs a value here")
-                    .with_help("use a variable bound in the body, or a constant"),
+                error_at(
+                    program,
+                    codes::WILDCARD_IN_HEAD,
+                    "`_` in a rule head".to_owned(),
+                    *span,
+                )
+                .with_label("a head needs a value here")
+                .with_help("use a variable bound in the body, or a constant"),
             );
         }
         let mut vars = Vec::new();
@@ -459,8 +513,14 @@ fn check_range_restriction(program: &Program, rule: &Rule, errors: &mut Vec<DlEr
 /// (missing declarations, which have no position, last).
 pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec<DlError> {
     let mut errors = Vec::new();
-    let inputs: BTreeSet<&str> = program.io_relations(IoKind::Input).map(|i| i.name.as_str()).collect();
-    let outputs: BTreeSet<&str> = program.io_relations(IoKind::Output).map(|i| i.name.as_str()).collect();
+    let inputs: BTreeSet<&str> = program
+        .io_relations(IoKind::Input)
+        .map(|i| i.name.as_str())
+        .collect();
+    let outputs: BTreeSet<&str> = program
+        .io_relations(IoKind::Output)
+        .map(|i| i.name.as_str())
+        .collect();
     let mut declared = BTreeSet::new();
 
     for decl in program.decls() {
@@ -476,7 +536,9 @@ pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec
             .with_label("declared here only");
             err = match closest(name, schema.iter().map(|r| r.name)) {
                 Some(s) => err.with_help(format!("did you mean `{s}`?")),
-                None => err.with_help("declare it in the engine's relation schema too, or remove it"),
+                None => {
+                    err.with_help("declare it in the engine's relation schema too, or remove it")
+                }
             };
             errors.push(err);
             continue;
@@ -496,19 +558,20 @@ pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec
                     decl.span,
                 )
                 .with_label("declared differently here")
-                .with_help(format!("the engine schema declares `{}`", entry.signature())),
+                .with_help(format!(
+                    "the engine schema declares `{}`",
+                    entry.signature()
+                )),
             );
         }
         let (is_input, is_output) = (inputs.contains(name), outputs.contains(name));
         let kind_error = match entry.kind {
-            RelationKind::Input if !is_input || is_output => Some((
-                "an input",
-                format!("mark it `.input {name}` only"),
-            )),
-            RelationKind::Derived if !is_output || is_input => Some((
-                "a derived",
-                format!("mark it `.output {name}` only"),
-            )),
+            RelationKind::Input if !is_input || is_output => {
+                Some(("an input", format!("mark it `.input {name}` only")))
+            }
+            RelationKind::Derived if !is_output || is_input => {
+                Some(("a derived", format!("mark it `.output {name}` only")))
+            }
             _ => None,
         };
         if let Some((kind, help)) = kind_error {
@@ -534,9 +597,16 @@ pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec
         errors.push(
             DlError::new(
                 codes::MISSING_FROM_RULES,
-                format!("engine schema relation `{}` is not declared in the rules", entry.name),
+                format!(
+                    "engine schema relation `{}` is not declared in the rules",
+                    entry.name
+                ),
             )
-            .with_help(format!("add `.decl {}` and `.{io} {}`", entry.signature(), entry.name)),
+            .with_help(format!(
+                "add `.decl {}` and `.{io} {}`",
+                entry.signature(),
+                entry.name
+            )),
         );
     }
     errors

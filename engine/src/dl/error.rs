@@ -59,6 +59,13 @@ impl Location {
     }
 }
 
+/// `line:column`, as in `file.dl:3:14`.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
 fn floor_char_boundary(source: &str, offset: usize) -> usize {
     let mut offset = offset.min(source.len());
     while offset > 0 && !source.is_char_boundary(offset) {
@@ -131,9 +138,14 @@ pub mod codes {
 }
 
 /// An error in `.dl` source: parse, check, code generation or schema agreement.
+///
+/// Boxed, so that `Result<_, DlError>` stays one pointer wide on the happy path.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("error[{code}]: {message}")]
-pub struct DlError {
+#[error("error[{}]: {}", .0.code, .0.message)]
+pub struct DlError(Box<Details>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Details {
     code: &'static str,
     message: String,
     span: Option<Span>,
@@ -145,73 +157,74 @@ pub struct DlError {
 impl DlError {
     /// A new error with a stable `code` (see [`codes`]) and a lowercase `message`.
     pub fn new(code: &'static str, message: impl Into<String>) -> DlError {
-        DlError {
+        DlError(Box::new(Details {
             code,
             message: message.into(),
             span: None,
             label: None,
             help: None,
             file: None,
-        }
+        }))
     }
 
     /// Sets the span the error is about.
     pub fn with_span(mut self, span: Span) -> DlError {
-        self.span = Some(span);
+        self.0.span = Some(span);
         self
     }
 
     /// Sets the label printed under the span.
     pub fn with_label(mut self, label: impl Into<String>) -> DlError {
-        self.label = Some(label.into());
+        self.0.label = Some(label.into());
         self
     }
 
     /// Sets the help line.
     pub fn with_help(mut self, help: impl Into<String>) -> DlError {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
     }
 
     /// Sets the name of the file the span is in.
     pub fn with_file(mut self, file: impl Into<String>) -> DlError {
-        self.file = Some(file.into());
+        self.0.file = Some(file.into());
         self
     }
 
     /// The stable error code, e.g. `E0100`.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     /// The one-line message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The span the error is about, if it is about a place in a file.
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.0.span
     }
 
     /// The label under the span.
     pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
+        self.0.label.as_deref()
     }
 
     /// The help line.
     pub fn help(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.0.help.as_deref()
     }
 
     /// The file the span is in.
     pub fn file(&self) -> Option<&str> {
-        self.file.as_deref()
+        self.0.file.as_deref()
     }
 
     /// The text the span covers in `source` (empty when there is no span).
     pub fn snippet<'s>(&self, source: &'s str) -> &'s str {
-        self.span
+        self.0
+            .span
             .and_then(|s| source.get(s.start..s.end))
             .unwrap_or("")
     }
@@ -221,33 +234,38 @@ impl DlError {
     /// the error's file.
     pub fn render(&self, source: &str) -> String {
         let mut out = String::new();
-        let Some(span) = self.span else {
-            if let Some(file) = &self.file {
+        let d = &*self.0;
+        let Some(span) = d.span else {
+            if let Some(file) = &d.file {
                 let _ = write!(out, "{file}: ");
             }
-            let _ = writeln!(out, "error[{}]: {}", self.code, self.message);
-            if let Some(help) = &self.help {
+            let _ = writeln!(out, "error[{}]: {}", d.code, d.message);
+            if let Some(help) = &d.help {
                 let _ = writeln!(out, "  = help: {help}");
             }
             return out;
         };
         let loc = span.location(source);
-        let file = self.file.as_deref().unwrap_or("<input>");
+        let file = self.0.file.as_deref().unwrap_or("<input>");
         let _ = writeln!(
             out,
             "{file}:{}:{}: error[{}]: {}",
-            loc.line, loc.column, self.code, self.message
+            loc.line, loc.column, d.code, d.message
         );
 
         let start = floor_char_boundary(source, span.start);
-        let line_start = source.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+        let line_start = source
+            .get(..start)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |i| i + 1);
         let line_end = source
             .get(line_start..)
             .and_then(|s| s.find('\n'))
             .map_or(source.len(), |i| line_start + i);
         let line_text = source.get(line_start..line_end).unwrap_or("");
         let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
-        let end = floor_char_boundary(source, span.end.max(start)).min(line_start + line_text.len());
+        let end =
+            floor_char_boundary(source, span.end.max(start)).min(line_start + line_text.len());
         let before = source.get(line_start..start).unwrap_or("");
         let under = source.get(start..end.max(start)).unwrap_or("");
 
@@ -262,11 +280,11 @@ impl DlError {
             " ".repeat(display_width(before)),
             "^".repeat(carets)
         );
-        if let Some(label) = &self.label {
+        if let Some(label) = &d.label {
             let _ = write!(out, " {label}");
         }
         out.push('\n');
-        if let Some(help) = &self.help {
+        if let Some(help) = &d.help {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{pad} = help: {help}");
         }
@@ -336,6 +354,7 @@ mod tests {
         assert_eq!(Location::of(src, 7), Location { line: 2, column: 4 });
         assert_eq!(Location::of(src, 4), Location { line: 2, column: 1 });
         assert_eq!(Location::of(src, 999), Location { line: 3, column: 1 });
+        assert_eq!(Span::new(FileId(0), 7, 8).location(src).to_string(), "2:4");
     }
 
     #[test]

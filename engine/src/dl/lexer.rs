@@ -21,7 +21,7 @@ pub(crate) enum Tok {
     Str(bool),
     #[regex("[A-Za-z_][A-Za-z0-9_]*")]
     Ident,
-    #[token("_")]
+    #[token("_", priority = 3)]
     Underscore,
     #[regex("[0-9]+")]
     Number,
@@ -159,7 +159,10 @@ mod tests {
 
     #[test]
     fn strings_and_comments() {
-        assert_eq!(kinds(r#""a\"b" "x"#), vec![Ok(Tok::Str(true)), Ok(Tok::Str(false))]);
+        assert_eq!(
+            kinds(r#""a\"b" "x"#),
+            vec![Ok(Tok::Str(true)), Ok(Tok::Str(false))]
+        );
         assert_eq!(kinds("\"a\nb"), vec![Ok(Tok::Str(false)), Ok(Tok::Ident)]);
         assert_eq!(
             kinds("/* a */ // b\n/* c"),

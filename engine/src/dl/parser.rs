@@ -158,7 +158,11 @@ impl<'s> Parser<'s> {
                     .with_label("not part of any token"))
             }
             Ok(Tok::BlockComment(false)) => Err(self
-                .error(codes::UNTERMINATED_COMMENT, "unterminated block comment", span)
+                .error(
+                    codes::UNTERMINATED_COMMENT,
+                    "unterminated block comment",
+                    span,
+                )
                 .with_label("this comment is never closed")
                 .with_help("close it with `*/`")),
             Ok(Tok::Str(false)) => Err(self
@@ -242,7 +246,11 @@ impl<'s> Parser<'s> {
                 None => self.span(self.source.len(), self.source.len()),
             };
             return Err(self
-                .error(codes::NESTING_TOO_DEEP, "expression nested too deeply", span)
+                .error(
+                    codes::NESTING_TOO_DEEP,
+                    "expression nested too deeply",
+                    span,
+                )
                 .with_label(format!("more than {MAX_DEPTH} levels deep"))
                 .with_help("split the rule into smaller rules"));
         }
@@ -268,7 +276,12 @@ impl<'s> Parser<'s> {
 
     /// Takes the comments that start before `limit`: the block directly above an item starting
     /// at `limit` is returned (when `item_follows`), the others are pushed as comment items.
-    fn take_comments(&mut self, limit: usize, item_follows: bool, items: &mut Vec<Item>) -> Vec<String> {
+    fn take_comments(
+        &mut self,
+        limit: usize,
+        item_follows: bool,
+        items: &mut Vec<Item>,
+    ) -> Vec<String> {
         let mut blocks: Vec<Vec<(usize, usize)>> = Vec::new();
         while let Some(&comment) = self.comments.get(self.next_comment) {
             if comment.0 >= limit {
@@ -276,7 +289,11 @@ impl<'s> Parser<'s> {
             }
             self.next_comment += 1;
             match blocks.last_mut() {
-                Some(block) if block.last().is_some_and(|last| self.next_line(last.1, comment.0)) => {
+                Some(block)
+                    if block
+                        .last()
+                        .is_some_and(|last| self.next_line(last.1, comment.0)) =>
+                {
                     block.push(comment)
                 }
                 _ => blocks.push(vec![comment]),
@@ -384,7 +401,10 @@ impl<'s> Parser<'s> {
                     eq,
                 )
                 .with_label("expected `<:`")
-                .with_help(format!("declare a subtype: `.type {} <: symbol`", name.name)));
+                .with_help(format!(
+                    "declare a subtype: `.type {} <: symbol`",
+                    name.name
+                )));
         }
         self.expect(Tok::Subtype, "`<:`")?;
         let base = self.parse_ident("a base type such as `symbol`")?;
@@ -407,7 +427,11 @@ impl<'s> Parser<'s> {
                 self.expect(Tok::Colon, "`:`")?;
                 let ty = self.parse_ident("a column type")?;
                 let span = col.span.to(ty.span);
-                columns.push(Column { name: col, ty, span });
+                columns.push(Column {
+                    name: col,
+                    ty,
+                    span,
+                });
                 if self.eat(Tok::Comma)?.is_none() {
                     break;
                 }
@@ -445,7 +469,11 @@ impl<'s> Parser<'s> {
         }
         if let Some(paren) = self.eat(Tok::LParen)? {
             return Err(self
-                .error(codes::UNSUPPORTED_SYNTAX, "I/O parameters are not supported", paren)
+                .error(
+                    codes::UNSUPPORTED_SYNTAX,
+                    "I/O parameters are not supported",
+                    paren,
+                )
                 .with_label("parameters start here")
                 .with_help(
                     "iamlog reads `.input` relations from ingested facts and returns `.output` \
@@ -766,7 +794,8 @@ impl<'s> Parser<'s> {
         let start = minus.unwrap_or(t.start);
         let span = self.span(start, t.end);
         let magnitude = digits.bytes().try_fold(0i128, |acc, b| {
-            acc.checked_mul(10)?.checked_add(i128::from(b.wrapping_sub(b'0')))
+            acc.checked_mul(10)?
+                .checked_add(i128::from(b.wrapping_sub(b'0')))
         });
         let value = magnitude
             .map(|m| if minus.is_some() { -m } else { m })
@@ -776,7 +805,10 @@ impl<'s> Parser<'s> {
             None => Err(self
                 .error(
                     codes::INTEGER_OUT_OF_RANGE,
-                    format!("integer `{}` does not fit in 64 bits", self.text(start, t.end)),
+                    format!(
+                        "integer `{}` does not fit in 64 bits",
+                        self.text(start, t.end)
+                    ),
                     span,
                 )
                 .with_label("out of range")
@@ -829,15 +861,16 @@ impl<'s> Parser<'s> {
                 'r' => '\r',
                 't' => '\t',
                 'u' => {
-                    let (high, end) = hex4(&mut chars, inner_start, after).ok_or_else(|| bad(after))?;
+                    let (high, end) =
+                        hex4(&mut chars, inner_start, after).ok_or_else(|| bad(after))?;
                     let code = if (0xD800..0xDC00).contains(&high) {
                         // A high surrogate must be followed by `\u` and a low surrogate.
                         let pair = (chars.next(), chars.next());
                         let (Some((_, '\\')), Some((k, 'u'))) = pair else {
                             return Err(bad(end));
                         };
-                        let (low, end) =
-                            hex4(&mut chars, inner_start, inner_start + k + 1).ok_or_else(|| bad(end))?;
+                        let (low, end) = hex4(&mut chars, inner_start, inner_start + k + 1)
+                            .ok_or_else(|| bad(end))?;
                         if !(0xDC00..0xE000).contains(&low) {
                             return Err(bad(end));
                         }
