@@ -6,3 +6,9 @@
 //! the file and JSON location, warnings for harmless oddities).
 
 pub mod aws;
+pub mod error;
+pub mod json;
+pub mod org;
+
+pub use error::{IngestError, Warning};
+pub use org::{load, LoadedOrg};

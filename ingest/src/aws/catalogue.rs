@@ -764,10 +764,19 @@ mod tests {
         assert!(!c.is_wildcard_only("s3:NoSuchAction"));
         let info = c.lookup("s3:getobject").unwrap();
         assert_eq!(info.access_level, "Read");
+        // `object` and `accesspointobject` are both optional: either may apply.
         assert!(info
             .resource_types
             .iter()
-            .any(|r| r.name == "object" && r.required));
+            .any(|r| r.name == "object" && !r.required));
+        let repl = c.lookup("s3:InitiateReplication").unwrap();
+        assert_eq!(
+            repl.resource_types,
+            vec![ResourceTypeRef {
+                name: "object".to_string(),
+                required: true
+            }]
+        );
         assert!(!info.condition_keys.is_empty());
         assert_eq!(info.service(), "s3");
         assert_eq!(info.action(), "GetObject");

@@ -152,7 +152,10 @@ pub fn variable_names(s: &str) -> Vec<String> {
 /// A destination point.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Dest {
-    /// A resource ARN or ARN pattern.
+    /// A resource exactly as a request names it (matched, never treated as a pattern: a
+    /// request on `*` is a request on the resource `*`, as for wildcard-only actions).
+    Exact(String),
+    /// A resource ARN pattern: every resource it matches.
     Pattern(String),
     /// Everything except these patterns (the grant of an Allow with NotResource).
     Not(Vec<String>),
@@ -161,7 +164,7 @@ enum Dest {
 impl Dest {
     fn display(&self) -> String {
         match self {
-            Dest::Pattern(p) => p.clone(),
+            Dest::Exact(p) | Dest::Pattern(p) => p.clone(),
             Dest::Not(list) => format!("{NOT_RESOURCE_PREFIX}{}", list.join(",")),
         }
     }
@@ -178,6 +181,20 @@ enum Coverage {
 fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) -> Coverage {
     let covers_all = |p: &str| p == "*" || glob::resource_covers(p, "*");
     match (block, dest) {
+        (ResourceBlock::Resource(_), Dest::Exact(d)) => {
+            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
+                Coverage::Full
+            } else {
+                Coverage::None
+            }
+        }
+        (ResourceBlock::NotResource(_), Dest::Exact(d)) => {
+            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
+                Coverage::None
+            } else {
+                Coverage::Full
+            }
+        }
         (ResourceBlock::Resource(_), Dest::Pattern(d)) => {
             if patterns.iter().any(|p| glob::resource_covers(p, d)) {
                 Coverage::Full
@@ -324,7 +341,7 @@ impl<'o> Builder<'o> {
         }
         for s in &sources {
             let sid: PrincipalId = self.sym(&s.arn);
-            self.facts.query_source.push(sid);
+            self.facts.query_source.push((sid,));
             if let Some(b) = &s.boundary {
                 let bid = self.sym(b);
                 self.facts.aws_permission_boundary.push((sid, bid));
@@ -376,9 +393,9 @@ impl<'o> Builder<'o> {
                 self.facts.policy_statement.push((polid, stid));
                 let is_allow = matches!(st.effect, Effect::Allow);
                 if is_allow {
-                    self.facts.allow_statement.push(stid);
+                    self.facts.allow_statement.push((stid,));
                 } else {
-                    self.facts.deny_statement.push(stid);
+                    self.facts.deny_statement.push((stid,));
                 }
                 let mut reach: BTreeSet<&'o str> = BTreeSet::new();
                 if let Some(i) = identity {
@@ -408,7 +425,7 @@ impl<'o> Builder<'o> {
                     }
                 }
                 if st.condition.is_empty() {
-                    self.facts.statement_unconditional.push(stid);
+                    self.facts.statement_unconditional.push((stid,));
                 }
                 plans.push(StatementPlan {
                     id: stid,
@@ -454,7 +471,7 @@ impl<'o> Builder<'o> {
             }
         }
 
-        self.facts.condition_true.push(self.true_condition);
+        self.facts.condition_true.push((self.true_condition,));
         let conditions: Vec<ConditionId> = self.allow_conditions.iter().copied().collect();
         for c in conditions {
             let text = if c == self.true_condition {
@@ -638,8 +655,8 @@ impl<'o> Builder<'o> {
             Points::Only(points) => {
                 let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
                 for p in points {
-                    m.entry(p.source.as_str()).or_default().insert(Dest::Pattern(p.resource.clone()));
-                    universe.insert(Dest::Pattern(p.resource.clone()));
+                    m.entry(p.source.as_str()).or_default().insert(Dest::Exact(p.resource.clone()));
+                    universe.insert(Dest::Exact(p.resource.clone()));
                 }
                 Some(m)
             }
@@ -685,7 +702,7 @@ impl<'o> Builder<'o> {
                         if plan.depends_on_resource {
                             // Tag-scoped grants resolve to the inventory resources they hit.
                             for arn in org.resources.keys().chain(org.principals.keys()) {
-                                let d = Dest::Pattern(arn.clone());
+                                let d = Dest::Exact(arn.clone());
                                 if resource_coverage(block, &patterns, &d) == Coverage::Full {
                                     own.push(d);
                                 }
@@ -859,7 +876,11 @@ impl<'o> Builder<'o> {
                 }
             }
             KeyClass::Resource => {
-                let Some(Dest::Pattern(arn)) = dest else { return KeyValue::Unknown };
+                let (arn, exact) = match dest {
+                    Some(Dest::Exact(a)) => (a, true),
+                    Some(Dest::Pattern(a)) => (a, false),
+                    _ => return KeyValue::Unknown,
+                };
                 if key == "aws:resourceaccount" {
                     if let Some(acct) = self.resource_accounts.get(arn) {
                         return KeyValue::Known(vec![acct.clone()]);
@@ -869,13 +890,18 @@ impl<'o> Builder<'o> {
                         _ => not_known,
                     };
                 }
-                if arn.contains(['*', '?']) {
+                if !exact && arn.contains(['*', '?']) {
                     return KeyValue::Unknown;
                 }
-                let tag = key
-                    .strip_prefix("aws:resourcetag/")
-                    .or_else(|| key.strip_prefix("iam:resourcetag/"))
-                    .unwrap_or_default();
+                if let Some(tag) = key.strip_prefix("iam:resourcetag/") {
+                    // `iam:ResourceTag` exists only for IAM users and roles.
+                    return match self.org.principals.get(arn) {
+                        Some(p) => tag_value(&p.tags, tag),
+                        None if arn.contains(":iam::") => not_known,
+                        None => KeyValue::Absent,
+                    };
+                }
+                let tag = key.strip_prefix("aws:resourcetag/").unwrap_or_default();
                 if let Some(r) = self.org.resources.get(arn) {
                     tag_value(&r.tags, tag)
                 } else if let Some(p) = self.org.principals.get(arn) {

@@ -1,0 +1,714 @@
+//! Wildcard matching for actions, resources and ARN condition values, plus the set questions
+//! (does one pattern cover / overlap another) that static analysis needs.
+//!
+//! # Pattern syntax
+//!
+//! Resource, ARN and string patterns use one syntax throughout this module:
+//!
+//! * `*` matches any run of characters, including none; it crosses `/` and (in the resource
+//!   part of an ARN) `:`;
+//! * `?` matches exactly one character;
+//! * `\` makes the next character literal (`\*`, `\?`, `\\`); a trailing lone `\` is a literal
+//!   backslash.
+//!
+//! Policy text has no escape character: a `\` in a policy is an ordinary character. Text taken
+//! from a policy therefore goes through [`crate::aws::variables`] first
+//! ([`variables::substitute`](crate::aws::variables::substitute),
+//! [`variables::resource_pattern`](crate::aws::variables::resource_pattern) or
+//! [`variables::pattern_without_variables`](crate::aws::variables::pattern_without_variables)),
+//! which escapes backslashes and turns substituted values and the `${*}` / `${?}` escapes into
+//! literal characters. Text without `\` is its own pattern. Action patterns
+//! ([`action_matches`]) never need escaping and are used as written.
+//!
+//! The text side (`text`, `arn`, `action`) is always a concrete string, never a pattern.
+//!
+//! # Resource rule (as iam-simulate 0.1.173 applies it, `resource/resource.js`)
+//!
+//! * a pattern made only of `*` matches everything;
+//! * otherwise the pattern is split at `:`. With fewer than 6 segments it is a *short ARN*,
+//!   handled by a [`ShortArn`] rule that depends on the policy kind (identity policies pad the
+//!   missing segments with `*`);
+//! * the ARN must have at least 5 colons (iam-simulate compares missing request segments
+//!   against the text `undefined`; we just do not match);
+//! * the first segment (`arn`) is not compared at all;
+//! * partition, service, region and account are compared segment by segment, **ASCII
+//!   case-insensitively**, with `*`/`?` wildcards that stay inside the segment;
+//! * the resource part (everything after the fifth colon) is split into a *resource type
+//!   prefix* (up to and including its first `/` or `:`, whichever comes first; empty when it has
+//!   neither, and always empty for S3 bucket/object ARNs, i.e. service `s3` with empty region
+//!   and account) and a *resource id*. The prefix must be a literal, case-sensitive prefix of the
+//!   ARN's resource part (wildcards in it are literal characters: AWS does not allow wildcards in
+//!   the resource type), and the id is matched case-sensitively with wildcards that cross `/` and
+//!   `:`.
+//!
+//! Differences from iam-simulate: JavaScript's `.` does not match line terminators, ours match
+//! any character; iam-simulate's first four segments are regexes built without escaping, ours
+//! are literal text with `*`/`?` wildcards; case-insensitivity here is ASCII only.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+/// One token of a pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tok {
+    Lit(char),
+    Star,
+    Any,
+}
+
+impl Tok {
+    /// The character this token stands for when wildcards are read literally.
+    pub(crate) fn as_char(self) -> char {
+        match self {
+            Tok::Lit(c) => c,
+            Tok::Star => '*',
+            Tok::Any => '?',
+        }
+    }
+}
+
+/// Decodes the token of pattern `p` starting at byte offset `at`; returns it and the offset
+/// after it. `escapes` enables the backslash escape.
+fn next_tok(p: &str, at: usize, escapes: bool) -> Option<(Tok, usize)> {
+    let mut chars = p.get(at..)?.chars();
+    let c = chars.next()?;
+    let after = at + c.len_utf8();
+    Some(match c {
+        '*' => (Tok::Star, after),
+        '?' => (Tok::Any, after),
+        '\\' if escapes => match chars.next() {
+            Some(n) => (Tok::Lit(n), after + n.len_utf8()),
+            None => (Tok::Lit('\\'), after),
+        },
+        _ => (Tok::Lit(c), after),
+    })
+}
+
+/// The tokens of a pattern (with escapes).
+pub(crate) fn tokens(p: &str) -> Vec<Tok> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((t, next)) = next_tok(p, at, true) {
+        out.push(t);
+        at = next;
+    }
+    out
+}
+
+/// Renders tokens in pattern syntax.
+pub(crate) fn render(toks: &[Tok]) -> String {
+    let mut s = String::with_capacity(toks.len());
+    for t in toks {
+        match t {
+            Tok::Star => s.push('*'),
+            Tok::Any => s.push('?'),
+            Tok::Lit(c) => {
+                if matches!(c, '*' | '?' | '\\') {
+                    s.push('\\');
+                }
+                s.push(*c);
+            }
+        }
+    }
+    s
+}
+
+/// A pattern that matches exactly `text`: escapes `*`, `?` and `\`.
+pub fn escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+/// The pattern read as plain text: escapes removed, wildcards kept as the characters `*`/`?`.
+pub(crate) fn literal_text(p: &str) -> String {
+    tokens(p).into_iter().map(Tok::as_char).collect()
+}
+
+/// ASCII case folding, used for actions and the first ARN segments.
+fn eq_ascii_ci(a: char, b: char) -> bool {
+    a.eq_ignore_ascii_case(&b)
+}
+
+fn eq_exact(a: char, b: char) -> bool {
+    a == b
+}
+
+/// Greedy glob matching with a single backtrack point: no allocation, no exponential
+/// backtracking; O(|p|·|t|) in the worst case and linear in the usual one.
+fn glob_core(p: &str, t: &str, escapes: bool, eq: fn(char, char) -> bool) -> bool {
+    let mut pi = 0usize;
+    let mut ti = 0usize;
+    // (pattern offset just after the last star, text offset that star has consumed up to)
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        let tc = t.get(ti..).and_then(|rest| rest.chars().next());
+        match (next_tok(p, pi, escapes), tc) {
+            (Some((Tok::Star, np)), _) => {
+                star = Some((np, ti));
+                pi = np;
+                continue;
+            }
+            (Some((Tok::Any, np)), Some(c)) => {
+                pi = np;
+                ti += c.len_utf8();
+                continue;
+            }
+            (Some((Tok::Lit(l), np)), Some(c)) if eq(l, c) => {
+                pi = np;
+                ti += c.len_utf8();
+                continue;
+            }
+            (None, None) => return true,
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) => match t.get(st..).and_then(|rest| rest.chars().next()) {
+                Some(c) => {
+                    let nt = st + c.len_utf8();
+                    star = Some((sp, nt));
+                    pi = sp;
+                    ti = nt;
+                }
+                None => return false,
+            },
+            None => return false,
+        }
+    }
+}
+
+/// Case-sensitive glob match of `text` against `pattern` (pattern syntax above): `*` matches any
+/// run (crossing `/` and `:`), `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    glob_core(pattern, text, true, eq_exact)
+}
+
+/// Glob match where literal characters compare ASCII case-insensitively.
+pub(crate) fn glob_match_ascii_ci(pattern: &str, text: &str) -> bool {
+    glob_core(pattern, text, true, eq_ascii_ci)
+}
+
+fn is_all_stars(p: &str) -> bool {
+    !p.is_empty() && p.chars().all(|c| c == '*')
+}
+
+/// Whether the action pattern of an `Action`/`NotAction` entry matches `action`
+/// (`service:Name`), as iam-simulate decides it (`action/action.js`):
+///
+/// * a pattern made only of `*` matches every action;
+/// * otherwise the service prefixes (before the first `:`) must be equal ignoring case (no
+///   wildcards in the service);
+/// * the action names (between the first and the next `:`) are compared case-insensitively with
+///   `*` and `?` anywhere; a pattern whose name is empty or contains whitespace matches nothing.
+///
+/// Action patterns have no escape character.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    if is_all_stars(pattern) {
+        return true;
+    }
+    let (Some((psvc, prest)), Some((asvc, arest))) =
+        (pattern.split_once(':'), action.split_once(':'))
+    else {
+        return false;
+    };
+    let pname = prest.split(':').next().unwrap_or_default();
+    let aname = arest.split(':').next().unwrap_or_default();
+    if pname.is_empty() || pname.chars().any(char::is_whitespace) {
+        return false;
+    }
+    psvc.to_lowercase() == asvc.to_lowercase() && glob_core(pname, aname, false, eq_ascii_ci)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+/// How a short policy resource ARN (fewer than six `:`-separated segments, e.g.
+/// `arn:aws:s3`) is treated. iam-simulate decides this per policy kind
+/// (`policyTypeResourceSettings` in `resource/resource.js`):
+///
+/// | policy kind | rule |
+/// |---|---|
+/// | identity, session, permission boundary | [`ShortArn::Expand`] |
+/// | resource-based, VPC endpoint | [`ShortArn::ExpandIfWildcard`] |
+/// | SCP | [`ShortArn::ExpandIfTrailingWildcard`] (otherwise invalid) |
+/// | RCP | [`ShortArn::NoMatch`] (invalid) |
+///
+/// "Invalid" short ARNs are reported as errors by iam-simulate; here they simply match nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ShortArn {
+    /// Pad the missing segments with `*`, then match normally.
+    #[default]
+    Expand,
+    /// Expand if the pattern contains a `*` anywhere, else match nothing.
+    ExpandIfWildcard,
+    /// Expand if the last segment ends with `*`, else match nothing.
+    ExpandIfTrailingWildcard,
+    /// Match nothing.
+    NoMatch,
+}
+
+/// A resource pattern split into its parts (after short-ARN padding).
+struct ResourceParts<'a> {
+    /// partition, service, region, account
+    head: [&'a str; 4],
+    /// the resource type prefix, as literal text
+    product: String,
+    /// the resource id pattern
+    id: &'a str,
+}
+
+/// Splits a resource pattern; `None` when it matches nothing (a short ARN the rule rejects).
+/// The pattern must not be all stars (callers check that first).
+fn resource_parts(pattern: &str, rule: ShortArn) -> Option<ResourceParts<'_>> {
+    let mut segs: Vec<&str> = pattern.splitn(6, ':').collect();
+    if segs.len() < 6 {
+        let expand = match rule {
+            ShortArn::Expand => true,
+            ShortArn::ExpandIfWildcard => tokens(pattern).contains(&Tok::Star),
+            ShortArn::ExpandIfTrailingWildcard => {
+                let last = segs.last().copied().unwrap_or_default();
+                tokens(last).last() == Some(&Tok::Star)
+            }
+            ShortArn::NoMatch => false,
+        };
+        if !expand {
+            return None;
+        }
+        while segs.len() < 6 {
+            segs.push("*");
+        }
+    }
+    let [_, partition, service, region, account, rest] = <[&str; 6]>::try_from(segs).ok()?;
+    let split = product_len(service, region, account, rest);
+    let (product_raw, id) = (rest.get(..split)?, rest.get(split..)?);
+    Some(ResourceParts {
+        head: [partition, service, region, account],
+        product: literal_text(product_raw),
+        id,
+    })
+}
+
+/// Byte length of the resource-type prefix of the resource part `rest` (see the module docs).
+pub(crate) fn product_len(service: &str, region: &str, account: &str, rest: &str) -> usize {
+    if service == "s3" && region.is_empty() && account.is_empty() {
+        return 0;
+    }
+    match rest.find(['/', ':']) {
+        Some(i) => i + 1,
+        None => 0,
+    }
+}
+
+/// Splits a concrete ARN at its first five colons.
+fn split_arn(arn: &str) -> Option<[&str; 6]> {
+    let segs: Vec<&str> = arn.splitn(6, ':').collect();
+    <[&str; 6]>::try_from(segs).ok()
+}
+
+/// Whether a `Resource`/`NotResource` entry matches the concrete `arn`, with the identity-policy
+/// short-ARN rule ([`ShortArn::Expand`]). See the module docs for the rule.
+pub fn resource_matches(pattern: &str, arn: &str) -> bool {
+    resource_matches_with(ShortArn::Expand, pattern, arn)
+}
+
+/// [`resource_matches`] with an explicit short-ARN rule.
+pub fn resource_matches_with(rule: ShortArn, pattern: &str, arn: &str) -> bool {
+    if is_all_stars(pattern) {
+        return true;
+    }
+    let Some(parts) = resource_parts(pattern, rule) else {
+        return false;
+    };
+    let Some([_, partition, service, region, account, rest]) = split_arn(arn) else {
+        return false;
+    };
+    let heads_match = parts
+        .head
+        .iter()
+        .zip([partition, service, region, account])
+        .all(|(p, a)| glob_match_ascii_ci(p, a));
+    heads_match
+        && rest
+            .strip_prefix(parts.product.as_str())
+            .is_some_and(|id| glob_match(parts.id, id))
+}
+
+/// Whether every ARN matched by `destination_pattern` is matched by the resource entry
+/// `pattern` under the resource rule. Exact: e.g. `arn:aws:s3:::b/*` covers
+/// `arn:aws:s3:::b/logs/*` but not `*`.
+///
+/// The destination is a pattern (`*`, `?`, `\` escapes; case-sensitive) read ARN-wise, like
+/// iam-simulate's request patterns: if it has at least five colons, its wildcards in the first
+/// five segments stay inside their segment (`arn:aws:ec2:*:*:instance/*` is any region, any
+/// account) and those in the resource part match anything; with fewer colons it is a plain glob
+/// (`*` is every string).
+pub fn resource_covers(pattern: &str, destination_pattern: &str) -> bool {
+    resource_covers_with(ShortArn::Expand, pattern, destination_pattern)
+}
+
+/// [`resource_covers`] with an explicit short-ARN rule.
+pub fn resource_covers_with(rule: ShortArn, pattern: &str, destination_pattern: &str) -> bool {
+    resource_question(rule, pattern, destination_pattern, Question::Covers)
+}
+
+/// Whether some ARN is matched both by the resource entry `pattern` (resource rule) and by
+/// `destination_pattern` (read as in [`resource_covers`]). Exact.
+pub fn resource_overlaps(pattern: &str, destination_pattern: &str) -> bool {
+    resource_overlaps_with(ShortArn::Expand, pattern, destination_pattern)
+}
+
+/// [`resource_overlaps`] with an explicit short-ARN rule.
+pub fn resource_overlaps_with(rule: ShortArn, pattern: &str, destination_pattern: &str) -> bool {
+    resource_question(rule, pattern, destination_pattern, Question::Overlaps)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Question {
+    Covers,
+    Overlaps,
+}
+
+/// When the destination has five colons both languages are "five colon-free segments, then the
+/// resource part", so the question factors segment by segment (every factor is non-empty);
+/// otherwise the whole automata are compared.
+fn resource_question(rule: ShortArn, pattern: &str, dest: &str, q: Question) -> bool {
+    if is_all_stars(pattern) {
+        // Matches everything, and every destination matches something.
+        return true;
+    }
+    let Some(parts) = resource_parts(pattern, rule) else {
+        return false;
+    };
+    let dest_toks = tokens(dest);
+    if dest_toks.iter().all(|t| matches!(t, Tok::Lit(_))) {
+        let text: String = dest_toks.iter().map(|t| t.as_char()).collect();
+        return resource_matches_with(rule, pattern, &text);
+    }
+    let ask = |specific: &[Sym], general: &[Sym]| match q {
+        Question::Covers => included(specific, general),
+        Question::Overlaps => intersects(general, specific),
+    };
+    let dsegs: Vec<&str> = dest.splitn(6, ':').collect();
+    match <[&str; 6]>::try_from(dsegs) {
+        Ok([_, d1, d2, d3, d4, d5]) => {
+            parts
+                .head
+                .iter()
+                .zip([d1, d2, d3, d4])
+                .all(|(p, d)| ask(&segment_syms(d, false), &segment_syms(p, true)))
+                && ask(&glob_syms(d5), &rest_syms(&parts))
+        }
+        Err(_) => ask(&destination_syms(dest), &resource_syms_of(&parts)),
+    }
+}
+
+/// `ArnLike` / `ArnEquals` (identical in iam-simulate, `condition/arn/arn.js`): both the
+/// pattern and the ARN need at least four colons; the first segment is ignored; partition,
+/// service, region and account are matched segment by segment, and the resource part (after the
+/// fifth colon, empty if there is none) as a whole; all case-sensitive, `*`/`?` wildcards.
+/// So `*` alone is not a valid ArnLike value and matches nothing (iam-simulate).
+pub fn arn_like(pattern: &str, arn: &str) -> bool {
+    match (split_arn_condition(pattern), split_arn_condition(arn)) {
+        (Some(p), Some(a)) => p
+            .iter()
+            .zip(a.iter())
+            .skip(1)
+            .all(|(p, a)| glob_match(p, a)),
+        _ => false,
+    }
+}
+
+/// Splits an ARN condition value: at least five `:`-separated parts; the resource part is
+/// everything after the fifth colon (empty if absent).
+pub(crate) fn split_arn_condition(s: &str) -> Option<[&str; 6]> {
+    let mut segs: Vec<&str> = s.splitn(6, ':').collect();
+    if segs.len() < 5 {
+        return None;
+    }
+    if segs.len() == 5 {
+        segs.push("");
+    }
+    <[&str; 6]>::try_from(segs).ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pattern set questions: automata over a finite representative alphabet.
+
+/// A symbol of a generalised glob: literal (optionally ASCII case-insensitive), one character,
+/// or any run; wildcards may be barred from matching `:` (inside ARN segments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sym {
+    Lit { c: char, ci: bool },
+    Any { colon: bool },
+    Star { colon: bool },
+}
+
+impl Sym {
+    fn accepts(self, ch: char) -> bool {
+        match self {
+            Sym::Lit { c, ci } => c == ch || (ci && c.eq_ignore_ascii_case(&ch)),
+            Sym::Any { colon } | Sym::Star { colon } => colon || ch != ':',
+        }
+    }
+}
+
+fn glob_syms(p: &str) -> Vec<Sym> {
+    tokens(p)
+        .into_iter()
+        .map(|t| match t {
+            Tok::Lit(c) => Sym::Lit { c, ci: false },
+            Tok::Star => Sym::Star { colon: true },
+            Tok::Any => Sym::Any { colon: true },
+        })
+        .collect()
+}
+
+/// Symbols of one colon-free ARN head segment; literals ASCII case-insensitive for policy
+/// patterns (`ci`), case-sensitive for destinations.
+fn segment_syms(seg: &str, ci: bool) -> Vec<Sym> {
+    tokens(seg)
+        .into_iter()
+        .map(|t| match t {
+            Tok::Lit(c) => Sym::Lit { c, ci },
+            Tok::Star => Sym::Star { colon: false },
+            Tok::Any => Sym::Any { colon: false },
+        })
+        .collect()
+}
+
+/// A destination pattern (see [`resource_covers`]) as a generalised glob.
+fn destination_syms(p: &str) -> Vec<Sym> {
+    let segs: Vec<&str> = p.splitn(6, ':').collect();
+    if segs.len() < 6 {
+        return glob_syms(p);
+    }
+    let mut out = Vec::new();
+    for (i, seg) in segs.iter().enumerate() {
+        if i == 5 {
+            out.extend(glob_syms(seg));
+        } else {
+            out.extend(segment_syms(seg, false));
+            out.push(Sym::Lit { c: ':', ci: false });
+        }
+    }
+    out
+}
+
+/// Whether the concrete `text` is in the language of the destination pattern `p`.
+#[cfg(test)]
+pub(crate) fn destination_matches(p: &str, text: &str) -> bool {
+    included(&glob_syms(&escape(text)), &destination_syms(p))
+}
+
+/// The resource part of a policy pattern: the literal resource type, then the id glob.
+fn rest_syms(parts: &ResourceParts<'_>) -> Vec<Sym> {
+    let mut out: Vec<Sym> = parts.product.chars().map(|c| Sym::Lit { c, ci: false }).collect();
+    out.extend(glob_syms(parts.id));
+    out
+}
+
+/// The language of [`resource_matches_with`] as one generalised glob: any colon-free first
+/// segment, the four head segments, then the resource part. (Head segments cannot contain a
+/// literal ':' since they are split at ':'.)
+fn resource_syms_of(parts: &ResourceParts<'_>) -> Vec<Sym> {
+    let colon = Sym::Lit { c: ':', ci: false };
+    let mut out = vec![Sym::Star { colon: false }, colon];
+    for seg in parts.head {
+        out.extend(segment_syms(seg, true));
+        out.push(colon);
+    }
+    out.extend(rest_syms(parts));
+    out
+}
+
+/// Characters that represent every equivalence class of characters for the given symbols.
+fn alphabet(a: &[Sym], b: &[Sym]) -> Vec<char> {
+    let mut set = BTreeSet::new();
+    for s in a.iter().chain(b) {
+        if let Sym::Lit { c, ci } = *s {
+            set.insert(c);
+            if ci {
+                set.insert(c.to_ascii_lowercase());
+                set.insert(c.to_ascii_uppercase());
+            }
+        }
+    }
+    set.insert(':');
+    // One character that no literal mentions stands for all such characters.
+    if let Some(fresh) = ('\u{E000}'..='\u{F8FF}').find(|c| !set.contains(c)) {
+        set.insert(fresh);
+    }
+    set.into_iter().collect()
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Bits(vec![0; n / 64 + 1])
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+}
+
+/// Adds the positions reachable through stars (which may match nothing).
+fn close(syms: &[Sym], set: &mut Bits) {
+    for (i, s) in syms.iter().enumerate() {
+        if set.get(i) && matches!(s, Sym::Star { .. }) {
+            set.set(i + 1);
+        }
+    }
+}
+
+/// Positions after reading `ch` from the positions in `set` (closed).
+fn step(syms: &[Sym], set: &Bits, ch: char) -> Bits {
+    let mut out = Bits::new(syms.len());
+    for (i, s) in syms.iter().enumerate() {
+        if set.get(i) && s.accepts(ch) {
+            match s {
+                Sym::Star { .. } => out.set(i),
+                _ => out.set(i + 1),
+            }
+        }
+    }
+    close(syms, &mut out);
+    out
+}
+
+fn start(syms: &[Sym]) -> Bits {
+    let mut s = Bits::new(syms.len());
+    s.set(0);
+    close(syms, &mut s);
+    s
+}
+
+/// L(specific) ⊆ L(general): searches the product of `specific`'s NFA with the subset
+/// automaton of `general` for a word `specific` accepts and `general` does not. Exact; the
+/// subset construction is exponential only for contrived patterns (many `?` after a `*`).
+fn included(specific: &[Sym], general: &[Sym]) -> bool {
+    if !general.is_empty()
+        && general
+            .iter()
+            .all(|s| matches!(s, Sym::Star { colon: true }))
+    {
+        return true;
+    }
+    let sigma = alphabet(specific, general);
+    let g0 = start(general);
+    let s0 = start(specific);
+    let mut seen: HashSet<(usize, Bits)> = HashSet::new();
+    let mut queue = VecDeque::new();
+    for p in (0..=specific.len()).filter(|p| s0.get(*p)) {
+        if seen.insert((p, g0.clone())) {
+            queue.push_back((p, g0.clone()));
+        }
+    }
+    while let Some((p, g)) = queue.pop_front() {
+        if p == specific.len() {
+            if !g.get(general.len()) {
+                return false;
+            }
+            continue;
+        }
+        let Some(sym) = specific.get(p).copied() else {
+            continue;
+        };
+        for &ch in &sigma {
+            if !sym.accepts(ch) {
+                continue;
+            }
+            let g2 = step(general, &g, ch);
+            if g2.is_empty() {
+                // Every position of a glob can still reach its end, so `specific` accepts some
+                // word with this prefix and `general` none.
+                return false;
+            }
+            let mut next = Bits::new(specific.len());
+            match sym {
+                Sym::Star { .. } => next.set(p),
+                _ => next.set(p + 1),
+            }
+            close(specific, &mut next);
+            for q in (0..=specific.len()).filter(|q| next.get(*q)) {
+                if seen.insert((q, g2.clone())) {
+                    queue.push_back((q, g2.clone()));
+                }
+            }
+        }
+    }
+    true
+}
+
+/// L(a) ∩ L(b) ≠ ∅: reachability in the product NFA. O(|a|·|b|·|Σ|).
+fn intersects(a: &[Sym], b: &[Sym]) -> bool {
+    let sigma = alphabet(a, b);
+    let (sa, sb) = (start(a), start(b));
+    let mut seen = HashSet::new();
+    let mut queue = VecDeque::new();
+    for i in (0..=a.len()).filter(|i| sa.get(*i)) {
+        for j in (0..=b.len()).filter(|j| sb.get(*j)) {
+            if seen.insert((i, j)) {
+                queue.push_back((i, j));
+            }
+        }
+    }
+    let advance = |syms: &[Sym], i: usize, ch: char| -> Vec<usize> {
+        let mut set = Bits::new(syms.len());
+        match syms.get(i) {
+            Some(s @ Sym::Star { .. }) if s.accepts(ch) => set.set(i),
+            Some(s) if s.accepts(ch) => set.set(i + 1),
+            _ => return Vec::new(),
+        }
+        close(syms, &mut set);
+        (0..=syms.len()).filter(|k| set.get(*k)).collect()
+    };
+    while let Some((i, j)) = queue.pop_front() {
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        for &ch in &sigma {
+            let na = advance(a, i, ch);
+            if na.is_empty() {
+                continue;
+            }
+            let nb = advance(b, j, ch);
+            for &x in &na {
+                for &y in &nb {
+                    if seen.insert((x, y)) {
+                        queue.push_back((x, y));
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Whether every string matched by glob `specific` is matched by glob `general` (both in
+/// pattern syntax, case-sensitive; `specific`'s `*`/`?` are wildcards). Sound and exact.
+pub fn glob_covers(general: &str, specific: &str) -> bool {
+    included(&glob_syms(specific), &glob_syms(general))
+}
+
+/// Whether some string matches both globs. Symmetric, exact.
+pub fn glob_overlaps(a: &str, b: &str) -> bool {
+    intersects(&glob_syms(a), &glob_syms(b))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

@@ -1,0 +1,397 @@
+use super::*;
+
+#[test]
+fn actions_are_case_insensitive_with_wildcards_anywhere() {
+    assert!(action_matches("iam:ListAccessKeys", "IAM:listaccesskeys"));
+    assert!(action_matches("S3:getobj*", "s3:GetObject"));
+    assert!(action_matches("iam:*AccessKey*", "iam:CreateAccessKey"));
+    assert!(action_matches("s3:Get?bject", "s3:GetObject"));
+    assert!(action_matches("*", "s3:GetObject"));
+    assert!(action_matches("**", "kms:Decrypt"));
+    assert!(action_matches("s3:*", "s3:ListBucket"));
+    assert!(!action_matches("s3:*", "s3control:ListJobs"));
+    assert!(!action_matches("s3:Get*", "s3:PutObject"));
+    // No wildcards in the service prefix; empty or blank names match nothing.
+    assert!(!action_matches("s3*:GetObject", "s3:GetObject"));
+    assert!(!action_matches("s3:", "s3:GetObject"));
+    assert!(!action_matches("s3:Get Object", "s3:Get Object"));
+    assert!(!action_matches("s3", "s3:GetObject"));
+    assert!(!action_matches("s3:GetObject", "s3"));
+}
+
+#[test]
+fn glob_basics() {
+    assert!(glob_match("", ""));
+    assert!(!glob_match("", "a"));
+    assert!(glob_match("*", ""));
+    assert!(glob_match("a?c", "abc"));
+    assert!(!glob_match("a?c", "ac"));
+    assert!(glob_match("a*", "a/b:c"));
+    assert!(glob_match("*é?", "xxéü"));
+    assert!(!glob_match("B1/*", "b1/k"));
+    assert!(glob_match(
+        "bucket/*/test/*",
+        "bucket/1/2/test/3/object.jpg"
+    ));
+    assert!(glob_match("bucket/*/test/*", "bucket//test/object.jpg"));
+    assert!(!glob_match("bucket/*/test/*", "bucket/test/object.jpg"));
+}
+
+#[test]
+fn glob_escapes() {
+    assert!(glob_match("a\\*b", "a*b"));
+    assert!(!glob_match("a\\*b", "axb"));
+    assert!(glob_match("a\\?", "a?"));
+    assert!(!glob_match("a\\?", "ax"));
+    assert!(glob_match("a\\\\b", "a\\b"));
+    assert!(glob_match("a\\", "a\\"));
+    assert_eq!(escape("a*b?c\\"), "a\\*b\\?c\\\\");
+    assert!(glob_match(&escape("x*?\\y"), "x*?\\y"));
+    assert_eq!(render(&tokens("a\\*?*\\\\")), "a\\*?*\\\\");
+    assert_eq!(literal_text("a\\*?*"), "a*?*");
+}
+
+#[test]
+fn glob_is_not_exponential() {
+    let text = "a".repeat(10_000);
+    let pattern = "a*a*a*a*a*a*a*a*a*a*a*a*b";
+    let t = std::time::Instant::now();
+    assert!(!glob_match(pattern, &text));
+    assert!(glob_match("*a*a*a*a*a*a*a*a*a*a", &text));
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn resources_whole_arn_rule() {
+    assert!(resource_matches("*", "arn:aws:s3:::b1"));
+    assert!(resource_matches("**", "anything"));
+    assert!(resource_matches(
+        "arn:aws:s3:::b1/*",
+        "arn:aws:s3:::b1/a/b.txt"
+    ));
+    // Case-sensitive resource part, case-insensitive head segments (iam-simulate).
+    assert!(!resource_matches("arn:aws:s3:::B1/*", "arn:aws:s3:::b1/k"));
+    assert!(resource_matches("arn:AWS:S3:::b1", "arn:aws:s3:::b1"));
+    assert!(resource_matches("arn:aws:s3:::b?/*", "arn:aws:s3:::b1/x"));
+    assert!(resource_matches(
+        "arn:aws:s3:::bucket/*/test/*",
+        "arn:aws:s3:::bucket//test/object.jpg"
+    ));
+    // Head wildcards stay inside their segment.
+    assert!(resource_matches(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:us-east-1:111122223333:instance/i-1"
+    ));
+    assert!(resource_matches(
+        "arn:aws:ec2:us-*-1:*:instance/*",
+        "arn:aws:ec2:us-east-1:1:instance/i-1"
+    ));
+    assert!(!resource_matches(
+        "arn:aws:ec2:*:instance/*",
+        "arn:aws:ec2:us-east-1:1:instance/i-1"
+    ));
+    // The resource id crosses ':' and '/'.
+    assert!(resource_matches(
+        "arn:aws:lambda:*:*:function:*",
+        "arn:aws:lambda:us-east-1:1:function:f:prod"
+    ));
+    // The first segment is not compared (iam-simulate).
+    assert!(resource_matches("foo:aws:s3:::b1", "arn:aws:s3:::b1"));
+    // Wildcards in the resource type are literal.
+    assert!(!resource_matches(
+        "arn:aws:iam::1:us*r/x",
+        "arn:aws:iam::1:user/x"
+    ));
+    assert!(resource_matches(
+        "arn:aws:iam::1:*",
+        "arn:aws:iam::1:user/x"
+    ));
+    assert!(resource_matches(
+        "arn:aws:iam::1:user*",
+        "arn:aws:iam::1:user/x"
+    ));
+    assert!(!resource_matches(
+        "arn:aws:iam::1:user/*",
+        "arn:aws:iam::1:role/x"
+    ));
+    // S3 bucket/object ARNs have no resource type: `*` may stand for the bucket.
+    assert!(resource_matches(
+        "arn:aws:s3:::*/logs/*",
+        "arn:aws:s3:::b/logs/x"
+    ));
+    // Not an ARN.
+    assert!(!resource_matches("arn:aws:s3:::*", "b1"));
+}
+
+#[test]
+fn short_arns() {
+    let arn = "arn:aws:s3:::b1";
+    assert!(resource_matches("arn:aws:s3", arn));
+    assert!(resource_matches("arn:aws:s3:", arn));
+    assert!(!resource_matches("arn:aws:ec2", arn));
+    assert!(resource_matches_with(ShortArn::Expand, "arn:aws:s3", arn));
+    assert!(!resource_matches_with(
+        ShortArn::ExpandIfWildcard,
+        "arn:aws:s3",
+        arn
+    ));
+    assert!(resource_matches_with(
+        ShortArn::ExpandIfWildcard,
+        "arn:aws:s*",
+        arn
+    ));
+    assert!(resource_matches_with(
+        ShortArn::ExpandIfTrailingWildcard,
+        "arn:aws:s3*",
+        arn
+    ));
+    assert!(!resource_matches_with(
+        ShortArn::ExpandIfTrailingWildcard,
+        "arn:*:s3",
+        arn
+    ));
+    assert!(!resource_matches_with(
+        ShortArn::NoMatch,
+        "arn:aws:s3*",
+        arn
+    ));
+    assert!(resource_matches_with(ShortArn::NoMatch, "*", arn));
+}
+
+#[test]
+fn arn_like_segments() {
+    let arn = "arn:aws:iam::111122223333:role/admin";
+    assert!(arn_like("arn:aws:iam::111122223333:role/*", arn));
+    assert!(arn_like("arn:aws:iam::*:role/adm?n", arn));
+    assert!(arn_like("arn:*:*:*:*:*", arn));
+    assert!(!arn_like("arn:aws:iam::*:Role/*", arn));
+    // `*` does not cross segments: this pattern has the resource in the account position.
+    assert!(!arn_like("arn:aws:iam::*", arn));
+    assert!(!arn_like("*", arn));
+    assert!(!arn_like("arn:aws:iam::*:*", "not-an-arn"));
+    // Four colons suffice; the resource part is then empty.
+    assert!(arn_like("arn:aws:s3::*", "arn:aws:s3::"));
+    assert!(arn_like("arn:aws:sqs:*:*:q", "arn:aws:sqs:us-east-1:1:q"));
+    assert!(arn_like(
+        "arn:aws:logs:*:*:log-group:*",
+        "arn:aws:logs:us-east-1:1:log-group:a:log-stream:b"
+    ));
+}
+
+#[test]
+fn glob_covers_and_overlaps_examples() {
+    assert!(glob_covers("*", "anything*"));
+    assert!(glob_covers("*", ""));
+    assert!(glob_covers("a*", "ab*"));
+    assert!(!glob_covers("ab*", "a*"));
+    assert!(glob_covers("a*c", "a?c"));
+    assert!(!glob_covers("a?c", "a*c"));
+    assert!(glob_covers("*/test/*", "bucket/*/test/*"));
+    assert!(!glob_covers("A*", "a*"));
+    assert!(glob_covers("a\\*", "a\\*"));
+    assert!(!glob_covers("a\\*", "a*"));
+    assert!(glob_covers("a*", "a\\*"));
+    assert!(glob_overlaps("a*", "*b"));
+    assert!(!glob_overlaps("a*", "b*"));
+    assert!(glob_overlaps("a?c", "*c"));
+    assert!(!glob_overlaps("a?", "a"));
+    assert!(!glob_overlaps("A*", "a*"));
+    assert!(glob_overlaps("*", ""));
+}
+
+#[test]
+fn resource_covers_and_overlaps_examples() {
+    assert!(resource_covers("arn:aws:s3:::b/*", "arn:aws:s3:::b/logs/*"));
+    assert!(!resource_covers("arn:aws:s3:::b/*", "*"));
+    assert!(resource_overlaps("arn:aws:s3:::b/*", "*"));
+    assert!(resource_covers("*", "*"));
+    assert!(resource_covers("*", "arn:aws:s3:::b/*"));
+    assert!(!resource_covers(
+        "arn:aws:s3:::b/logs/*",
+        "arn:aws:s3:::b/*"
+    ));
+    assert!(resource_overlaps(
+        "arn:aws:s3:::b/logs/*",
+        "arn:aws:s3:::b/*"
+    ));
+    assert!(!resource_overlaps(
+        "arn:aws:s3:::b/logs/*",
+        "arn:aws:s3:::c/*"
+    ));
+    // Head segments are case-insensitive, the resource part is not.
+    assert!(resource_covers("arn:AWS:s3:::b/*", "arn:aws:s3:::b/*"));
+    assert!(!resource_covers("arn:aws:s3:::B/*", "arn:aws:s3:::b/*"));
+    assert!(resource_overlaps(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:*"
+    ));
+    assert!(resource_covers(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:us-east-1:1:instance/*"
+    ));
+    assert!(resource_covers(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:us-*-1:1:instance/i-*"
+    ));
+    assert!(resource_covers(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:us-?:1:instance/i-*"
+    ));
+    assert!(resource_covers("arn:aws:ec2:*:*:*", "arn:aws:ec2:*:*:*"));
+    // With fewer than five colons the destination is a plain glob and `*` may hold colons.
+    assert!(!resource_covers(
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:ec2:*"
+    ));
+    // The resource type is literal.
+    assert!(!resource_overlaps(
+        "arn:aws:iam::1:us*r/x",
+        "arn:aws:iam::1:user/*"
+    ));
+    assert!(resource_covers(
+        "arn:aws:iam::1:us*r/*",
+        "arn:aws:iam::1:us\\*r/x"
+    ));
+    // Short ARN rules.
+    assert!(resource_covers("arn:aws:s3", "arn:aws:s3:::b/*"));
+    assert!(!resource_covers_with(
+        ShortArn::NoMatch,
+        "arn:aws:s3",
+        "arn:aws:s3:::b/*"
+    ));
+    assert!(!resource_overlaps_with(
+        ShortArn::ExpandIfWildcard,
+        "arn:aws:s3",
+        "*"
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests with a small deterministic generator.
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+    fn pattern(&mut self, atoms: &[&str], max: u64) -> String {
+        let n = self.next() % (max + 1);
+        (0..n).map(|_| self.pick(atoms)).collect()
+    }
+}
+
+/// Every string over `alphabet` of length at most `max`.
+fn all_strings(alphabet: &[char], max: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut layer = vec![String::new()];
+    for _ in 0..max {
+        let mut next = Vec::new();
+        for s in &layer {
+            for c in alphabet {
+                let mut t = s.clone();
+                t.push(*c);
+                next.push(t);
+            }
+        }
+        out.extend(next.iter().cloned());
+        layer = next;
+    }
+    out
+}
+
+#[test]
+fn glob_set_questions_agree_with_brute_force() {
+    let strings = all_strings(&['a', 'b', '/', 'z'], 6);
+    let atoms = ["a", "b", "/", "*", "?", "*"];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..300 {
+        let a = rng.pattern(&atoms, 4);
+        let b = rng.pattern(&atoms, 4);
+        let in_a: Vec<bool> = strings.iter().map(|s| glob_match(&a, s)).collect();
+        let in_b: Vec<bool> = strings.iter().map(|s| glob_match(&b, s)).collect();
+        let subset = in_b.iter().zip(&in_a).all(|(b, a)| !b || *a);
+        let common = in_b.iter().zip(&in_a).any(|(b, a)| *b && *a);
+        assert_eq!(glob_covers(&a, &b), subset, "covers({a:?}, {b:?})");
+        assert_eq!(glob_overlaps(&a, &b), common, "overlaps({a:?}, {b:?})");
+        assert_eq!(
+            glob_overlaps(&a, &b),
+            glob_overlaps(&b, &a),
+            "symmetry {a:?} {b:?}"
+        );
+        assert!(glob_covers("*", &b));
+        assert!(glob_covers(&a, &a));
+    }
+}
+
+#[test]
+fn resource_set_questions_agree_with_resource_matches() {
+    let heads = ["aws", "a*", "*", "?ws", "AWS", ""];
+    let rests = ["b/*", "b/x", "*", "user/*", "us*r/x", "x:*", "b/?", "*/x"];
+    let arns: Vec<String> = {
+        let mut v = Vec::new();
+        for p in ["aws", "AWS", "az"] {
+            for svc in ["s3", "iam"] {
+                for acct in ["", "1"] {
+                    for rest in ["b/x", "b/y/z", "user/x", "us*r/x", "x:y", "b", "*"] {
+                        v.push(format!("arn:{p}:{svc}::{acct}:{rest}"));
+                    }
+                }
+            }
+        }
+        v.push("arn:aws:s3:x".into());
+        v.push("*".into());
+        v
+    };
+    let mut rng = Rng(42);
+    for _ in 0..120 {
+        let pattern = format!(
+            "arn:{}:{}::{}:{}",
+            rng.pick(&heads),
+            rng.pick(&["s3", "*", "iam", "s?"]),
+            rng.pick(&["", "1", "*"]),
+            rng.pick(&rests)
+        );
+        let dest = format!(
+            "arn:{}:{}::{}:{}",
+            rng.pick(&["aws", "*", "AWS"]),
+            rng.pick(&["s3", "*", "iam"]),
+            rng.pick(&["", "1", "*"]),
+            rng.pick(&rests)
+        );
+        let (covers, overlaps) = (
+            resource_covers(&pattern, &dest),
+            resource_overlaps(&pattern, &dest),
+        );
+        for arn in &arns {
+            // A literal destination: covers and overlaps both reduce to matching.
+            let m = resource_matches(&pattern, arn);
+            assert_eq!(
+                resource_covers(&pattern, &escape(arn)),
+                m,
+                "{pattern} vs {arn}"
+            );
+            assert_eq!(
+                resource_overlaps(&pattern, &escape(arn)),
+                m,
+                "{pattern} vs {arn}"
+            );
+            // Soundness on samples.
+            let in_dest = destination_matches(&dest, arn);
+            assert!(
+                !(covers && in_dest) || m,
+                "{pattern} covers {dest} but not {arn}"
+            );
+            assert!(
+                !(m && in_dest) || overlaps,
+                "{pattern} and {dest} share {arn}"
+            );
+        }
+    }
+}
