@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use iamlog_engine::{Derived, Facts, Sym};
 use iamlog_ingest::aws::catalogue::Catalogue;
-use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources, TRUE_CONDITION};
+use iamlog_ingest::aws::facts::{
+    self, Context, Points, Question, RequestPoint, Sources, TRUE_CONDITION,
+};
 use iamlog_ingest::aws::model::AwsOrg;
 use iamlog_ingest::{IngestError, LoadedOrg};
 
@@ -51,8 +53,28 @@ impl Answer {
 
 /// Puts `question` to the core rules over `org`.
 pub fn ask(org: &Org, question: &Question) -> Answer {
+    let t0 = std::time::Instant::now();
     let facts = facts::build(org.aws(), question, Catalogue::embedded());
+    let t1 = std::time::Instant::now();
     let derived = iamlog_rules::run_core(&facts);
+    if std::env::var_os("IAMLOG_TIMING").is_some() {
+        eprintln!(
+            "facts {:?} ({} rows) core {:?} (effective {})",
+            t1 - t0,
+            facts.len(),
+            t1.elapsed(),
+            derived.effective.len()
+        );
+        for r in iamlog_engine::SCHEMA {
+            let n = facts
+                .rows(r.name)
+                .or_else(|| derived.rows(r.name))
+                .map_or(0, |v| v.len());
+            if n > 1000 {
+                eprintln!("  {} {}", r.name, n);
+            }
+        }
+    }
     Answer { facts, derived }
 }
 
@@ -87,7 +109,10 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .iter()
         .filter(|(s, a, d, ..)| keep(answer.name(*s), answer.name(*a), answer.name(*d)))
         .map(|&(s, a, d, pol, g, c)| {
-            let mut cav = caveats.get(&(s.sym(), a.sym(), d.sym())).cloned().unwrap_or_default();
+            let mut cav = caveats
+                .get(&(s.sym(), a.sym(), d.sym()))
+                .cloned()
+                .unwrap_or_default();
             cav.sort();
             cav.dedup();
             AccessRow {
@@ -178,13 +203,28 @@ impl Explanation {
     }
 }
 
-fn statement_ref(answer: &Answer, org: &AwsOrg, pol: Sym, st: Sym, granter: Option<Sym>, c: Sym) -> StatementRef {
+fn statement_ref(
+    answer: &Answer,
+    org: &AwsOrg,
+    pol: Sym,
+    st: Sym,
+    granter: Option<Sym>,
+    c: Sym,
+) -> StatementRef {
     let policy = answer.name(pol).to_string();
     let statement = answer.name(st).to_string();
     let sid = statement
         .rsplit_once('#')
         .and_then(|(_, i)| i.parse::<usize>().ok())
-        .and_then(|i| org.policies.get(&policy)?.document.statements.get(i)?.sid.clone());
+        .and_then(|i| {
+            org.policies
+                .get(&policy)?
+                .document
+                .statements
+                .get(i)?
+                .sid
+                .clone()
+        });
     StatementRef {
         policy,
         statement,
@@ -212,7 +252,10 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
         decision: Decision::ImplicitlyDenied,
         identity_allows: Vec::new(),
         denies: Vec::new(),
-        boundary: org.principals.get(&point.source).and_then(|p| p.boundary.clone()),
+        boundary: org
+            .principals
+            .get(&point.source)
+            .and_then(|p| p.boundary.clone()),
         boundary_allows: Vec::new(),
         always_allowed: false,
     };
@@ -223,29 +266,56 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
     let d_ = &answer.derived;
     for &(xs, xa, xd, pol, st, g, c) in &d_.identity_allow {
         if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.identity_allows.push(statement_ref(answer, org, pol.sym(), st.sym(), Some(g.sym()), c.sym()));
+            ex.identity_allows.push(statement_ref(
+                answer,
+                org,
+                pol.sym(),
+                st.sym(),
+                Some(g.sym()),
+                c.sym(),
+            ));
         }
     }
     for &(xs, xa, xd, pol, st, c) in d_.explicit_deny.iter().chain(&d_.explicit_deny_partial) {
         if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+            ex.denies.push(statement_ref(
+                answer,
+                org,
+                pol.sym(),
+                st.sym(),
+                None,
+                c.sym(),
+            ));
         }
     }
     for &(xs, xa, xd, pol, st, c) in d_.boundary_allow.iter().chain(&d_.boundary_allow_partial) {
         if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.boundary_allows.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+            ex.boundary_allows.push(statement_ref(
+                answer,
+                org,
+                pol.sym(),
+                st.sym(),
+                None,
+                c.sym(),
+            ));
         }
     }
-    for v in [&mut ex.identity_allows, &mut ex.denies, &mut ex.boundary_allows] {
+    for v in [
+        &mut ex.identity_allows,
+        &mut ex.denies,
+        &mut ex.boundary_allows,
+    ] {
         v.sort();
         v.dedup();
     }
     let implicit = answer.lookup(facts::IMPLICIT_POLICY);
-    ex.always_allowed = d_
-        .effective
+    ex.always_allowed = d_.effective.iter().any(|&(xs, xa, xd, pol, _, _)| {
+        at(xs.sym(), xa.sym(), xd.sym()) && Some(pol.sym()) == implicit
+    });
+    let truly_denied = d_
+        .denied
         .iter()
-        .any(|&(xs, xa, xd, pol, _, _)| at(xs.sym(), xa.sym(), xd.sym()) && Some(pol.sym()) == implicit);
-    let truly_denied = d_.denied.iter().any(|&(xs, xa, xd, _)| at(xs.sym(), xa.sym(), xd.sym()));
+        .any(|&(xs, xa, xd, _)| at(xs.sym(), xa.sym(), xd.sym()));
     let true_c = answer.lookup(TRUE_CONDITION);
     let allowed = d_
         .effective
@@ -264,14 +334,20 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
 }
 
 /// Decides many requests: requests that share a context are decided in one run.
-pub fn explain_many(org: &Org, requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)]) -> Vec<Explanation> {
+pub fn explain_many(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+) -> Vec<Explanation> {
     let mut groups: BTreeMap<&BTreeMap<String, Vec<String>>, Vec<usize>> = BTreeMap::new();
     for (i, (_, ctx)) in requests.iter().enumerate() {
         groups.entry(ctx).or_default().push(i);
     }
     let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
     for (ctx, idxs) in groups {
-        let points: Vec<RequestPoint> = idxs.iter().filter_map(|&i| requests.get(i).map(|r| r.0.clone())).collect();
+        let points: Vec<RequestPoint> = idxs
+            .iter()
+            .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
+            .collect();
         let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
         let question = Question {
             sources: Sources::Only(sources.into_iter().collect()),

@@ -163,7 +163,16 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             resource,
             org,
             format,
-        } => what_can(&org, principal.as_deref(), all, service, resource, format, out, err),
+        } => what_can(
+            &org,
+            principal.as_deref(),
+            all,
+            service,
+            resource,
+            format,
+            out,
+            err,
+        ),
         Command::Explain {
             principal,
             action,
@@ -221,7 +230,15 @@ fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
     Ok(org)
 }
 
-const ACCESS_COLUMNS: &[&str] = &["source", "action", "destination", "policy", "granter", "condition", "caveats"];
+const ACCESS_COLUMNS: &[&str] = &[
+    "source",
+    "action",
+    "destination",
+    "policy",
+    "granter",
+    "condition",
+    "caveats",
+];
 
 fn access_rows(rows: &[AccessRow]) -> Rows {
     let mut out = Rows::new(ACCESS_COLUMNS);
@@ -247,7 +264,11 @@ fn access_rows(rows: &[AccessRow]) -> Rows {
             text(&r.granter),
             opt_text(r.condition.as_deref()),
             (
-                if caveat_text.is_empty() { "-".to_string() } else { caveat_text.join("; ") },
+                if caveat_text.is_empty() {
+                    "-".to_string()
+                } else {
+                    caveat_text.join("; ")
+                },
                 Value::Array(caveat_json),
             ),
         ]);
@@ -310,7 +331,10 @@ fn what_can(
     let sources = if all {
         Sources::All
     } else {
-        let p = org.aws().find_principal(principal.unwrap_or_default()).map_err(CliError)?;
+        let p = org
+            .aws()
+            .find_principal(principal.unwrap_or_default())
+            .map_err(CliError)?;
         Sources::Only(vec![p.arn.clone()])
     };
     let question = Question {
@@ -322,7 +346,12 @@ fn what_can(
     let service = service.map(|s| s.to_ascii_lowercase());
     let keep = |_: &str, a: &str, d: &str| {
         let service_ok = match &service {
-            Some(svc) => a == "*" || a.split(':').next().is_some_and(|p| p.eq_ignore_ascii_case(svc)),
+            Some(svc) => {
+                a == "*"
+                    || a.split(':')
+                        .next()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(svc))
+            }
             None => true,
         };
         let resource_ok = resource.as_deref().is_none_or(|r| r == d);
@@ -342,7 +371,12 @@ fn what_can(
             }
         }
         writeln!(out)?;
-        writeln!(out, "summary: {} rows, {} services", rows.len(), by_service.len())?;
+        writeln!(
+            out,
+            "summary: {} rows, {} services",
+            rows.len(),
+            by_service.len()
+        )?;
         for (svc, (actions, n)) in &by_service {
             writeln!(out, "  {svc}: {actions} actions, {n} rows")?;
         }
@@ -354,10 +388,14 @@ fn what_can(
 pub fn parse_context(items: &[String]) -> Result<BTreeMap<String, Vec<String>>, CliError> {
     let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for item in items {
-        let (k, v) = item
-            .split_once('=')
-            .ok_or_else(|| CliError(format!("`--context {item}`: expected KEY=VALUE, e.g. aws:SourceIp=10.0.0.1")))?;
-        ctx.entry(k.trim().to_ascii_lowercase()).or_default().push(v.to_string());
+        let (k, v) = item.split_once('=').ok_or_else(|| {
+            CliError(format!(
+                "`--context {item}`: expected KEY=VALUE, e.g. aws:SourceIp=10.0.0.1"
+            ))
+        })?;
+        ctx.entry(k.trim().to_ascii_lowercase())
+            .or_default()
+            .push(v.to_string());
     }
     Ok(ctx)
 }
@@ -434,8 +472,16 @@ pub fn explanation_json(ex: &Explanation) -> Value {
 }
 
 fn write_statement(s: &analysis::StatementRef, out: &mut dyn Write) -> std::io::Result<()> {
-    let sid = s.sid.as_deref().map(|x| format!(" (Sid {x})")).unwrap_or_default();
-    let via = s.granter.as_deref().map(|g| format!(" via {g}")).unwrap_or_default();
+    let sid = s
+        .sid
+        .as_deref()
+        .map(|x| format!(" (Sid {x})"))
+        .unwrap_or_default();
+    let via = s
+        .granter
+        .as_deref()
+        .map(|g| format!(" via {g}"))
+        .unwrap_or_default();
     writeln!(out, "    - {}{sid}{via}", s.statement)?;
     if let Some(c) = &s.condition {
         writeln!(out, "      when {c}")?;
@@ -449,9 +495,16 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
     writeln!(out, "  action:    {}", ex.action)?;
     writeln!(out, "  resource:  {}", ex.resource)?;
     if ex.always_allowed {
-        writeln!(out, "  AWS allows this action to every authenticated principal; no policy can deny it.")?;
+        writeln!(
+            out,
+            "  AWS allows this action to every authenticated principal; no policy can deny it."
+        )?;
     }
-    writeln!(out, "explicit deny: {}", if ex.denies.is_empty() { "none" } else { "" })?;
+    writeln!(
+        out,
+        "explicit deny: {}",
+        if ex.denies.is_empty() { "none" } else { "" }
+    )?;
     for s in &ex.denies {
         write_statement(s, out)?;
     }
@@ -504,16 +557,28 @@ impl ContextValue {
     }
 }
 
-fn explain_requests(args: &OrgArgs, file: &Path, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
-    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: cannot read: {e}", file.display())))?;
+fn explain_requests(
+    args: &OrgArgs,
+    file: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError(format!("{}: cannot read: {e}", file.display())))?;
     let org = load(args, err)?;
     let mut requests = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let req: RequestLine = serde_json::from_str(line)
-            .map_err(|e| CliError(format!("{}:{}:{}: invalid request: {e}", file.display(), n + 1, e.column())))?;
+        let req: RequestLine = serde_json::from_str(line).map_err(|e| {
+            CliError(format!(
+                "{}:{}:{}: invalid request: {e}",
+                file.display(),
+                n + 1,
+                e.column()
+            ))
+        })?;
         let p = org
             .aws()
             .find_principal(&req.principal)
@@ -542,7 +607,10 @@ fn explain_requests(args: &OrgArgs, file: &Path, out: &mut dyn Write, err: &mut 
 
 fn rules(relations: bool, format: Format, out: &mut dyn Write) -> CmdResult {
     if !relations {
-        writeln!(out, "no detection rules are bundled yet; `iamlog rules --relations` lists the relations")?;
+        writeln!(
+            out,
+            "no detection rules are bundled yet; `iamlog rules --relations` lists the relations"
+        )?;
         return Ok(EXIT_OK);
     }
     let mut rows = Rows::new(&["relation", "kind", "columns", "doc"]);
@@ -572,7 +640,8 @@ fn rules(relations: bool, format: Format, out: &mut dyn Write) -> CmdResult {
 fn write_facts(args: &OrgArgs, dir: &Path, out: &mut dyn Write, err: &mut dyn Write) -> CmdResult {
     let org = load(args, err)?;
     let answer = analysis::ask(&org, &Question::whole_org());
-    std::fs::create_dir_all(dir).map_err(|e| CliError(format!("{}: cannot create: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError(format!("{}: cannot create: {e}", dir.display())))?;
     let mut written = 0usize;
     for r in SCHEMA.iter().filter(|r| r.kind == RelationKind::Input) {
         let rows = answer.facts.rows(r.name).unwrap_or_default();
@@ -582,7 +651,8 @@ fn write_facts(args: &OrgArgs, dir: &Path, out: &mut dyn Write, err: &mut dyn Wr
         if !body.is_empty() {
             body.push('\n');
         }
-        std::fs::write(&path, body).map_err(|e| CliError(format!("{}: cannot write: {e}", path.display())))?;
+        std::fs::write(&path, body)
+            .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display())))?;
         written += 1;
     }
     writeln!(out, "wrote {written} relations to {}", dir.display())?;

@@ -88,7 +88,8 @@ impl Rows {
                     }
                     s.trim_end().to_string()
                 };
-                let upper: Vec<String> = self.columns.iter().map(|c| c.name.to_uppercase()).collect();
+                let upper: Vec<String> =
+                    self.columns.iter().map(|c| c.name.to_uppercase()).collect();
                 writeln!(out, "{}", line(upper.iter().map(String::as_str).collect()))?;
                 for r in &self.rows {
                     writeln!(out, "{}", line(r.iter().map(|(t, _)| t.as_str()).collect()))?;

@@ -76,6 +76,9 @@ mod tests {
         let ra = render_rows("r", &[vec![x], vec![y]], &a);
         let rb = render_rows("r", &[vec![y2], vec![x2], vec![y2]], &b);
         assert_eq!(ra, rb);
-        assert_eq!(ra, vec!["r(\"a\")".to_string(), "r(\"b\\\"q\")".to_string()]);
+        assert_eq!(
+            ra,
+            vec!["r(\"a\")".to_string(), "r(\"b\\\"q\")".to_string()]
+        );
     }
 }

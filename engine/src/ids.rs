@@ -67,7 +67,9 @@ pub struct Interner {
 
 impl fmt::Debug for Interner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Interner").field("len", &self.strings.len()).finish()
+        f.debug_struct("Interner")
+            .field("len", &self.strings.len())
+            .finish()
     }
 }
 

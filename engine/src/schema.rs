@@ -314,7 +314,9 @@ relations! {
         check_statement(stmt: StatementId, s: PrincipalId);
         /// grant_at(stmt, s, d): identity Allow statement stmt of s grants on destination d.
         grant_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
-        /// access_point(s, a, d): the access of s to a on d is in question: some Allow grants it, or the question asks it.
+        /// has_check_statement(s): some Deny or boundary statement may limit the grants of source s.
+        has_check_statement(s: PrincipalId);
+        /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s has some, or the question asks it.
         access_point(s: PrincipalId, a: ActionId, d: ResourceId);
         /// statement_relevant(stmt, s, d): stmt's Resource touches destination d for source s, at an access in question.
         statement_relevant(stmt: StatementId, s: PrincipalId, d: ResourceId);
@@ -338,7 +340,7 @@ relations! {
         boundary_allow_partial(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
         /// has_boundary(s): source s has a permissions boundary.
         has_boundary(s: PrincipalId);
-        /// boundary_permits(s, a, d): s has no boundary, or its boundary allows all of a on d unconditionally.
+        /// boundary_permits(s, a, d): the permissions boundary of s allows all of a on d unconditionally.
         boundary_permits(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.
         granted(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
@@ -367,7 +369,11 @@ mod tests {
         for r in SCHEMA {
             let cols: Vec<&str> = r.columns.iter().map(|(n, _)| *n).collect();
             let head = format!("{}({}):", r.name, cols.join(", "));
-            assert!(r.doc.trim_start().starts_with(&head), "{}: doc must start with `{head}`", r.name);
+            assert!(
+                r.doc.trim_start().starts_with(&head),
+                "{}: doc must start with `{head}`",
+                r.name
+            );
         }
     }
 

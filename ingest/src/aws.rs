@@ -2,11 +2,11 @@
 //! catalogue, wildcard matching and condition evaluation.
 
 pub mod catalogue;
-pub mod policy;
-pub mod glob;
 pub mod condition;
-pub mod variables;
 pub mod facts;
 pub mod gaad;
+pub mod glob;
 pub mod model;
+pub mod policy;
 pub mod tagging;
+pub mod variables;

@@ -63,7 +63,13 @@ impl fmt::Display for Warning {
         if self.pointer.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}: at {}: {}", self.file.display(), self.pointer, self.message)
+            write!(
+                f,
+                "{}: at {}: {}",
+                self.file.display(),
+                self.pointer,
+                self.message
+            )
         }
     }
 }

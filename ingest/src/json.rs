@@ -49,24 +49,32 @@ impl<'a> Located<'a> {
 
     /// The value as an object, or an error saying what was expected.
     pub fn object(&self, what: &str) -> Result<&'a Map<String, Value>, IngestError> {
-        self.value
-            .as_object()
-            .ok_or_else(|| self.error(format!("expected {what} (a JSON object), found {}", kind(self.value))))
+        self.value.as_object().ok_or_else(|| {
+            self.error(format!(
+                "expected {what} (a JSON object), found {}",
+                kind(self.value)
+            ))
+        })
     }
 
     /// The value as a string, or an error.
     pub fn string(&self, what: &str) -> Result<&'a str, IngestError> {
-        self.value
-            .as_str()
-            .ok_or_else(|| self.error(format!("expected {what} (a string), found {}", kind(self.value))))
+        self.value.as_str().ok_or_else(|| {
+            self.error(format!(
+                "expected {what} (a string), found {}",
+                kind(self.value)
+            ))
+        })
     }
 
     /// The value as an array, or an error.
     pub fn array(&self, what: &str) -> Result<Vec<Located<'a>>, IngestError> {
-        let items = self
-            .value
-            .as_array()
-            .ok_or_else(|| self.error(format!("expected {what} (a JSON array), found {}", kind(self.value))))?;
+        let items = self.value.as_array().ok_or_else(|| {
+            self.error(format!(
+                "expected {what} (a JSON array), found {}",
+                kind(self.value)
+            ))
+        })?;
         Ok(items
             .iter()
             .enumerate()

@@ -82,7 +82,8 @@ pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
         file: file.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))?;
     let root = Located::root(&value, file);
     if gaad::is_gaad(&value) {
         gaad::read(&root, &mut org.aws, &mut org.warnings)

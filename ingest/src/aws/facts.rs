@@ -15,7 +15,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use iamlog_engine::{ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, StatementId, SymbolId};
+use iamlog_engine::{
+    ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, StatementId, SymbolId,
+};
 
 use crate::aws::catalogue::{Catalogue, Expander};
 use crate::aws::condition::{self, KeyValue, Outcome};
@@ -241,9 +243,52 @@ fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) ->
 #[derive(Default)]
 struct ActionUniverse {
     any: bool,
-    catalogued: BTreeSet<u32>,
+    catalogued: CatalogueSet,
     /// Action points the catalogue does not know (kept as written).
     extra: BTreeSet<String>,
+}
+
+/// A set of catalogue action indices: a bitmap for membership plus the sorted members.
+#[derive(Default)]
+struct CatalogueSet {
+    member: Vec<bool>,
+    sorted: Vec<u32>,
+}
+
+impl CatalogueSet {
+    fn with_capacity(n: usize) -> Self {
+        CatalogueSet {
+            member: vec![false; n],
+            sorted: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, i: u32) {
+        if let Some(slot) = self.member.get_mut(i as usize) {
+            if !*slot {
+                *slot = true;
+                self.sorted.push(i);
+            }
+        }
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = u32>) {
+        for i in items {
+            self.insert(i);
+        }
+    }
+
+    fn contains(&self, i: u32) -> bool {
+        self.member.get(i as usize).copied().unwrap_or(false)
+    }
+
+    fn finish(&mut self) {
+        self.sorted.sort_unstable();
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.sorted.iter().copied()
+    }
 }
 
 /// Per-statement facts computed once.
@@ -273,6 +318,8 @@ struct Builder<'o> {
     true_condition: ConditionId,
     allow_conditions: BTreeSet<ConditionId>,
     resource_accounts: HashMap<String, String>,
+    /// Interned ids of catalogue actions, by catalogue index.
+    action_ids: Vec<Option<ActionId>>,
 }
 
 impl<'o> Builder<'o> {
@@ -295,6 +342,7 @@ impl<'o> Builder<'o> {
             true_condition,
             allow_conditions: BTreeSet::from([true_condition]),
             resource_accounts,
+            action_ids: Vec::new(),
         }
     }
 
@@ -320,7 +368,9 @@ impl<'o> Builder<'o> {
         }
         let cloud: SymbolId = self.sym("aws");
         for arn in &holders {
-            let Some(p) = org.principals.get(*arn) else { continue };
+            let Some(p) = org.principals.get(*arn) else {
+                continue;
+            };
             let pid: PrincipalId = self.sym(&p.arn);
             let kind: SymbolId = self.sym(p.kind.as_str());
             self.facts.principal.push((pid, kind, cloud));
@@ -379,9 +429,15 @@ impl<'o> Builder<'o> {
 
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
-        let policy_ids: BTreeSet<&'o str> = identity_reach.keys().chain(boundary_reach.keys()).copied().collect();
+        let policy_ids: BTreeSet<&'o str> = identity_reach
+            .keys()
+            .chain(boundary_reach.keys())
+            .copied()
+            .collect();
         for pol_id in policy_ids {
-            let Some(policy) = org.policies.get(pol_id) else { continue };
+            let Some(policy) = org.policies.get(pol_id) else {
+                continue;
+            };
             let polid: PolicyId = self.sym(&policy.id);
             let kind: SymbolId = self.sym(policy.kind.as_str());
             self.facts.policy.push((polid, kind));
@@ -462,9 +518,16 @@ impl<'o> Builder<'o> {
             Points::Only(points) => {
                 for p in points {
                     let action = self.display_action(&p.action);
-                    let (s, a, d) = (self.sym(&p.source), self.sym(&action), self.sym(&p.resource));
+                    let (s, a, d) = (
+                        self.sym(&p.source),
+                        self.sym(&action),
+                        self.sym(&p.resource),
+                    );
                     self.facts.query_point.push((s, a, d));
-                    if ALWAYS_ALLOWED.iter().any(|x| x.eq_ignore_ascii_case(&p.action)) {
+                    if ALWAYS_ALLOWED
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(&p.action))
+                    {
                         self.facts.implicit_grant.push((a, d, implicit));
                     }
                 }
@@ -486,6 +549,22 @@ impl<'o> Builder<'o> {
         self.facts
     }
 
+    /// The id of catalogue action `i`, interned once.
+    fn action_id(&mut self, i: u32) -> ActionId {
+        let slot = i as usize;
+        if self.action_ids.len() <= slot {
+            self.action_ids.resize(slot + 1, None);
+        }
+        if let Some(Some(id)) = self.action_ids.get(slot) {
+            return *id;
+        }
+        let id: ActionId = self.facts.interner.id(self.expander.name(i));
+        if let Some(s) = self.action_ids.get_mut(slot) {
+            *s = Some(id);
+        }
+        id
+    }
+
     /// The catalogue spelling of an action, or the action as written.
     fn display_action(&self, action: &str) -> String {
         self.expander
@@ -502,7 +581,10 @@ impl<'o> Builder<'o> {
     }
 
     fn action_universe(&mut self, plans: &[StatementPlan<'o>]) -> ActionUniverse {
-        let mut u = ActionUniverse::default();
+        let mut u = ActionUniverse {
+            catalogued: CatalogueSet::with_capacity(self.expander.catalogue().len()),
+            ..ActionUniverse::default()
+        };
         match &self.question.points {
             Points::Only(points) => {
                 for p in points {
@@ -535,17 +617,19 @@ impl<'o> Builder<'o> {
                             }
                         }
                         ActionBlock::NotAction(patterns) => {
-                            let mut excluded: BTreeSet<u32> = BTreeSet::new();
+                            let mut excluded = CatalogueSet::with_capacity(all);
                             for pat in patterns {
                                 excluded.extend(self.expander.expand(pat).iter().copied());
                             }
                             let all = u32::try_from(all).unwrap_or(u32::MAX);
-                            u.catalogued.extend((0..all).filter(|i| !excluded.contains(i)));
+                            u.catalogued
+                                .extend((0..all).filter(|&i| !excluded.contains(i)));
                         }
                     }
                 }
             }
         }
+        u.catalogued.finish();
         u
     }
 
@@ -556,22 +640,34 @@ impl<'o> Builder<'o> {
         match &plan.statement.action {
             ActionBlock::Action(patterns) => {
                 if patterns.iter().any(|p| Catalogue::matches_everything(p)) {
-                    full_idx.extend(u.catalogued.iter().copied());
+                    full_idx.extend(u.catalogued.iter());
                     full.extend(u.extra.iter().cloned());
                     if u.any {
                         full.push(ANY_ACTION.to_string());
                     }
                 } else {
-                    let mut hit: BTreeSet<u32> = BTreeSet::new();
                     for pat in patterns {
-                        hit.extend(self.expander.expand(pat).iter().copied().filter(|i| u.catalogued.contains(i)));
+                        full_idx.extend(
+                            self.expander
+                                .expand(pat)
+                                .iter()
+                                .copied()
+                                .filter(|&i| u.catalogued.contains(i)),
+                        );
                     }
-                    full_idx.extend(hit);
+                    full_idx.sort_unstable();
+                    full_idx.dedup();
                     for e in &u.extra {
                         let el = e.to_ascii_lowercase();
-                        if patterns.iter().any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el)) {
+                        if patterns
+                            .iter()
+                            .any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el))
+                        {
                             full.push(e.clone());
-                        } else if patterns.iter().any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el)) {
+                        } else if patterns
+                            .iter()
+                            .any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el))
+                        {
                             partial.push(e.clone());
                         }
                     }
@@ -581,16 +677,22 @@ impl<'o> Builder<'o> {
                 }
             }
             ActionBlock::NotAction(patterns) => {
-                let mut excluded: BTreeSet<u32> = BTreeSet::new();
+                let mut excluded = CatalogueSet::with_capacity(self.expander.catalogue().len());
                 for pat in patterns {
                     excluded.extend(self.expander.expand(pat).iter().copied());
                 }
-                full_idx.extend(u.catalogued.iter().copied().filter(|i| !excluded.contains(i)));
+                full_idx.extend(u.catalogued.iter().filter(|&i| !excluded.contains(i)));
                 for e in &u.extra {
                     let el = e.to_ascii_lowercase();
-                    if patterns.iter().any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el)) {
+                    if patterns
+                        .iter()
+                        .any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el))
+                    {
                         continue;
-                    } else if patterns.iter().any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el)) {
+                    } else if patterns
+                        .iter()
+                        .any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el))
+                    {
                         partial.push(e.clone());
                     } else {
                         full.push(e.clone());
@@ -602,8 +704,7 @@ impl<'o> Builder<'o> {
             }
         }
         for i in full_idx {
-            let name = self.expander.name(i);
-            let a: ActionId = self.facts.interner.id(name);
+            let a = self.action_id(i);
             self.facts.statement_action.push((plan.id, a));
         }
         for name in full {
@@ -618,7 +719,11 @@ impl<'o> Builder<'o> {
 
     /// The Resource patterns of a statement for one source: variables substituted. The flag
     /// is true when some variable could not be resolved statically (then a match is partial).
-    fn resolved_patterns(&self, plan: &StatementPlan<'o>, source: Option<&Principal>) -> (Vec<String>, bool) {
+    fn resolved_patterns(
+        &self,
+        plan: &StatementPlan<'o>,
+        source: Option<&Principal>,
+    ) -> (Vec<String>, bool) {
         let Some(block) = &plan.statement.resource else {
             return (Vec::new(), false);
         };
@@ -646,7 +751,8 @@ impl<'o> Builder<'o> {
 
     fn emit_destinations(&mut self, plans: &[StatementPlan<'o>], sources: &[&'o Principal]) {
         let org = self.org;
-        let by_arn: BTreeMap<&str, &'o Principal> = sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
+        let by_arn: BTreeMap<&str, &'o Principal> =
+            sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
         // Destinations: asked, or the grants' own patterns.
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
         // (plan index, source or None, dest) the Allow statement grants on.
@@ -655,7 +761,9 @@ impl<'o> Builder<'o> {
             Points::Only(points) => {
                 let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
                 for p in points {
-                    m.entry(p.source.as_str()).or_default().insert(Dest::Exact(p.resource.clone()));
+                    m.entry(p.source.as_str())
+                        .or_default()
+                        .insert(Dest::Exact(p.resource.clone()));
                     universe.insert(Dest::Exact(p.resource.clone()));
                 }
                 Some(m)
@@ -666,7 +774,9 @@ impl<'o> Builder<'o> {
             if !plan.identity_allow {
                 continue;
             }
-            let Some(block) = &plan.statement.resource else { continue };
+            let Some(block) = &plan.statement.resource else {
+                continue;
+            };
             let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
                 plan.sources.iter().map(|s| Some(*s)).collect()
             } else {
@@ -678,7 +788,10 @@ impl<'o> Builder<'o> {
                 match &asked {
                     Some(asked) => {
                         let candidates: Vec<Dest> = match src {
-                            Some(s) => asked.get(s).map(|d| d.iter().cloned().collect()).unwrap_or_default(),
+                            Some(s) => asked
+                                .get(s)
+                                .map(|d| d.iter().cloned().collect())
+                                .unwrap_or_default(),
                             None => plan
                                 .sources
                                 .iter()
@@ -689,14 +802,18 @@ impl<'o> Builder<'o> {
                                 .collect(),
                         };
                         for d in candidates {
-                            if !uncertain && resource_coverage(block, &patterns, &d) == Coverage::Full {
+                            if !uncertain
+                                && resource_coverage(block, &patterns, &d) == Coverage::Full
+                            {
                                 grants.push((i, src, d));
                             }
                         }
                     }
                     None => {
                         let mut own: Vec<Dest> = match block {
-                            ResourceBlock::Resource(_) => patterns.iter().cloned().map(Dest::Pattern).collect(),
+                            ResourceBlock::Resource(_) => {
+                                patterns.iter().cloned().map(Dest::Pattern).collect()
+                            }
                             ResourceBlock::NotResource(_) => vec![Dest::Not(patterns.clone())],
                         };
                         if plan.depends_on_resource {
@@ -739,7 +856,9 @@ impl<'o> Builder<'o> {
             if !plan.check {
                 continue;
             }
-            let Some(block) = &plan.statement.resource else { continue };
+            let Some(block) = &plan.statement.resource else {
+                continue;
+            };
             let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
                 plan.sources.iter().map(|s| Some(*s)).collect()
             } else {
@@ -759,7 +878,9 @@ impl<'o> Builder<'o> {
                     condition_points.entry(i).or_default().insert(d.clone());
                     let did: ResourceId = self.sym(&d.display());
                     match (src, cov) {
-                        (None, Coverage::Full) => self.facts.statement_resource.push((plan.id, did)),
+                        (None, Coverage::Full) => {
+                            self.facts.statement_resource.push((plan.id, did))
+                        }
                         (None, _) => self.facts.statement_resource_partial.push((plan.id, did)),
                         (Some(s), Coverage::Full) => {
                             let pid = self.sym(s);
@@ -767,7 +888,9 @@ impl<'o> Builder<'o> {
                         }
                         (Some(s), _) => {
                             let pid = self.sym(s);
-                            self.facts.statement_resource_partial_for.push((plan.id, pid, did));
+                            self.facts
+                                .statement_resource_partial_for
+                                .push((plan.id, pid, did));
                         }
                     }
                 }
@@ -779,8 +902,15 @@ impl<'o> Builder<'o> {
             if plan.statement.condition.is_empty() {
                 continue;
             }
-            let dests: Vec<Dest> = condition_points.get(&i).map(|s| s.iter().cloned().collect()).unwrap_or_default();
-            let srcs: Vec<&'o Principal> = plan.sources.iter().filter_map(|s| by_arn.get(s).copied()).collect();
+            let dests: Vec<Dest> = condition_points
+                .get(&i)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
+            let srcs: Vec<&'o Principal> = plan
+                .sources
+                .iter()
+                .filter_map(|s| by_arn.get(s).copied())
+                .collect();
             match (plan.depends_on_principal, plan.depends_on_resource) {
                 (false, false) => {
                     if let Some(c) = self.evaluate(plan, None, None) {
@@ -791,7 +921,9 @@ impl<'o> Builder<'o> {
                     for p in &srcs {
                         if let Some(c) = self.evaluate(plan, Some(p), None) {
                             let pid = self.sym(&p.arn);
-                            self.facts.statement_condition_principal.push((plan.id, pid, c));
+                            self.facts
+                                .statement_condition_principal
+                                .push((plan.id, pid, c));
                         }
                     }
                 }
@@ -799,7 +931,9 @@ impl<'o> Builder<'o> {
                     for d in &dests {
                         if let Some(c) = self.evaluate(plan, None, Some(d)) {
                             let did = self.sym(&d.display());
-                            self.facts.statement_condition_resource.push((plan.id, did, c));
+                            self.facts
+                                .statement_condition_resource
+                                .push((plan.id, did, c));
                         }
                     }
                 }
@@ -808,7 +942,9 @@ impl<'o> Builder<'o> {
                         for d in &dests {
                             if let Some(c) = self.evaluate(plan, Some(p), Some(d)) {
                                 let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
-                                self.facts.statement_condition_for.push((plan.id, pid, did, c));
+                                self.facts
+                                    .statement_condition_for
+                                    .push((plan.id, pid, did, c));
                             }
                         }
                     }
@@ -819,9 +955,15 @@ impl<'o> Builder<'o> {
 
     /// Evaluates a statement's Condition for a source and destination: `None` when false, the
     /// `true` condition, or the residual of the clauses that depend on the request.
-    fn evaluate(&mut self, plan: &StatementPlan<'o>, source: Option<&Principal>, dest: Option<&Dest>) -> Option<ConditionId> {
+    fn evaluate(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        source: Option<&Principal>,
+        dest: Option<&Dest>,
+    ) -> Option<ConditionId> {
         let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
-        let outcome = condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
+        let outcome =
+            condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
         let c = match outcome {
             Outcome::True => self.true_condition,
             Outcome::False => return None,
@@ -851,10 +993,16 @@ impl<'o> Builder<'o> {
             }
             Context::Static => false,
         };
-        let not_known = if request { KeyValue::Absent } else { KeyValue::Unknown };
+        let not_known = if request {
+            KeyValue::Absent
+        } else {
+            KeyValue::Unknown
+        };
         match key_class(key) {
             KeyClass::Principal => {
-                let Some(p) = source else { return KeyValue::Unknown };
+                let Some(p) = source else {
+                    return KeyValue::Unknown;
+                };
                 let one = |s: &str| KeyValue::Known(vec![s.to_string()]);
                 match key {
                     "aws:username" => match p.kind {
@@ -886,7 +1034,9 @@ impl<'o> Builder<'o> {
                         return KeyValue::Known(vec![acct.clone()]);
                     }
                     return match arn_account(arn) {
-                        Some(a) if !a.is_empty() && !a.contains(['*', '?']) => KeyValue::Known(vec![a.to_string()]),
+                        Some(a) if !a.is_empty() && !a.contains(['*', '?']) => {
+                            KeyValue::Known(vec![a.to_string()])
+                        }
                         _ => not_known,
                     };
                 }
@@ -952,7 +1102,10 @@ mod tests {
     fn variable_names_and_blanking() {
         assert_eq!(
             variable_names("arn:aws:s3:::b/${aws:username}/${aws:PrincipalTag/team, 'x'}/${*}"),
-            vec!["aws:username".to_string(), "aws:principaltag/team".to_string()]
+            vec![
+                "aws:username".to_string(),
+                "aws:principaltag/team".to_string()
+            ]
         );
         assert_eq!(blank_variables("a/${aws:username}/b"), "a/*/b");
     }

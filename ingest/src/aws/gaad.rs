@@ -6,7 +6,9 @@
 //! fields are warnings; a missing required field or a policy document that does not parse is an
 //! error naming the file and JSON pointer.
 
-use crate::aws::model::{arn_account, AwsOrg, Policy, PolicyKind, Principal, PrincipalKind, Source};
+use crate::aws::model::{
+    arn_account, AwsOrg, Policy, PolicyKind, Principal, PrincipalKind, Source,
+};
 use crate::aws::policy::{self, PolicyDocument};
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
@@ -81,16 +83,29 @@ const TAG: &[&str] = &["Key", "Value"];
 /// True when a JSON document looks like a GAAD.
 pub fn is_gaad(value: &serde_json::Value) -> bool {
     value.as_object().is_some_and(|m| {
-        ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"]
-            .iter()
-            .any(|k| m.contains_key(*k))
+        [
+            "UserDetailList",
+            "GroupDetailList",
+            "RoleDetailList",
+            "Policies",
+        ]
+        .iter()
+        .any(|k| m.contains_key(*k))
     })
 }
 
 /// Reads one GAAD document into `org`.
-pub fn read(root: &Located<'_>, org: &mut AwsOrg, warnings: &mut Vec<Warning>) -> Result<(), IngestError> {
+pub fn read(
+    root: &Located<'_>,
+    org: &mut AwsOrg,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), IngestError> {
     root.object("a get-account-authorization-details document")?;
-    root.warn_unknown(TOP, "the get-account-authorization-details output", warnings);
+    root.warn_unknown(
+        TOP,
+        "the get-account-authorization-details output",
+        warnings,
+    );
     if root.get("IsTruncated").and_then(|v| v.value.as_bool()) == Some(true) {
         warnings.push(root.warning(
             "export is truncated (`IsTruncated: true`): load every page, or principals and policies will be missing",
@@ -114,7 +129,11 @@ pub fn read(root: &Located<'_>, org: &mut AwsOrg, warnings: &mut Vec<Warning>) -
         let arn = read_principal(&u, PrincipalKind::User, org, warnings)?;
         // GroupList holds group names; resolve them within the user's account.
         let mut groups = Vec::new();
-        let account = org.principals.get(&arn).map(|p| p.account.clone()).unwrap_or_default();
+        let account = org
+            .principals
+            .get(&arn)
+            .map(|p| p.account.clone())
+            .unwrap_or_default();
         for (i, g) in u.optional_array("GroupList")?.iter().enumerate() {
             let name = g.string("a group name")?;
             let found = group_arns
@@ -124,7 +143,9 @@ pub fn read(root: &Located<'_>, org: &mut AwsOrg, warnings: &mut Vec<Warning>) -
                 .or_else(|| {
                     org.principals
                         .values()
-                        .find(|p| p.kind == PrincipalKind::Group && p.account == account && p.name == name)
+                        .find(|p| {
+                            p.kind == PrincipalKind::Group && p.account == account && p.name == name
+                        })
                         .map(|p| p.arn.clone())
                 });
             match found {
@@ -144,12 +165,18 @@ pub fn read(root: &Located<'_>, org: &mut AwsOrg, warnings: &mut Vec<Warning>) -
     Ok(())
 }
 
-fn read_tags(node: &Located<'_>, warnings: &mut Vec<Warning>) -> Result<Vec<(String, String)>, IngestError> {
+fn read_tags(
+    node: &Located<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<(String, String)>, IngestError> {
     let mut tags = Vec::new();
     for t in node.optional_array("Tags")? {
         t.object("a tag")?;
         t.warn_unknown(TAG, "a tag", warnings);
-        tags.push((t.required_str("Key")?.to_string(), t.optional_str("Value")?.unwrap_or_default().to_string()));
+        tags.push((
+            t.required_str("Key")?.to_string(),
+            t.optional_str("Value")?.unwrap_or_default().to_string(),
+        ));
     }
     Ok(tags)
 }
@@ -198,7 +225,9 @@ fn read_principal(
             Policy {
                 id: id.clone(),
                 name: pname,
-                kind: PolicyKind::Inline { holder: arn.clone() },
+                kind: PolicyKind::Inline {
+                    holder: arn.clone(),
+                },
                 version: None,
                 document,
                 source: Source {
@@ -239,7 +268,9 @@ fn read_principal(
         _ => None,
     };
     if org.principals.contains_key(&arn) {
-        warnings.push(node.warning(format!("`{arn}` appears more than once; the last one is used")));
+        warnings.push(node.warning(format!(
+            "`{arn}` appears more than once; the last one is used"
+        )));
     }
     org.principals.insert(
         arn.clone(),
@@ -264,13 +295,19 @@ fn read_principal(
     Ok(arn)
 }
 
-fn read_managed_policy(node: &Located<'_>, org: &mut AwsOrg, warnings: &mut Vec<Warning>) -> Result<(), IngestError> {
+fn read_managed_policy(
+    node: &Located<'_>,
+    org: &mut AwsOrg,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), IngestError> {
     node.object("a managed policy")?;
     node.warn_unknown(POLICY, "a managed policy", warnings);
     let arn = node.required_str("Arn")?.to_string();
     let name = node.required_str("PolicyName")?.to_string();
     let default_id = node.optional_str("DefaultVersionId")?;
-    let versions = node.required("PolicyVersionList")?.array("`PolicyVersionList`")?;
+    let versions = node
+        .required("PolicyVersionList")?
+        .array("`PolicyVersionList`")?;
     let mut chosen = None;
     for v in &versions {
         v.object("a policy version")?;

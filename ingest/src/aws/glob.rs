@@ -45,7 +45,7 @@
 //! any character; iam-simulate's first four segments are regexes built without escaping, ours
 //! are literal text with `*`/`?` wildcards; case-insensitivity here is ASCII only.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 /// One token of a pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -506,7 +506,11 @@ pub(crate) fn destination_matches(p: &str, text: &str) -> bool {
 
 /// The resource part of a policy pattern: the literal resource type, then the id glob.
 fn rest_syms(parts: &ResourceParts<'_>) -> Vec<Sym> {
-    let mut out: Vec<Sym> = parts.product.chars().map(|c| Sym::Lit { c, ci: false }).collect();
+    let mut out: Vec<Sym> = parts
+        .product
+        .chars()
+        .map(|c| Sym::Lit { c, ci: false })
+        .collect();
     out.extend(glob_syms(parts.id));
     out
 }
@@ -545,30 +549,83 @@ fn alphabet(a: &[Sym], b: &[Sym]) -> Vec<char> {
     set.into_iter().collect()
 }
 
+/// A set of pattern positions: inline for patterns of fewer than 128 symbols.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct Bits(Vec<u64>);
+enum Bits {
+    Small(u128),
+    Big(Vec<u64>),
+}
 
 impl Bits {
     fn new(n: usize) -> Self {
-        Bits(vec![0; n / 64 + 1])
+        if n < 128 {
+            Bits::Small(0)
+        } else {
+            Bits::Big(vec![0; n / 64 + 1])
+        }
     }
     fn get(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+        match self {
+            Bits::Small(x) => i < 128 && (x >> i) & 1 == 1,
+            Bits::Big(v) => v.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1),
+        }
     }
     fn set(&mut self, i: usize) {
-        if let Some(w) = self.0.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
+        match self {
+            Bits::Small(x) => {
+                if i < 128 {
+                    *x |= 1 << i;
+                }
+            }
+            Bits::Big(v) => {
+                if let Some(w) = v.get_mut(i / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+        }
+    }
+    fn subset_of(&self, other: &Bits) -> bool {
+        match (self, other) {
+            (Bits::Small(x), Bits::Small(y)) => x & !y == 0,
+            (Bits::Big(x), Bits::Big(y)) => x.iter().zip(y).all(|(x, y)| x & !y == 0),
+            _ => false,
         }
     }
     fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
+        match self {
+            Bits::Small(x) => *x == 0,
+            Bits::Big(v) => v.iter().all(|w| *w == 0),
+        }
+    }
+    /// The positions in the set, ascending.
+    fn ones(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        match self {
+            Bits::Small(x) => {
+                let mut x = *x;
+                while x != 0 {
+                    out.push(x.trailing_zeros() as usize);
+                    x &= x - 1;
+                }
+            }
+            Bits::Big(v) => {
+                for (k, w) in v.iter().enumerate() {
+                    let mut w = *w;
+                    while w != 0 {
+                        out.push(k * 64 + w.trailing_zeros() as usize);
+                        w &= w - 1;
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
 /// Adds the positions reachable through stars (which may match nothing).
 fn close(syms: &[Sym], set: &mut Bits) {
     for (i, s) in syms.iter().enumerate() {
-        if set.get(i) && matches!(s, Sym::Star { .. }) {
+        if matches!(s, Sym::Star { .. }) && set.get(i) {
             set.set(i + 1);
         }
     }
@@ -577,12 +634,11 @@ fn close(syms: &[Sym], set: &mut Bits) {
 /// Positions after reading `ch` from the positions in `set` (closed).
 fn step(syms: &[Sym], set: &Bits, ch: char) -> Bits {
     let mut out = Bits::new(syms.len());
-    for (i, s) in syms.iter().enumerate() {
-        if set.get(i) && s.accepts(ch) {
-            match s {
-                Sym::Star { .. } => out.set(i),
-                _ => out.set(i + 1),
-            }
+    for i in set.ones() {
+        match syms.get(i) {
+            Some(s @ Sym::Star { .. }) if s.accepts(ch) => out.set(i),
+            Some(s) if s.accepts(ch) => out.set(i + 1),
+            _ => {}
         }
     }
     close(syms, &mut out);
@@ -596,9 +652,120 @@ fn start(syms: &[Sym]) -> Bits {
     s
 }
 
+/// Number of leading / trailing literal symbols.
+fn lit_run(syms: &[Sym], from_end: bool) -> usize {
+    let is_lit = |s: &&Sym| matches!(s, Sym::Lit { .. });
+    if from_end {
+        syms.iter().rev().take_while(is_lit).count()
+    } else {
+        syms.iter().take_while(is_lit).count()
+    }
+}
+
+/// Some character is accepted by both literals.
+fn lits_meet(a: Sym, b: Sym) -> bool {
+    match (a, b) {
+        (Sym::Lit { c: x, ci: xi }, Sym::Lit { c: y, ci: yi }) => {
+            x == y || ((xi || yi) && x.eq_ignore_ascii_case(&y))
+        }
+        _ => true,
+    }
+}
+
+/// Every character the literal `s` accepts is accepted by the literal `g`.
+fn lit_within(g: Sym, s: Sym) -> bool {
+    match (g, s) {
+        (Sym::Lit { c: gc, ci: gi }, Sym::Lit { c: sc, ci: si }) => {
+            if si && sc.is_ascii_alphabetic() {
+                gi && gc.eq_ignore_ascii_case(&sc)
+            } else {
+                g.accepts(sc)
+            }
+        }
+        _ => true,
+    }
+}
+
+/// A cheap proof that L(specific) ⊄ L(general), from the literal prefixes and suffixes: every
+/// word of `general` carries its literal prefix and suffix, while a wildcard of `specific` next
+/// to its own literal run can produce a character that no literal accepts.
+fn quickly_not_included(specific: &[Sym], general: &[Sym]) -> bool {
+    let spec_literal = lit_run(specific, false) == specific.len();
+    for from_end in [false, true] {
+        let (sn, gn) = (lit_run(specific, from_end), lit_run(general, from_end));
+        let pick = |syms: &[Sym], i: usize| {
+            if from_end {
+                syms.len()
+                    .checked_sub(i + 1)
+                    .and_then(|k| syms.get(k))
+                    .copied()
+            } else {
+                syms.get(i).copied()
+            }
+        };
+        for i in 0..sn.min(gn) {
+            if let (Some(g), Some(s)) = (pick(general, i), pick(specific, i)) {
+                if !lit_within(g, s) {
+                    return true;
+                }
+            }
+        }
+        if sn < gn && !spec_literal {
+            return true;
+        }
+    }
+    false
+}
+
+/// A cheap proof that L(a) ∩ L(b) = ∅: incompatible literal prefixes or suffixes.
+fn quickly_disjoint(a: &[Sym], b: &[Sym]) -> bool {
+    for from_end in [false, true] {
+        let n = lit_run(a, from_end).min(lit_run(b, from_end));
+        let clash = (0..n).any(|i| {
+            let (x, y) = if from_end {
+                (a.get(a.len() - 1 - i), b.get(b.len() - 1 - i))
+            } else {
+                (a.get(i), b.get(i))
+            };
+            matches!((x, y), (Some(x), Some(y)) if !lits_meet(*x, *y))
+        });
+        if clash {
+            return true;
+        }
+    }
+    false
+}
+
+/// Position-wise containment of two same-shaped patterns (a sufficient condition for
+/// inclusion): each symbol of `general` accepts whatever the one of `specific` does.
+fn dominates(general: &[Sym], specific: &[Sym]) -> bool {
+    general.len() == specific.len()
+        && general.iter().zip(specific).all(|(g, s)| match (*g, *s) {
+            (Sym::Lit { .. }, Sym::Lit { .. }) => lit_within(*g, *s),
+            (Sym::Any { colon: gc }, Sym::Lit { c, .. }) => gc || c != ':',
+            (Sym::Any { colon: gc }, Sym::Any { colon: sc })
+            | (Sym::Star { colon: gc }, Sym::Star { colon: sc }) => gc || !sc,
+            _ => false,
+        })
+}
+
+/// Membership of the word spelled by case-sensitive literals.
+fn accepts_literal(syms: &[Sym], word: &[Sym]) -> Option<bool> {
+    let mut set = start(syms);
+    for w in word {
+        match w {
+            Sym::Lit { c, ci: false } => set = step(syms, &set, *c),
+            _ => return None,
+        }
+    }
+    Some(set.get(syms.len()))
+}
+
 /// L(specific) ⊆ L(general): searches the product of `specific`'s NFA with the subset
-/// automaton of `general` for a word `specific` accepts and `general` does not. Exact; the
-/// subset construction is exponential only for contrived patterns (many `?` after a `*`).
+/// automaton of `general` for a word `specific` accepts and `general` does not, pruning states
+/// subsumed by a visited one (same `specific` position, smaller `general` set: any
+/// counterexample from the larger set is one from the smaller). Exact; exponential only for
+/// contrived patterns (many `?` after a `*`).
 fn included(specific: &[Sym], general: &[Sym]) -> bool {
     if !general.is_empty()
         && general
@@ -607,15 +774,31 @@ fn included(specific: &[Sym], general: &[Sym]) -> bool {
     {
         return true;
     }
+    if dominates(general, specific) {
+        return true;
+    }
+    if quickly_not_included(specific, general) {
+        return false;
+    }
+    if let Some(member) = accepts_literal(general, specific) {
+        return member;
+    }
     let sigma = alphabet(specific, general);
-    let g0 = start(general);
-    let s0 = start(specific);
-    let mut seen: HashSet<(usize, Bits)> = HashSet::new();
+    // Per `specific` position, the `general` sets already visited (an antichain).
+    let mut seen: Vec<Vec<Bits>> = vec![Vec::new(); specific.len() + 1];
     let mut queue = VecDeque::new();
-    for p in (0..=specific.len()).filter(|p| s0.get(*p)) {
-        if seen.insert((p, g0.clone())) {
-            queue.push_back((p, g0.clone()));
+    let mut visit = |p: usize, g: &Bits, queue: &mut VecDeque<(usize, Bits)>| {
+        let Some(list) = seen.get_mut(p) else { return };
+        if list.iter().any(|old| old.subset_of(g)) {
+            return;
         }
+        list.retain(|old| !g.subset_of(old));
+        list.push(g.clone());
+        queue.push_back((p, g.clone()));
+    };
+    let g0 = start(general);
+    for p in start(specific).ones() {
+        visit(p, &g0, &mut queue);
     }
     while let Some((p, g)) = queue.pop_front() {
         if p == specific.len() {
@@ -627,70 +810,85 @@ fn included(specific: &[Sym], general: &[Sym]) -> bool {
         let Some(sym) = specific.get(p).copied() else {
             continue;
         };
-        for &ch in &sigma {
-            if !sym.accepts(ch) {
-                continue;
-            }
+        let chars: Vec<char> = match sym {
+            Sym::Lit { c, ci: false } => vec![c],
+            _ => sigma
+                .iter()
+                .copied()
+                .filter(|ch| sym.accepts(*ch))
+                .collect(),
+        };
+        let mut next = Bits::new(specific.len());
+        match sym {
+            Sym::Star { .. } => next.set(p),
+            _ => next.set(p + 1),
+        }
+        close(specific, &mut next);
+        let next = next.ones();
+        for ch in chars {
             let g2 = step(general, &g, ch);
             if g2.is_empty() {
                 // Every position of a glob can still reach its end, so `specific` accepts some
                 // word with this prefix and `general` none.
                 return false;
             }
-            let mut next = Bits::new(specific.len());
-            match sym {
-                Sym::Star { .. } => next.set(p),
-                _ => next.set(p + 1),
-            }
-            close(specific, &mut next);
-            for q in (0..=specific.len()).filter(|q| next.get(*q)) {
-                if seen.insert((q, g2.clone())) {
-                    queue.push_back((q, g2.clone()));
-                }
+            for &q in &next {
+                visit(q, &g2, &mut queue);
             }
         }
     }
     true
 }
 
-/// L(a) ∩ L(b) ≠ ∅: reachability in the product NFA. O(|a|·|b|·|Σ|).
-fn intersects(a: &[Sym], b: &[Sym]) -> bool {
-    let sigma = alphabet(a, b);
-    let (sa, sb) = (start(a), start(b));
-    let mut seen = HashSet::new();
-    let mut queue = VecDeque::new();
-    for i in (0..=a.len()).filter(|i| sa.get(*i)) {
-        for j in (0..=b.len()).filter(|j| sb.get(*j)) {
-            if seen.insert((i, j)) {
-                queue.push_back((i, j));
-            }
-        }
+/// Whether some character is accepted by both symbols.
+fn syms_meet(a: Sym, b: Sym) -> bool {
+    match (a, b) {
+        (Sym::Lit { .. }, Sym::Lit { .. }) => lits_meet(a, b),
+        // Wildcards only ever refuse ':', whatever the case.
+        (Sym::Lit { c, .. }, w) | (w, Sym::Lit { c, .. }) => w.accepts(c),
+        // Two wildcards share any character that is not ':'.
+        _ => true,
     }
-    let advance = |syms: &[Sym], i: usize, ch: char| -> Vec<usize> {
-        let mut set = Bits::new(syms.len());
-        match syms.get(i) {
-            Some(s @ Sym::Star { .. }) if s.accepts(ch) => set.set(i),
-            Some(s) if s.accepts(ch) => set.set(i + 1),
-            _ => return Vec::new(),
+}
+
+/// L(a) ∩ L(b) ≠ ∅: reachability over position pairs; a step consumes one character both
+/// symbols accept. O(|a|·|b|).
+fn intersects(a: &[Sym], b: &[Sym]) -> bool {
+    if quickly_disjoint(a, b) {
+        return false;
+    }
+    let width = b.len() + 1;
+    let mut seen = vec![false; (a.len() + 1) * width];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        match seen.get_mut(i * width + j) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
         }
-        close(syms, &mut set);
-        (0..=syms.len()).filter(|k| set.get(*k)).collect()
-    };
-    while let Some((i, j)) = queue.pop_front() {
         if i == a.len() && j == b.len() {
             return true;
         }
-        for &ch in &sigma {
-            let na = advance(a, i, ch);
-            if na.is_empty() {
-                continue;
-            }
-            let nb = advance(b, j, ch);
-            for &x in &na {
-                for &y in &nb {
-                    if seen.insert((x, y)) {
-                        queue.push_back((x, y));
-                    }
+        let (sa, sb) = (a.get(i).copied(), b.get(j).copied());
+        if let Some(Sym::Star { .. }) = sa {
+            stack.push((i + 1, j));
+        }
+        if let Some(Sym::Star { .. }) = sb {
+            stack.push((i, j + 1));
+        }
+        if let (Some(x), Some(y)) = (sa, sb) {
+            if syms_meet(x, y) {
+                let ni = if matches!(x, Sym::Star { .. }) {
+                    i
+                } else {
+                    i + 1
+                };
+                let nj = if matches!(y, Sym::Star { .. }) {
+                    j
+                } else {
+                    j + 1
+                };
+                if (ni, nj) != (i, j) {
+                    stack.push((ni, nj));
                 }
             }
         }

@@ -135,7 +135,9 @@ impl AwsOrg {
                     let found: Vec<&Principal> = self
                         .principals
                         .values()
-                        .filter(|p| p.kind == PrincipalKind::Role && p.account == account && p.name == role)
+                        .filter(|p| {
+                            p.kind == PrincipalKind::Role && p.account == account && p.name == role
+                        })
                         .collect();
                     if let [one] = found.as_slice() {
                         return Ok(one);
@@ -156,11 +158,16 @@ impl AwsOrg {
             .collect();
         match found.as_slice() {
             [one] => Ok(one),
-            [] => Err(format!("no principal `{query}` in the org (give a user or role ARN or name)")),
+            [] => Err(format!(
+                "no principal `{query}` in the org (give a user or role ARN or name)"
+            )),
             many => Err(format!(
                 "`{query}` names {} principals ({}); give the ARN",
                 many.len(),
-                many.iter().map(|p| p.arn.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|p| p.arn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
@@ -169,7 +176,13 @@ impl AwsOrg {
 /// The account id of an ARN (`arn:aws:iam::123456789012:user/a` -> `123456789012`), if any.
 pub fn arn_account(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
-    let (_, _, _, _, account) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (_, _, _, _, account) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     parts.next()?;
     Some(account)
 }

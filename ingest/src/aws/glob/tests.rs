@@ -395,3 +395,83 @@ fn resource_set_questions_agree_with_resource_matches() {
         }
     }
 }
+
+/// Membership by direct NFA simulation (independent of `included` / `intersects`).
+fn member(syms: &[Sym], word: &str) -> bool {
+    let mut set = start(syms);
+    for c in word.chars() {
+        set = step(syms, &set, c);
+    }
+    set.get(syms.len())
+}
+
+#[test]
+fn generalised_automata_agree_with_brute_force() {
+    let atoms = [
+        Sym::Lit { c: 'a', ci: false },
+        Sym::Lit { c: 'A', ci: false },
+        Sym::Lit { c: 'a', ci: true },
+        Sym::Lit { c: ':', ci: false },
+        Sym::Any { colon: true },
+        Sym::Any { colon: false },
+        Sym::Star { colon: true },
+        Sym::Star { colon: false },
+    ];
+    let words = all_strings(&['a', 'A', ':', 'z'], 5);
+    let mut rng = Rng(7);
+    let make = |rng: &mut Rng| -> Vec<Sym> {
+        let n = rng.next() % 5;
+        (0..n)
+            .map(|_| atoms[(rng.next() % atoms.len() as u64) as usize])
+            .collect()
+    };
+    for _ in 0..400 {
+        let (g, s) = (make(&mut rng), make(&mut rng));
+        let in_g: Vec<bool> = words.iter().map(|w| member(&g, w)).collect();
+        let in_s: Vec<bool> = words.iter().map(|w| member(&s, w)).collect();
+        let subset = in_s.iter().zip(&in_g).all(|(s, g)| !s || *g);
+        let common = in_s.iter().zip(&in_g).any(|(s, g)| *s && *g);
+        assert_eq!(included(&s, &g), subset, "included({s:?}, {g:?})");
+        assert_eq!(intersects(&g, &s), common, "intersects({g:?}, {s:?})");
+    }
+}
+
+#[test]
+fn factored_resource_questions_agree_with_whole_automata() {
+    let heads = ["aws", "a*", "*", "?ws", "AWS", "", "a?"];
+    let rests = [
+        "b/*", "b/x", "*", "user/*", "us*r/x", "x:*", "b/?", "*/x", "?", "*:*",
+    ];
+    let mut rng = Rng(1234);
+    for _ in 0..400 {
+        let pattern = format!(
+            "arn:{}:{}:{}:{}:{}",
+            rng.pick(&heads),
+            rng.pick(&["s3", "*", "iam", "s?"]),
+            rng.pick(&["", "*", "us-*"]),
+            rng.pick(&["", "1", "*"]),
+            rng.pick(&rests)
+        );
+        let dest = format!(
+            "arn:{}:{}:{}:{}:{}",
+            rng.pick(&heads),
+            rng.pick(&["s3", "*", "iam", "s?"]),
+            rng.pick(&["", "*", "us-east-1"]),
+            rng.pick(&["", "1", "*", "?"]),
+            rng.pick(&rests)
+        );
+        let parts = resource_parts(&pattern, ShortArn::Expand).unwrap();
+        let whole_general = resource_syms_of(&parts);
+        let whole_dest = destination_syms(&dest);
+        assert_eq!(
+            resource_covers(&pattern, &dest),
+            included(&whole_dest, &whole_general),
+            "covers {pattern} {dest}"
+        );
+        assert_eq!(
+            resource_overlaps(&pattern, &dest),
+            intersects(&whole_general, &whole_dest),
+            "overlaps {pattern} {dest}"
+        );
+    }
+}
