@@ -53,30 +53,14 @@ impl Answer {
 
 /// Puts `question` to the core rules over `org`.
 pub fn ask(org: &Org, question: &Question) -> Answer {
-    let t0 = std::time::Instant::now();
     let facts = facts::build(org.aws(), question, Catalogue::embedded());
-    let t1 = std::time::Instant::now();
     let derived = iamlog_rules::run_core(&facts);
-    if std::env::var_os("IAMLOG_TIMING").is_some() {
-        eprintln!(
-            "facts {:?} ({} rows) core {:?} (effective {})",
-            t1 - t0,
-            facts.len(),
-            t1.elapsed(),
-            derived.effective.len()
-        );
-        for r in iamlog_engine::SCHEMA {
-            let n = facts
-                .rows(r.name)
-                .or_else(|| derived.rows(r.name))
-                .map_or(0, |v| v.len());
-            if n > 1000 {
-                eprintln!("  {} {}", r.name, n);
-            }
-        }
-    }
     Answer { facts, derived }
 }
+
+/// A limit on a grant: the policy, and the condition under which it applies (`None`: it
+/// applies to part of the access).
+pub type Caveat = (String, Option<String>);
 
 /// One row of net effective access, as strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,13 +74,13 @@ pub struct AccessRow {
     pub condition: Option<String>,
     /// Limits on the grant: (policy, condition) of Denies that may apply or apply in part, and
     /// of a boundary that allows only under a condition or in part.
-    pub caveats: Vec<(String, Option<String>)>,
+    pub caveats: Vec<Caveat>,
 }
 
 /// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,
 /// destination) before anything is rendered.
 pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) -> Vec<AccessRow> {
-    let mut caveats: BTreeMap<(Sym, Sym, Sym), Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut caveats: BTreeMap<(Sym, Sym, Sym), Vec<Caveat>> = BTreeMap::new();
     for &(s, a, d, pol, c) in &answer.derived.effective_caveat {
         caveats
             .entry((s.sym(), a.sym(), d.sym()))

@@ -239,6 +239,28 @@ fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) ->
     }
 }
 
+/// How lowercased action patterns cover a lowercased action point that the catalogue does
+/// not know (kept as written: a literal, or a pattern such as `foo:*`). Patterns whose literal
+/// prefixes diverge cannot meet, which skips the glob work for almost every pair.
+fn action_glob_coverage(patterns: &[String], point: &str) -> Coverage {
+    let literal_prefix = |s: &str| -> usize { s.find(['*', '?']).unwrap_or(s.len()) };
+    let point_prefix = point.get(..literal_prefix(point)).unwrap_or(point);
+    let mut best = Coverage::None;
+    for p in patterns {
+        let prefix = p.get(..literal_prefix(p)).unwrap_or(p);
+        if !(prefix.starts_with(point_prefix) || point_prefix.starts_with(prefix)) {
+            continue;
+        }
+        if glob::glob_covers(p, point) {
+            return Coverage::Full;
+        }
+        if best == Coverage::None && glob::glob_overlaps(p, point) {
+            best = Coverage::Partial;
+        }
+    }
+    best
+}
+
 /// The action universe of a question.
 #[derive(Default)]
 struct ActionUniverse {
@@ -657,18 +679,12 @@ impl<'o> Builder<'o> {
                     }
                     full_idx.sort_unstable();
                     full_idx.dedup();
+                    let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                     for e in &u.extra {
-                        let el = e.to_ascii_lowercase();
-                        if patterns
-                            .iter()
-                            .any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el))
-                        {
-                            full.push(e.clone());
-                        } else if patterns
-                            .iter()
-                            .any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el))
-                        {
-                            partial.push(e.clone());
+                        match action_glob_coverage(&lower, &e.to_ascii_lowercase()) {
+                            Coverage::Full => full.push(e.clone()),
+                            Coverage::Partial => partial.push(e.clone()),
+                            Coverage::None => {}
                         }
                     }
                     if u.any {
@@ -682,20 +698,12 @@ impl<'o> Builder<'o> {
                     excluded.extend(self.expander.expand(pat).iter().copied());
                 }
                 full_idx.extend(u.catalogued.iter().filter(|&i| !excluded.contains(i)));
+                let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                 for e in &u.extra {
-                    let el = e.to_ascii_lowercase();
-                    if patterns
-                        .iter()
-                        .any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &el))
-                    {
-                        continue;
-                    } else if patterns
-                        .iter()
-                        .any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &el))
-                    {
-                        partial.push(e.clone());
-                    } else {
-                        full.push(e.clone());
+                    match action_glob_coverage(&lower, &e.to_ascii_lowercase()) {
+                        Coverage::Full => {}
+                        Coverage::Partial => partial.push(e.clone()),
+                        Coverage::None => full.push(e.clone()),
                     }
                 }
                 if u.any && !patterns.iter().any(|p| Catalogue::matches_everything(p)) {
