@@ -1,0 +1,194 @@
+//! The CLI contract: exit codes, error messages naming the file and location, output formats.
+
+use iamlog_tests::{iamlog, path};
+
+fn demo() -> String {
+    path("demo/input").to_string_lossy().into_owned()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamlog-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn malformed_export_is_exit_2_with_file_line_and_column() {
+    let dir = scratch("malformed");
+    std::fs::write(dir.join("iam.json"), "{\n  \"UserDetailList\": [\n    {\"Arn\": \n").unwrap();
+    let run = iamlog(&["what-can", "--all", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("iam.json:4:"), "{}", run.stderr);
+    assert!(run.stderr.contains("malformed JSON"), "{}", run.stderr);
+}
+
+#[test]
+fn invalid_policy_names_the_json_pointer() {
+    let dir = scratch("badpolicy");
+    let gaad = r#"{"UserDetailList": [{"UserName": "u", "UserId": "AIDA1", "Arn": "arn:aws:iam::111122223333:user/u",
+      "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, {"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]}}]}]}"#;
+    std::fs::write(dir.join("gaad.json"), gaad).unwrap();
+    let run = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/UserDetailList/0/UserPolicyList/0/PolicyDocument/Statement/1/Effect"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("gaad.json"), "{}", run.stderr);
+}
+
+#[test]
+fn empty_or_missing_org_is_an_error() {
+    let dir = scratch("empty");
+    let run = iamlog(&["what-can", "--all", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no IAM export found"), "{}", run.stderr);
+    let run = iamlog(&["what-can", "--all", "--org", "/nonexistent/iamlog/org"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("/nonexistent/iamlog/org"), "{}", run.stderr);
+}
+
+#[test]
+fn unrecognised_files_and_unknown_fields_are_warnings() {
+    let dir = scratch("warnings");
+    std::fs::write(dir.join("notes.json"), "{\"hello\": 1}").unwrap();
+    std::fs::write(
+        dir.join("gaad.json"),
+        r#"{"UserDetailList": [{"UserName": "u", "Arn": "arn:aws:iam::111122223333:user/u", "Shoe": 1}]}"#,
+    )
+    .unwrap();
+    let run = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("notes.json: not a recognised export"), "{}", run.stderr);
+    assert!(run.stderr.contains("/UserDetailList/0/Shoe"), "{}", run.stderr);
+    let quiet = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy(), "--quiet"]);
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn unknown_principal_and_bad_context_are_usage_errors() {
+    let run = iamlog(&["what-can", "nobody", "--org", &demo()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no principal `nobody`"), "{}", run.stderr);
+    let run = iamlog(&["explain", "alice", "s3:GetObject", "arn:aws:s3:::b/k", "--context", "novalue", "--org", &demo()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("expected KEY=VALUE"), "{}", run.stderr);
+    let run = iamlog(&["who-can", "s3:GetObject"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn requests_file_errors_name_the_line() {
+    let dir = scratch("requests");
+    let file = dir.join("r.jsonl");
+    std::fs::write(
+        &file,
+        "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}\n{\"principal\": \"alice\", \"acton\": \"x\"}\n",
+    )
+    .unwrap();
+    let run = iamlog(&["explain", "--requests", &file.to_string_lossy(), "--org", &demo()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("r.jsonl:2:"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
+}
+
+#[test]
+fn explain_json_and_requests_agree() {
+    let one = iamlog(&[
+        "explain",
+        "frank",
+        "s3:GetObject",
+        "arn:aws:s3:::customer-data-prod/pii/ssn.csv",
+        "--org",
+        &demo(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let v: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(v["decision"], "ExplicitlyDenied");
+    assert_eq!(v["layers"]["explicit_deny"]["statements"][0]["sid"], "DenyPiiPrefix");
+    assert_eq!(v["layers"]["identity"]["result"], "Allowed");
+
+    let dir = scratch("agree");
+    let file = dir.join("r.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"principal\": \"arn:aws:iam::123456789012:user/frank\", \"action\": \"s3:getobject\", \"resource\": \"arn:aws:s3:::customer-data-prod/pii/ssn.csv\"}\n",
+            "{\"principal\": \"dana\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/pii/ssn.csv\"}\n",
+            "{\"principal\": \"gina\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/x\"}\n",
+        ),
+    )
+    .unwrap();
+    let many = iamlog(&["explain", "--requests", &file.to_string_lossy(), "--org", &demo()]);
+    assert_eq!(many.code, 0, "{}", many.stderr);
+    let decisions: Vec<String> = many
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["decision"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(decisions, ["ExplicitlyDenied", "Allowed", "ImplicitlyDenied"]);
+}
+
+#[test]
+fn who_can_formats_carry_the_same_rows() {
+    let args = ["who-can", "s3:GetObject", "arn:aws:s3:::customer-data-prod/reports/q1.csv", "--org"];
+    let mut json_args = args.to_vec();
+    let d = demo();
+    json_args.extend([d.as_str(), "--format", "json"]);
+    let json = iamlog(&json_args);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r["action"] == "s3:GetObject" && r["condition"].is_null()));
+    let sources: std::collections::BTreeSet<&str> = rows.iter().filter_map(|r| r["source"].as_str()).collect();
+    assert_eq!(sources.len(), 6);
+
+    let mut csv_args = args.to_vec();
+    csv_args.extend([d.as_str(), "--format", "csv"]);
+    let csv = iamlog(&csv_args);
+    assert_eq!(csv.stdout.lines().count(), 9, "header + 8 rows");
+    assert!(csv.stdout.starts_with("source,action,destination,policy,granter,condition,caveats"));
+
+    let mut jsonl_args = args.to_vec();
+    jsonl_args.extend([d.as_str(), "--format", "jsonl"]);
+    let jsonl = iamlog(&jsonl_args);
+    let from_lines: Vec<serde_json::Value> = jsonl.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(from_lines, rows);
+}
+
+#[test]
+fn rules_relations_lists_the_schema() {
+    let run = iamlog(&["rules", "--relations", "--format", "json"]);
+    assert_eq!(run.code, 0);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(rows.len(), iamlog_engine::SCHEMA.len());
+    let effective = rows.iter().find(|r| r["relation"] == "effective").unwrap();
+    let cols: Vec<&str> = effective["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(cols, ["s", "a", "d", "pol", "granter", "c"]);
+}
+
+#[test]
+fn facts_writes_souffle_tsv_for_every_input_relation() {
+    let dir = scratch("facts");
+    let run = iamlog(&["facts", "--out", &dir.to_string_lossy(), "--org", &demo(), "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for r in iamlog_engine::SCHEMA.iter().filter(|r| r.kind == iamlog_engine::RelationKind::Input) {
+        let file = dir.join(format!("{}.facts", r.name));
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            assert_eq!(line.split('\t').count(), r.columns.len(), "{}: {line}", file.display());
+        }
+    }
+    let principals = std::fs::read_to_string(dir.join("principal.facts")).unwrap();
+    assert!(principals.contains("arn:aws:iam::123456789012:user/alice\tuser\taws"));
+}
