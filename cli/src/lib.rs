@@ -230,6 +230,18 @@ fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
     Ok(org)
 }
 
+/// The ARN of the user or role `name` names; groups cannot make requests.
+fn find_source(org: &Org, name: &str) -> Result<String, CliError> {
+    let p = org.aws().find_principal(name).map_err(CliError)?;
+    if p.kind == iamlog_ingest::aws::model::PrincipalKind::Group {
+        return Err(CliError(format!(
+            "`{}` is a group: groups cannot make requests; ask about one of its members",
+            p.arn
+        )));
+    }
+    Ok(p.arn.clone())
+}
+
 const ACCESS_COLUMNS: &[&str] = &[
     "source",
     "action",
@@ -331,11 +343,7 @@ fn what_can(
     let sources = if all {
         Sources::All
     } else {
-        let p = org
-            .aws()
-            .find_principal(principal.unwrap_or_default())
-            .map_err(CliError)?;
-        Sources::Only(vec![p.arn.clone()])
+        Sources::Only(vec![find_source(&org, principal.unwrap_or_default())?])
     };
     let question = Question {
         sources,
@@ -414,9 +422,8 @@ fn explain_one(
 ) -> CmdResult {
     let ctx = parse_context(context)?;
     let org = load(args, err)?;
-    let p = org.aws().find_principal(principal).map_err(CliError)?;
     let point = RequestPoint {
-        source: p.arn.clone(),
+        source: find_source(&org, principal)?,
         action: action.to_string(),
         resource: resource.to_string(),
         resource_account,
@@ -579,10 +586,8 @@ fn explain_requests(
                 e.column()
             ))
         })?;
-        let p = org
-            .aws()
-            .find_principal(&req.principal)
-            .map_err(|e| CliError(format!("{}:{}: {e}", file.display(), n + 1)))?;
+        let source = find_source(&org, &req.principal)
+            .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
         let ctx: BTreeMap<String, Vec<String>> = req
             .context
             .iter()
@@ -590,7 +595,7 @@ fn explain_requests(
             .collect();
         requests.push((
             RequestPoint {
-                source: p.arn.clone(),
+                source,
                 action: req.action,
                 resource: req.resource,
                 resource_account: req.resource_account,

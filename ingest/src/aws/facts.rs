@@ -679,7 +679,8 @@ impl<'o> Builder<'o> {
                     }
                     full_idx.sort_unstable();
                     full_idx.dedup();
-                    let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                    let lower: Vec<String> =
+                        patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                     for e in &u.extra {
                         match action_glob_coverage(&lower, &e.to_ascii_lowercase()) {
                             Coverage::Full => full.push(e.clone()),

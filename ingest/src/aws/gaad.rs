@@ -6,10 +6,11 @@
 //! fields are warnings; a missing required field or a policy document that does not parse is an
 //! error naming the file and JSON pointer.
 
+use crate::aws::catalogue::Catalogue;
 use crate::aws::model::{
     arn_account, AwsOrg, Policy, PolicyKind, Principal, PrincipalKind, Source,
 };
-use crate::aws::policy::{self, PolicyDocument};
+use crate::aws::policy::{self, ActionBlock, PolicyDocument};
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
 
@@ -189,6 +190,51 @@ fn parse_document(node: &Located<'_>) -> Result<PolicyDocument, IngestError> {
     result.map_err(|e| IngestError::invalid(node.file, e.pointer.clone(), e.message.clone()))
 }
 
+/// Parses an identity policy (inline, managed or boundary): Principal is not allowed and every
+/// statement needs Resource or NotResource. Actions the catalogue does not know are warnings:
+/// they still match literally.
+fn identity_document(
+    node: &Located<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<PolicyDocument, IngestError> {
+    let doc = parse_document(node)?;
+    policy::validate_identity_policy(&doc, &node.pointer)
+        .map_err(|e| IngestError::invalid(node.file, e.pointer.clone(), e.message.clone()))?;
+    let catalogue = Catalogue::embedded();
+    let mut unknown: Vec<&str> = Vec::new();
+    for st in &doc.statements {
+        let (ActionBlock::Action(actions) | ActionBlock::NotAction(actions)) = &st.action;
+        for action in actions {
+            let is_unknown = if Catalogue::has_wildcard(action) {
+                let service = action.split(':').next().unwrap_or_default();
+                !Catalogue::has_wildcard(service)
+                    && action.contains(':')
+                    && !catalogue.has_service(service)
+            } else {
+                catalogue.lookup(action).is_none()
+            };
+            if is_unknown && !unknown.contains(&action.as_str()) {
+                unknown.push(action);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let shown: Vec<String> = unknown.iter().take(5).map(|a| format!("`{a}`")).collect();
+        let more = if unknown.len() > 5 {
+            format!(" and {} more", unknown.len() - 5)
+        } else {
+            String::new()
+        };
+        warnings.push(node.warning(format!(
+            "{} action(s) not in the AWS action catalogue ({}): {}{more}; they are matched literally",
+            unknown.len(),
+            catalogue.data_version(),
+            shown.join(", ")
+        )));
+    }
+    Ok(doc)
+}
+
 fn read_principal(
     node: &Located<'_>,
     kind: PrincipalKind,
@@ -218,7 +264,7 @@ fn read_principal(
         inline.object("an inline policy")?;
         inline.warn_unknown(INLINE, "an inline policy", warnings);
         let pname = inline.required_str("PolicyName")?.to_string();
-        let document = parse_document(&inline.required("PolicyDocument")?)?;
+        let document = identity_document(&inline.required("PolicyDocument")?, warnings)?;
         let id = AwsOrg::inline_policy_id(&arn, &pname);
         org.policies.insert(
             id.clone(),
@@ -264,7 +310,13 @@ fn read_principal(
         None => None,
     };
     let trust_policy = match (kind, node.get("AssumeRolePolicyDocument")) {
-        (PrincipalKind::Role, Some(doc)) => Some(parse_document(&doc)?),
+        (PrincipalKind::Role, Some(doc)) => {
+            let trust = parse_document(&doc)?;
+            policy::validate_trust_policy(&trust, &doc.pointer).map_err(|e| {
+                IngestError::invalid(doc.file, e.pointer.clone(), e.message.clone())
+            })?;
+            Some(trust)
+        }
         _ => None,
     };
     if org.principals.contains_key(&arn) {
@@ -330,7 +382,7 @@ fn read_managed_policy(
             "managed policy `{arn}` has no default version in `PolicyVersionList` (no `IsDefaultVersion: true`)"
         ))
     })?;
-    let document = parse_document(&version.required("Document")?)?;
+    let document = identity_document(&version.required("Document")?, warnings)?;
     let kind = if arn.starts_with("arn:aws:iam::aws:policy/") {
         PolicyKind::AwsManaged
     } else {
