@@ -1,7 +1,7 @@
 //! Glue between the libraries: load an org, put a question to the core rules, and read the
 //! answer back as strings. No printing here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use iamlog_engine::{Derived, Facts, Sym};
@@ -80,23 +80,39 @@ pub struct AccessRow {
 /// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,
 /// destination) before anything is rendered.
 pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) -> Vec<AccessRow> {
-    let mut caveats: BTreeMap<(Sym, Sym, Sym), Vec<Caveat>> = BTreeMap::new();
+    let mut caveats: HashMap<(Sym, Sym, Sym), Vec<Caveat>> = HashMap::new();
     for &(s, a, d, pol, c) in &answer.derived.effective_caveat {
         caveats
             .entry((s.sym(), a.sym(), d.sym()))
             .or_default()
             .push((answer.name(pol).to_string(), condition_text(answer.name(c))));
     }
-    let mut rows: Vec<AccessRow> = answer
+    let kept: Vec<[Sym; 6]> = answer
         .derived
         .effective
         .iter()
         .filter(|(s, a, d, ..)| keep(answer.name(*s), answer.name(*a), answer.name(*d)))
-        .map(|&(s, a, d, pol, g, c)| {
-            let mut cav = caveats
-                .get(&(s.sym(), a.sym(), d.sym()))
-                .cloned()
-                .unwrap_or_default();
+        .map(|&(s, a, d, pol, g, c)| [s.sym(), a.sym(), d.sym(), pol.sym(), g.sym(), c.sym()])
+        .collect();
+    // Sort by the strings, through each symbol's rank in string order (one string sort of the
+    // distinct symbols instead of string comparisons per row pair).
+    let mut distinct: Vec<Sym> = kept.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.sort_by(|x, y| answer.name(*x).cmp(answer.name(*y)));
+    let rank: HashMap<Sym, u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    let rank_of = |s: &Sym| rank.get(s).copied().unwrap_or(u32::MAX);
+    let mut ranked: Vec<([u32; 6], [Sym; 6])> = kept.into_iter().map(|row| (row.map(|s| rank_of(&s)), row)).collect();
+    ranked.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    ranked.dedup_by(|x, y| x.0 == y.0);
+    ranked
+        .into_iter()
+        .map(|(_, [s, a, d, pol, g, c])| {
+            let mut cav = caveats.get(&(s, a, d)).cloned().unwrap_or_default();
             cav.sort();
             cav.dedup();
             AccessRow {
@@ -109,10 +125,7 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
                 caveats: cav,
             }
         })
-        .collect();
-    rows.sort();
-    rows.dedup();
-    rows
+        .collect()
 }
 
 fn condition_text(c: &str) -> Option<String> {

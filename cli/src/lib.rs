@@ -252,22 +252,102 @@ const ACCESS_COLUMNS: &[&str] = &[
     "caveats",
 ];
 
+/// The JSON form of one access row (the `who-can` / `what-can` JSON contract).
+#[derive(serde::Serialize)]
+struct AccessJson<'a> {
+    source: &'a str,
+    action: &'a str,
+    destination: &'a str,
+    policy: &'a str,
+    granter: &'a str,
+    condition: Option<&'a str>,
+    caveats: Vec<CaveatJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CaveatJson<'a> {
+    policy: &'a str,
+    condition: Option<&'a str>,
+}
+
+impl<'a> AccessJson<'a> {
+    fn new(r: &'a AccessRow) -> Self {
+        AccessJson {
+            source: &r.source,
+            action: &r.action,
+            destination: &r.destination,
+            policy: &r.policy,
+            granter: &r.granter,
+            condition: r.condition.as_deref(),
+            caveats: r
+                .caveats
+                .iter()
+                .map(|(p, c)| CaveatJson {
+                    policy: p,
+                    condition: c.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn caveat_text(r: &AccessRow) -> String {
+    if r.caveats.is_empty() {
+        return "-".to_string();
+    }
+    let parts: Vec<String> = r
+        .caveats
+        .iter()
+        .map(|(p, c)| match c {
+            Some(c) => format!("{p} if {c}"),
+            None => format!("{p} (in part)"),
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// Writes access rows; JSON, JSON lines and CSV stream row by row.
+fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table => access_rows(rows).write(format, out),
+        Format::Jsonl => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Json => {
+            write!(out, "[")?;
+            for (i, r) in rows.iter().enumerate() {
+                write!(out, "{}\n  ", if i == 0 { "" } else { "," })?;
+                serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+            }
+            writeln!(out, "{}]", if rows.is_empty() { "" } else { "\n" })
+        }
+        Format::Csv => {
+            writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
+            for r in rows {
+                let cells = [
+                    r.source.as_str(),
+                    &r.action,
+                    &r.destination,
+                    &r.policy,
+                    &r.granter,
+                    r.condition.as_deref().unwrap_or("-"),
+                    &caveat_text(r),
+                ];
+                let cells: Vec<String> = cells.iter().map(|c| output::csv_cell(c)).collect();
+                writeln!(out, "{}", cells.join(","))?;
+            }
+            Ok(())
+        }
+    }
+}
+
 fn access_rows(rows: &[AccessRow]) -> Rows {
     let mut out = Rows::new(ACCESS_COLUMNS);
     for r in rows {
-        let caveat_text: Vec<String> = r
-            .caveats
-            .iter()
-            .map(|(p, c)| match c {
-                Some(c) => format!("{p} if {c}"),
-                None => format!("{p} (in part)"),
-            })
-            .collect();
-        let caveat_json: Vec<Value> = r
-            .caveats
-            .iter()
-            .map(|(p, c)| json!({"policy": p, "condition": c}))
-            .collect();
         out.push(vec![
             text(&r.source),
             text(&r.action),
@@ -275,14 +355,7 @@ fn access_rows(rows: &[AccessRow]) -> Rows {
             text(&r.policy),
             text(&r.granter),
             opt_text(r.condition.as_deref()),
-            (
-                if caveat_text.is_empty() {
-                    "-".to_string()
-                } else {
-                    caveat_text.join("; ")
-                },
-                Value::Array(caveat_json),
-            ),
+            (caveat_text(r), Value::Null),
         ]);
     }
     out
@@ -324,7 +397,7 @@ fn who_can(
         .canonical(action)
         .map_or_else(|| action.to_string(), str::to_string);
     let rows = analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
-    access_rows(&rows).write(format, out)?;
+    write_access(&rows, format, out)?;
     Ok(EXIT_OK)
 }
 
@@ -366,7 +439,7 @@ fn what_can(
         service_ok && resource_ok
     };
     let rows = analysis::effective_rows(&answer, &keep);
-    access_rows(&rows).write(format, out)?;
+    write_access(&rows, format, out)?;
     if format == Format::Table && !all {
         let mut by_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut actions_seen = std::collections::BTreeSet::new();

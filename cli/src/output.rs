@@ -100,7 +100,8 @@ impl Rows {
     }
 }
 
-fn csv_cell(s: &str) -> String {
+/// Quotes a CSV cell when it needs it (RFC 4180).
+pub fn csv_cell(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

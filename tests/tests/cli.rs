@@ -16,7 +16,11 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[test]
 fn malformed_export_is_exit_2_with_file_line_and_column() {
     let dir = scratch("malformed");
-    std::fs::write(dir.join("iam.json"), "{\n  \"UserDetailList\": [\n    {\"Arn\": \n").unwrap();
+    std::fs::write(
+        dir.join("iam.json"),
+        "{\n  \"UserDetailList\": [\n    {\"Arn\": \n",
+    )
+    .unwrap();
     let run = iamlog(&["what-can", "--all", "--org", &dir.to_string_lossy()]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
@@ -34,7 +38,8 @@ fn invalid_policy_names_the_json_pointer() {
     let run = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("/UserDetailList/0/UserPolicyList/0/PolicyDocument/Statement/1/Effect"),
+        run.stderr
+            .contains("/UserDetailList/0/UserPolicyList/0/PolicyDocument/Statement/1/Effect"),
         "{}",
         run.stderr
     );
@@ -49,7 +54,11 @@ fn empty_or_missing_org_is_an_error() {
     assert!(run.stderr.contains("no IAM export found"), "{}", run.stderr);
     let run = iamlog(&["what-can", "--all", "--org", "/nonexistent/iamlog/org"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("/nonexistent/iamlog/org"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/nonexistent/iamlog/org"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -63,8 +72,16 @@ fn unrecognised_files_and_unknown_fields_are_warnings() {
     .unwrap();
     let run = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("notes.json: not a recognised export"), "{}", run.stderr);
-    assert!(run.stderr.contains("/UserDetailList/0/Shoe"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("notes.json: not a recognised export"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("/UserDetailList/0/Shoe"),
+        "{}",
+        run.stderr
+    );
     let quiet = iamlog(&["what-can", "u", "--org", &dir.to_string_lossy(), "--quiet"]);
     assert!(quiet.stderr.is_empty());
 }
@@ -73,8 +90,21 @@ fn unrecognised_files_and_unknown_fields_are_warnings() {
 fn unknown_principal_and_bad_context_are_usage_errors() {
     let run = iamlog(&["what-can", "nobody", "--org", &demo()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no principal `nobody`"), "{}", run.stderr);
-    let run = iamlog(&["explain", "alice", "s3:GetObject", "arn:aws:s3:::b/k", "--context", "novalue", "--org", &demo()]);
+    assert!(
+        run.stderr.contains("no principal `nobody`"),
+        "{}",
+        run.stderr
+    );
+    let run = iamlog(&[
+        "explain",
+        "alice",
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        "--context",
+        "novalue",
+        "--org",
+        &demo(),
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("expected KEY=VALUE"), "{}", run.stderr);
     let run = iamlog(&["who-can", "s3:GetObject"]);
@@ -90,7 +120,13 @@ fn requests_file_errors_name_the_line() {
         "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}\n{\"principal\": \"alice\", \"acton\": \"x\"}\n",
     )
     .unwrap();
-    let run = iamlog(&["explain", "--requests", &file.to_string_lossy(), "--org", &demo()]);
+    let run = iamlog(&[
+        "explain",
+        "--requests",
+        &file.to_string_lossy(),
+        "--org",
+        &demo(),
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("r.jsonl:2:"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
@@ -111,7 +147,10 @@ fn explain_json_and_requests_agree() {
     assert_eq!(one.code, 0, "{}", one.stderr);
     let v: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
     assert_eq!(v["decision"], "ExplicitlyDenied");
-    assert_eq!(v["layers"]["explicit_deny"]["statements"][0]["sid"], "DenyPiiPrefix");
+    assert_eq!(
+        v["layers"]["explicit_deny"]["statements"][0]["sid"],
+        "DenyPiiPrefix"
+    );
     assert_eq!(v["layers"]["identity"]["result"], "Allowed");
 
     let dir = scratch("agree");
@@ -125,39 +164,67 @@ fn explain_json_and_requests_agree() {
         ),
     )
     .unwrap();
-    let many = iamlog(&["explain", "--requests", &file.to_string_lossy(), "--org", &demo()]);
+    let many = iamlog(&[
+        "explain",
+        "--requests",
+        &file.to_string_lossy(),
+        "--org",
+        &demo(),
+    ]);
     assert_eq!(many.code, 0, "{}", many.stderr);
     let decisions: Vec<String> = many
         .stdout
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["decision"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["decision"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(decisions, ["ExplicitlyDenied", "Allowed", "ImplicitlyDenied"]);
+    assert_eq!(
+        decisions,
+        ["ExplicitlyDenied", "Allowed", "ImplicitlyDenied"]
+    );
 }
 
 #[test]
 fn who_can_formats_carry_the_same_rows() {
-    let args = ["who-can", "s3:GetObject", "arn:aws:s3:::customer-data-prod/reports/q1.csv", "--org"];
+    let args = [
+        "who-can",
+        "s3:GetObject",
+        "arn:aws:s3:::customer-data-prod/reports/q1.csv",
+        "--org",
+    ];
     let mut json_args = args.to_vec();
     let d = demo();
     json_args.extend([d.as_str(), "--format", "json"]);
     let json = iamlog(&json_args);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(rows.len(), 8);
-    assert!(rows.iter().all(|r| r["action"] == "s3:GetObject" && r["condition"].is_null()));
-    let sources: std::collections::BTreeSet<&str> = rows.iter().filter_map(|r| r["source"].as_str()).collect();
+    assert!(rows
+        .iter()
+        .all(|r| r["action"] == "s3:GetObject" && r["condition"].is_null()));
+    let sources: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r["source"].as_str()).collect();
     assert_eq!(sources.len(), 6);
 
     let mut csv_args = args.to_vec();
     csv_args.extend([d.as_str(), "--format", "csv"]);
     let csv = iamlog(&csv_args);
     assert_eq!(csv.stdout.lines().count(), 9, "header + 8 rows");
-    assert!(csv.stdout.starts_with("source,action,destination,policy,granter,condition,caveats"));
+    assert!(csv
+        .stdout
+        .starts_with("source,action,destination,policy,granter,condition,caveats"));
 
     let mut jsonl_args = args.to_vec();
     jsonl_args.extend([d.as_str(), "--format", "jsonl"]);
     let jsonl = iamlog(&jsonl_args);
-    let from_lines: Vec<serde_json::Value> = jsonl.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let from_lines: Vec<serde_json::Value> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(from_lines, rows);
 }
 
@@ -180,13 +247,28 @@ fn rules_relations_lists_the_schema() {
 #[test]
 fn facts_writes_souffle_tsv_for_every_input_relation() {
     let dir = scratch("facts");
-    let run = iamlog(&["facts", "--out", &dir.to_string_lossy(), "--org", &demo(), "--quiet"]);
+    let run = iamlog(&[
+        "facts",
+        "--out",
+        &dir.to_string_lossy(),
+        "--org",
+        &demo(),
+        "--quiet",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for r in iamlog_engine::SCHEMA.iter().filter(|r| r.kind == iamlog_engine::RelationKind::Input) {
+    for r in iamlog_engine::SCHEMA
+        .iter()
+        .filter(|r| r.kind == iamlog_engine::RelationKind::Input)
+    {
         let file = dir.join(format!("{}.facts", r.name));
         let text = std::fs::read_to_string(&file).unwrap();
         for line in text.lines() {
-            assert_eq!(line.split('\t').count(), r.columns.len(), "{}: {line}", file.display());
+            assert_eq!(
+                line.split('\t').count(),
+                r.columns.len(),
+                "{}: {line}",
+                file.display()
+            );
         }
     }
     let principals = std::fs::read_to_string(dir.join("principal.facts")).unwrap();

@@ -36,9 +36,17 @@ fn explain_requests_agrees_with_iam_simulate_on_every_scenario() {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    assert!(expected.len() >= 2000, "only {} committed scenarios", expected.len());
+    assert!(
+        expected.len() >= 2000,
+        "only {} committed scenarios",
+        expected.len()
+    );
     assert_eq!(expected.len(), request_count);
-    assert_eq!(actual.len(), expected.len(), "one decision per request line");
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "one decision per request line"
+    );
     let mut disagreements = Vec::new();
     for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
         if a["decision"] != e["decision"] {
@@ -55,7 +63,12 @@ fn explain_requests_agrees_with_iam_simulate_on_every_scenario() {
         "{} of {} disagree:\n{}",
         disagreements.len(),
         expected.len(),
-        disagreements.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        disagreements
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     // The three decisions are all exercised.
     for d in ["Allowed", "ExplicitlyDenied", "ImplicitlyDenied"] {

@@ -43,7 +43,11 @@ fn canonical(answer: &analysis::Answer, kind: RelationKind, names: Option<&[&str
 /// Runs each line of `queries` (arguments split on whitespace) with `--org input`.
 fn run_queries(queries: &str, input: &Path) -> String {
     let mut out = String::new();
-    for line in queries.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in queries
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let mut args: Vec<&str> = line.split_whitespace().collect();
         let org = input.to_string_lossy().into_owned();
         args.extend(["--org", &org, "--quiet"]);
@@ -65,14 +69,27 @@ fn check_fixture(dir: &Path) -> Vec<String> {
     if let Ok(needles) = std::fs::read_to_string(dir.join("expect_error.txt")) {
         let run = iamlog(&["what-can", "--all", "--org", &input.to_string_lossy()]);
         if run.code != 2 {
-            problems.push(format!("{}: expected exit 2, got {}", dir.display(), run.code));
+            problems.push(format!(
+                "{}: expected exit 2, got {}",
+                dir.display(),
+                run.code
+            ));
         }
         if !run.stdout.is_empty() {
-            problems.push(format!("{}: a failed load printed output: {}", dir.display(), run.stdout));
+            problems.push(format!(
+                "{}: a failed load printed output: {}",
+                dir.display(),
+                run.stdout
+            ));
         }
         for needle in needles.lines().filter(|l| !l.trim().is_empty()) {
             if !run.stderr.contains(needle.trim()) {
-                problems.push(format!("{}: stderr lacks `{}`; it was: {}", dir.display(), needle.trim(), run.stderr));
+                problems.push(format!(
+                    "{}: stderr lacks `{}`; it was: {}",
+                    dir.display(),
+                    needle.trim(),
+                    run.stderr
+                ));
             }
         }
         return problems;
@@ -83,7 +100,11 @@ fn check_fixture(dir: &Path) -> Vec<String> {
     };
     let answer = analysis::ask(&org, &Question::whole_org());
     let facts = canonical(&answer, RelationKind::Input, None);
-    let effective = canonical(&answer, RelationKind::Derived, Some(&["effective", "effective_caveat", "denied"]));
+    let effective = canonical(
+        &answer,
+        RelationKind::Derived,
+        Some(&["effective", "effective_caveat", "denied"]),
+    );
     problems.extend(check_golden(&expected.join("facts.txt"), &facts));
     problems.extend(check_golden(&expected.join("effective.txt"), &effective));
     let requests = dir.join("requests.jsonl");
@@ -97,12 +118,20 @@ fn check_fixture(dir: &Path) -> Vec<String> {
             "--quiet",
         ]);
         if run.code != 0 {
-            problems.push(format!("{}: explain --requests exit {}: {}", dir.display(), run.code, run.stderr));
+            problems.push(format!(
+                "{}: explain --requests exit {}: {}",
+                dir.display(),
+                run.code,
+                run.stderr
+            ));
         }
         problems.extend(check_golden(&expected.join("decisions.jsonl"), &run.stdout));
     }
     if let Ok(queries) = std::fs::read_to_string(dir.join("queries.txt")) {
-        problems.extend(check_golden(&expected.join("queries.txt"), &run_queries(&queries, &input)));
+        problems.extend(check_golden(
+            &expected.join("queries.txt"),
+            &run_queries(&queries, &input),
+        ));
     }
     problems
 }
@@ -117,7 +146,11 @@ fn fixture_orgs_match_their_goldens() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 8, "expected the fixture orgs under {}", root.display());
+    assert!(
+        dirs.len() >= 8,
+        "expected the fixture orgs under {}",
+        root.display()
+    );
     let problems: Vec<String> = dirs.iter().flat_map(|d| check_fixture(d)).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -35,6 +35,8 @@ pub const IMPLICIT_POLICY: &str = "aws:implicit/always-allowed";
 /// Actions that no IAM policy can grant or deny ("no permissions are required", and an
 /// explicit Deny does not stop them: GetCallerIdentity API reference).
 pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
+/// Display prefix of the action point of an Allow with `NotAction` in whole-org questions.
+pub const NOT_ACTION_PREFIX: &str = "NotAction:";
 /// Display prefix of the destination of an Allow with `NotResource`.
 pub const NOT_RESOURCE_PREFIX: &str = "NotResource:";
 
@@ -268,6 +270,9 @@ struct ActionUniverse {
     catalogued: CatalogueSet,
     /// Action points the catalogue does not know (kept as written).
     extra: BTreeSet<String>,
+    /// Symbolic points "every action except these patterns" (Allow with NotAction), by their
+    /// sorted lowercased patterns: the display name and the excluded catalogue actions.
+    not_actions: BTreeMap<Vec<String>, (String, CatalogueSet)>,
 }
 
 /// A set of catalogue action indices: a bitmap for membership plus the sorted members.
@@ -571,6 +576,42 @@ impl<'o> Builder<'o> {
         self.facts
     }
 
+    /// How a statement's Action / NotAction covers the symbolic point "every action except
+    /// `excluded`" (catalogue indices).
+    fn not_action_coverage(&mut self, block: &ActionBlock, excluded: &CatalogueSet) -> Coverage {
+        match block {
+            ActionBlock::Action(patterns) => {
+                if patterns.iter().any(|p| Catalogue::matches_everything(p)) {
+                    return Coverage::Full;
+                }
+                for p in patterns {
+                    let hits = self.expander.expand(p);
+                    if hits.is_empty() || hits.iter().any(|&i| !excluded.contains(i)) {
+                        // Uncatalogued patterns may name actions outside the exclusion.
+                        return Coverage::Partial;
+                    }
+                }
+                Coverage::None
+            }
+            ActionBlock::NotAction(patterns) => {
+                // all - M contains all - EX exactly when M's actions are all in EX.
+                let mut inside = true;
+                for p in patterns {
+                    let hits = self.expander.expand(p);
+                    if hits.is_empty() || hits.iter().any(|&i| !excluded.contains(i)) {
+                        inside = false;
+                        break;
+                    }
+                }
+                if inside {
+                    Coverage::Full
+                } else {
+                    Coverage::Partial
+                }
+            }
+        }
+    }
+
     /// The id of catalogue action `i`, interned once.
     fn action_id(&mut self, i: u32) -> ActionId {
         let slot = i as usize;
@@ -639,13 +680,19 @@ impl<'o> Builder<'o> {
                             }
                         }
                         ActionBlock::NotAction(patterns) => {
-                            let mut excluded = CatalogueSet::with_capacity(all);
-                            for pat in patterns {
-                                excluded.extend(self.expander.expand(pat).iter().copied());
+                            // Size discipline: an Allow with NotAction grants "everything but
+                            // these" as one symbolic point, not ~22,000 concrete rows.
+                            let mut key: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                            key.sort();
+                            key.dedup();
+                            if !u.not_actions.contains_key(&key) {
+                                let mut excluded = CatalogueSet::with_capacity(all);
+                                for pat in &key {
+                                    excluded.extend(self.expander.expand(pat).iter().copied());
+                                }
+                                let display = format!("{NOT_ACTION_PREFIX}{}", patterns.join(","));
+                                u.not_actions.insert(key, (display, excluded));
                             }
-                            let all = u32::try_from(all).unwrap_or(u32::MAX);
-                            u.catalogued
-                                .extend((0..all).filter(|&i| !excluded.contains(i)));
                         }
                     }
                 }
@@ -710,6 +757,13 @@ impl<'o> Builder<'o> {
                 if u.any && !patterns.iter().any(|p| Catalogue::matches_everything(p)) {
                     partial.push(ANY_ACTION.to_string());
                 }
+            }
+        }
+        for (display, excluded) in u.not_actions.values() {
+            match self.not_action_coverage(&plan.statement.action, excluded) {
+                Coverage::Full => full.push(display.clone()),
+                Coverage::Partial => partial.push(display.clone()),
+                Coverage::None => {}
             }
         }
         for i in full_idx {
