@@ -275,14 +275,19 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
     }
     for &(xs, xa, xd, pol, st, c) in d_.explicit_deny.iter().chain(&d_.explicit_deny_partial) {
         if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.denies.push(statement_ref(
-                answer,
-                org,
-                pol.sym(),
-                st.sym(),
-                None,
-                c.sym(),
-            ));
+            // The granter of a Deny in an identity policy (none for a boundary's Deny).
+            let granters: Vec<Sym> = d_
+                .policy_applies
+                .iter()
+                .filter(|(ps, ppol, _)| ps.sym() == s && *ppol == pol)
+                .map(|(_, _, g)| g.sym())
+                .collect();
+            if granters.is_empty() {
+                ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+            }
+            for g in granters {
+                ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), Some(g), c.sym()));
+            }
         }
     }
     for &(xs, xa, xd, pol, st, c) in d_.boundary_allow.iter().chain(&d_.boundary_allow_partial) {

@@ -535,7 +535,7 @@ pub fn explanation_json(ex: &Explanation) -> Value {
         "always_allowed": ex.always_allowed,
         "layers": {
             "explicit_deny": {
-                "result": if ex.denies.iter().any(|d| d.condition.is_none()) { "ExplicitlyDenied" } else { "NotApplicable" },
+                "result": if !ex.always_allowed && ex.denies.iter().any(|d| d.condition.is_none()) { "ExplicitlyDenied" } else { "NotApplicable" },
                 "statements": ex.denies.iter().map(statement_json).collect::<Vec<_>>(),
             },
             "identity": {

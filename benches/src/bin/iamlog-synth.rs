@@ -21,7 +21,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     while let Some(a) = args.next() {
         let mut value = |flag: &str| args.next().ok_or_else(|| format!("{flag} needs a value"));
         match a.as_str() {
-            "--size" => size = Some(value("--size")?.parse::<Size>().map_err(|e| e.to_string())?),
+            "--size" => {
+                size = Some(
+                    value("--size")?
+                        .parse::<Size>()
+                        .map_err(|e| e.to_string())?,
+                )
+            }
             "--seed" => {
                 let v = value("--seed")?;
                 seed = v

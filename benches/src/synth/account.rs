@@ -92,7 +92,10 @@ const LAST: &[&str] = &[
 
 fn account_id(rng: &mut Rng, taken: &mut BTreeSet<String>) -> String {
     loop {
-        let id = format!("{:012}", 100_000_000_000u64 + rng.next_u64() % 899_999_999_999);
+        let id = format!(
+            "{:012}",
+            100_000_000_000u64 + rng.next_u64() % 899_999_999_999
+        );
         if taken.insert(id.clone()) {
             return id;
         }
@@ -110,9 +113,7 @@ impl OrgContext {
             .map(str::to_string)
             .collect();
         let mut taken = BTreeSet::new();
-        let workload_accounts = (0..accounts)
-            .map(|_| account_id(rng, &mut taken))
-            .collect();
+        let workload_accounts = (0..accounts).map(|_| account_id(rng, &mut taken)).collect();
         let management_account = account_id(rng, &mut taken);
         let security_account = account_id(rng, &mut taken);
         let tooling_account = account_id(rng, &mut taken);
@@ -298,7 +299,10 @@ impl Gen<'_> {
             } else {
                 self.ctx.regions[1]
             };
-            Some((timestamp(days, self.rng.below(86_400) as u32), region.into()))
+            Some((
+                timestamp(days, self.rng.below(86_400) as u32),
+                region.into(),
+            ))
         } else {
             None
         }
@@ -548,7 +552,11 @@ impl Gen<'_> {
                     .sid("DenyAfterContractEnd")
                     .action(&["*"])
                     .any()
-                    .when("DateGreaterThan", "aws:CurrentTime", &[contract_end.as_str()])
+                    .when(
+                        "DateGreaterThan",
+                        "aws:CurrentTime",
+                        &[contract_end.as_str()],
+                    )
                     .build(),
                 deny()
                     .sid("DenyRestrictedData")
@@ -586,7 +594,11 @@ impl Gen<'_> {
                     ])
                     .any()
                     .build(),
-                deny().sid("DenyIdentity").action(&["iam:*", "sts:*"]).any().build(),
+                deny()
+                    .sid("DenyIdentity")
+                    .action(&["iam:*", "sts:*"])
+                    .any()
+                    .build(),
                 deny()
                     .sid("DenyForeignBuckets")
                     .action(&["s3:*"])
@@ -601,7 +613,11 @@ impl Gen<'_> {
             "TagBasedEC2Access",
             "/",
             doc(vec![
-                allow().sid("DescribeAll").action(&["ec2:Describe*"]).any().build(),
+                allow()
+                    .sid("DescribeAll")
+                    .action(&["ec2:Describe*"])
+                    .any()
+                    .build(),
                 allow()
                     .sid("OperateOwnTeamInstances")
                     .action(&[
@@ -687,7 +703,10 @@ impl Gen<'_> {
             "RequireMFAForProdSecrets",
             "/",
             doc(vec![allow()
-                .action(&["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])
+                .action(&[
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:DescribeSecret",
+                ])
                 .resource(&[format!("arn:aws:secretsmanager:*:{a}:secret:*/prod/*")])
                 .when("Bool", "aws:MultiFactorAuthPresent", &["true"])
                 .when("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"])
@@ -730,7 +749,11 @@ impl Gen<'_> {
                     .resource(&[format!("arn:aws:s3:::{state}/*")])
                     .build(),
                 allow()
-                    .action(&["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"])
+                    .action(&[
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:DeleteItem",
+                    ])
                     .resource(&[format!(
                         "arn:aws:dynamodb:{}:{a}:table/terraform-locks",
                         regions[0]
@@ -766,7 +789,10 @@ impl Gen<'_> {
                     .any()
                     .build(),
                 allow()
-                    .action(&["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])
+                    .action(&[
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:DescribeSecret",
+                    ])
                     .any()
                     .when(
                         "StringEquals",
@@ -879,7 +905,12 @@ impl Gen<'_> {
             "OrgKeyUsage",
             "/security/",
             doc(vec![allow()
-                .action(&["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"])
+                .action(&[
+                    "kms:Decrypt",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ])
                 .resource(&[org_key.as_str()])
                 .when(
                     "StringEquals",
@@ -960,7 +991,12 @@ impl Gen<'_> {
                         .build(),
                     allow()
                         .sid("TeamQueues")
-                        .action(&["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"])
+                        .action(&[
+                            "sqs:SendMessage",
+                            "sqs:ReceiveMessage",
+                            "sqs:DeleteMessage",
+                            "sqs:GetQueueAttributes",
+                        ])
                         .resource(&[format!("arn:aws:sqs:*:{a}:{t}-*")])
                         .build(),
                     deny()
@@ -983,10 +1019,7 @@ impl Gen<'_> {
                         ])
                         .resource(&[format!("arn:aws:lambda:*:{a}:function:{t}-*")])
                         .build(),
-                    allow()
-                        .action(&["ecr:GetAuthorizationToken"])
-                        .any()
-                        .build(),
+                    allow().action(&["ecr:GetAuthorizationToken"]).any().build(),
                     allow()
                         .action(&[
                             "ecr:BatchCheckLayerAvailability",
@@ -1026,7 +1059,11 @@ impl Gen<'_> {
                         .resource(&[format!("arn:aws:logs:*:{a}:log-group:/aws/lambda/{t}-*")])
                         .build(),
                     allow()
-                        .action(&["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"])
+                        .action(&[
+                            "cloudwatch:Describe*",
+                            "cloudwatch:Get*",
+                            "cloudwatch:List*",
+                        ])
                         .any()
                         .build(),
                     allow()
@@ -1080,12 +1117,12 @@ impl Gen<'_> {
             let d = match legacy % 3 {
                 0 => doc(vec![allow()
                     .action(&["s3:*"])
-                    .resource(&[format!("arn:aws:s3:::{co}-{t}-*"), format!("arn:aws:s3:::{co}-{t}-*/*")])
+                    .resource(&[
+                        format!("arn:aws:s3:::{co}-{t}-*"),
+                        format!("arn:aws:s3:::{co}-{t}-*/*"),
+                    ])
                     .build()]),
-                1 => doc(vec![allow()
-                    .action(&["sqs:*", "sns:*"])
-                    .any()
-                    .build()]),
+                1 => doc(vec![allow().action(&["sqs:*", "sns:*"]).any().build()]),
                 _ => doc(vec![allow()
                     .action(&["dynamodb:*"])
                     .resource(&[format!("arn:aws:dynamodb:*:{a}:table/{t}-*")])
@@ -1109,7 +1146,11 @@ impl Gen<'_> {
             dates.reverse();
             for (k, date) in dates.into_iter().enumerate() {
                 let id = format!("v{}", n_versions - k);
-                let document = if k == 0 { d.clone() } else { older_version(&d, k) };
+                let document = if k == 0 {
+                    d.clone()
+                } else {
+                    older_version(&d, k)
+                };
                 versions.push(Version {
                     id,
                     doc: document,
@@ -1137,7 +1178,11 @@ impl Gen<'_> {
                     name: "AdminsRequireMFA".into(),
                     doc: doc(vec![deny()
                         .sid("DenyWithoutMFA")
-                        .not_action(&["iam:ListMFADevices", "iam:EnableMFADevice", "sts:GetSessionToken"])
+                        .not_action(&[
+                            "iam:ListMFADevices",
+                            "iam:EnableMFADevice",
+                            "sts:GetSessionToken",
+                        ])
                         .any()
                         .when("BoolIfExists", "aws:MultiFactorAuthPresent", &["false"])
                         .build()]),
@@ -1161,7 +1206,11 @@ impl Gen<'_> {
             ),
             (
                 SECURITY.into(),
-                vec!["SecurityAudit", "job-function/ViewOnlyAccess", "SelfManageCredentials"],
+                vec![
+                    "SecurityAudit",
+                    "job-function/ViewOnlyAccess",
+                    "SelfManageCredentials",
+                ],
                 vec![Inline {
                     name: "SecurityHubAnalyst".into(),
                     doc: doc(vec![allow()
@@ -1180,12 +1229,21 @@ impl Gen<'_> {
             ),
             (
                 FINANCE.into(),
-                vec!["job-function/Billing", "CostExplorerAccess", "SelfManageCredentials"],
+                vec![
+                    "job-function/Billing",
+                    "CostExplorerAccess",
+                    "SelfManageCredentials",
+                ],
                 vec![],
             ),
         ];
         // Bigger accounts add one group per team (its data and on-call policies).
-        let team_groups: Vec<String> = self.ctx.teams.iter().map(|t| format!("{t}-engineers")).collect();
+        let team_groups: Vec<String> = self
+            .ctx
+            .teams
+            .iter()
+            .map(|t| format!("{t}-engineers"))
+            .collect();
         for name in &team_groups {
             kinds.push((name.clone(), vec![], vec![]));
         }
@@ -1298,12 +1356,10 @@ impl Gen<'_> {
                     user.groups = self.groups_named(&[DEVELOPERS]);
                 } else {
                     // Attached directly, the way accounts grow before anyone makes groups.
-                    user.managed = self.managed(&["SelfManageCredentials", "AWSCodeCommitPowerUser"]);
+                    user.managed =
+                        self.managed(&["SelfManageCredentials", "AWSCodeCommitPowerUser"]);
                 }
-                let mut extra = vec![
-                    format!("{t}-data-access"),
-                    "TagBasedEC2Access".to_string(),
-                ];
+                let mut extra = vec![format!("{t}-data-access"), "TagBasedEC2Access".to_string()];
                 if self.rng.chance(0.4) {
                     extra.push("HomeFolderAccess".into());
                 }
@@ -1330,7 +1386,10 @@ impl Gen<'_> {
                             name: format!("{name}-s3-{}", b.rsplit('-').next().unwrap_or("x")),
                             doc: doc(vec![allow()
                                 .action(&["s3:*"])
-                                .resource(&[format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")])
+                                .resource(&[
+                                    format!("arn:aws:s3:::{b}"),
+                                    format!("arn:aws:s3:::{b}/*"),
+                                ])
                                 .build()]),
                         });
                     }
@@ -1395,7 +1454,8 @@ impl Gen<'_> {
                     "CloudWatchFullAccess",
                 ];
                 let pick = self.rng.name(&picks);
-                user.managed = self.managed(&[pick, "SelfManageCredentials", "SessionManagerByTeamTag"]);
+                user.managed =
+                    self.managed(&[pick, "SelfManageCredentials", "SessionManagerByTeamTag"]);
                 user.groups = self.groups_named(&[READ_ONLY]);
                 if self.rng.chance(0.5) {
                     user.managed.extend(self.managed(&["CorporateNetworkOnly"]));
@@ -1460,7 +1520,11 @@ impl Gen<'_> {
                         allow()
                             .action(&["ses:SendRawEmail", "ses:SendEmail"])
                             .any()
-                            .when("StringLike", "ses:FromAddress", &[format!("*@{co}.example")])
+                            .when(
+                                "StringLike",
+                                "ses:FromAddress",
+                                &[format!("*@{co}.example")],
+                            )
                             .build(),
                     ),
                 });
@@ -1477,7 +1541,10 @@ impl Gen<'_> {
                     name: "reporting-read".into(),
                     doc: doc(vec![allow()
                         .action(&["s3:GetObject", "s3:ListBucket"])
-                        .resource(&[format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/reports/*")])
+                        .resource(&[
+                            format!("arn:aws:s3:::{bucket}"),
+                            format!("arn:aws:s3:::{bucket}/reports/*"),
+                        ])
                         .when("IpAddress", "aws:SourceIp", &cidrs)
                         .build()]),
                 });
@@ -1499,12 +1566,19 @@ impl Gen<'_> {
                 user.tags = vec![tag("purpose", "emergency")];
             }
             _ => {
-                user.name = format!("svc-log-shipper{}", if i > 7 { i.to_string() } else { String::new() });
+                user.name = format!(
+                    "svc-log-shipper{}",
+                    if i > 7 { i.to_string() } else { String::new() }
+                );
                 user.inline.push(Inline {
                     name: "ship-logs".into(),
                     doc: doc(vec![
                         allow()
-                            .action(&["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+                            .action(&[
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:DescribeLogStreams",
+                            ])
                             .resource(&[format!("arn:aws:logs:*:{a}:log-group:*")])
                             .build(),
                         deny()
@@ -1551,13 +1625,41 @@ impl Gen<'_> {
         let a = self.acct.to_string();
         // Service-linked roles of the AWS-managed service role policies.
         for (svc, role, policy) in [
-            ("support", "AWSServiceRoleForSupport", "AWSSupportServiceRolePolicy"),
-            ("trustedadvisor", "AWSServiceRoleForTrustedAdvisor", "AWSTrustedAdvisorServiceRolePolicy"),
-            ("ssm", "AWSServiceRoleForAmazonSSM", "AmazonSSMServiceRolePolicy"),
-            ("securityhub", "AWSServiceRoleForSecurityHub", "AWSSecurityHubServiceRolePolicy"),
-            ("config", "AWSServiceRoleForConfig", "AWSConfigServiceRolePolicy"),
-            ("elasticloadbalancing", "AWSServiceRoleForElasticLoadBalancing", "AWSElasticLoadBalancingServiceRolePolicy"),
-            ("organizations", "AWSServiceRoleForOrganizations", "AWSOrganizationsServiceTrustPolicy"),
+            (
+                "support",
+                "AWSServiceRoleForSupport",
+                "AWSSupportServiceRolePolicy",
+            ),
+            (
+                "trustedadvisor",
+                "AWSServiceRoleForTrustedAdvisor",
+                "AWSTrustedAdvisorServiceRolePolicy",
+            ),
+            (
+                "ssm",
+                "AWSServiceRoleForAmazonSSM",
+                "AmazonSSMServiceRolePolicy",
+            ),
+            (
+                "securityhub",
+                "AWSServiceRoleForSecurityHub",
+                "AWSSecurityHubServiceRolePolicy",
+            ),
+            (
+                "config",
+                "AWSServiceRoleForConfig",
+                "AWSConfigServiceRolePolicy",
+            ),
+            (
+                "elasticloadbalancing",
+                "AWSServiceRoleForElasticLoadBalancing",
+                "AWSElasticLoadBalancingServiceRolePolicy",
+            ),
+            (
+                "organizations",
+                "AWSServiceRoleForOrganizations",
+                "AWSOrganizationsServiceTrustPolicy",
+            ),
         ] {
             let host = format!("{svc}.amazonaws.com");
             let r = self.role(
@@ -1579,15 +1681,26 @@ impl Gen<'_> {
         );
         self.push_role(r);
 
-        let sec_role = format!("arn:aws:iam::{}:role/security-tooling", ctx.security_account);
+        let sec_role = format!(
+            "arn:aws:iam::{}:role/security-tooling",
+            ctx.security_account
+        );
         let mut r = self.role(
             "security-audit",
             "/security/",
             trust_aws(
                 &[sec_role.as_str()],
-                &[("StringEquals", "aws:PrincipalOrgID", vec![ctx.org_id.clone()])],
+                &[(
+                    "StringEquals",
+                    "aws:PrincipalOrgID",
+                    vec![ctx.org_id.clone()],
+                )],
             ),
-            &["SecurityAudit", "job-function/ViewOnlyAccess", "CloudTrailLogReader"],
+            &[
+                "SecurityAudit",
+                "job-function/ViewOnlyAccess",
+                "CloudTrailLogReader",
+            ],
         );
         r.tags = vec![tag("owner", "security")];
         self.push_role(r);
@@ -1601,11 +1714,19 @@ impl Gen<'_> {
             };
             let trust = trust_aws(
                 &[principal.as_str()],
-                &[("StringEquals", "sts:ExternalId", vec![v.external_id.clone()])],
+                &[(
+                    "StringEquals",
+                    "sts:ExternalId",
+                    vec![v.external_id.clone()],
+                )],
             );
             let (managed, inline): (Vec<&str>, Option<Inline>) = match vi {
                 0 => (
-                    vec!["job-function/ViewOnlyAccess", "AmazonSQSReadOnlyAccess", "AmazonEC2ReadOnlyAccess"],
+                    vec![
+                        "job-function/ViewOnlyAccess",
+                        "AmazonSQSReadOnlyAccess",
+                        "AmazonEC2ReadOnlyAccess",
+                    ],
                     Some(Inline {
                         name: format!("{}-metrics", v.name),
                         doc: doc(vec![allow()
@@ -1640,9 +1761,17 @@ impl Gen<'_> {
                             .build()]),
                     }),
                 ),
-                _ => (vec!["job-function/Billing", "AWSOrganizationsReadOnlyAccess"], None),
+                _ => (
+                    vec!["job-function/Billing", "AWSOrganizationsReadOnlyAccess"],
+                    None,
+                ),
             };
-            let mut r = self.role(&format!("{}-integration", v.name), "/vendors/", trust, &managed);
+            let mut r = self.role(
+                &format!("{}-integration", v.name),
+                "/vendors/",
+                trust,
+                &managed,
+            );
             r.inline.extend(inline);
             r.tags = vec![tag("vendor", &v.name)];
             self.push_role(r);
@@ -1681,13 +1810,21 @@ impl Gen<'_> {
         let saml_trust = doc(vec![allow()
             .principal("Federated", &[saml.as_str()])
             .action(&["sts:AssumeRoleWithSAML"])
-            .when("StringEquals", "SAML:aud", &["https://signin.aws.amazon.com/saml"])
+            .when(
+                "StringEquals",
+                "SAML:aud",
+                &["https://signin.aws.amazon.com/saml"],
+            )
             .build()]);
         let r = self.role(
             &format!("{}-engineering", ctx.idp),
             "/sso/",
             saml_trust,
-            &["PowerUserAccess", "DenyOutsideApprovedRegions", "DenyProdDestructiveActions"],
+            &[
+                "PowerUserAccess",
+                "DenyOutsideApprovedRegions",
+                "DenyProdDestructiveActions",
+            ],
         );
         self.push_role(r);
 
@@ -1707,18 +1844,21 @@ impl Gen<'_> {
             "github-actions-deploy",
             "/ci/",
             gh_trust,
-            &["AWSLambda_FullAccess", "TerraformStateAccess", "PassServiceRoles"],
+            &[
+                "AWSLambda_FullAccess",
+                "TerraformStateAccess",
+                "PassServiceRoles",
+            ],
         );
         self.push_role(r);
 
         let mut r = self.role(
             "vpc-flow-logs",
             "/service-role/",
-            trust_service(&["vpc-flow-logs.amazonaws.com"], &[(
-                "StringEquals",
-                "aws:SourceAccount",
-                vec![a.clone()],
-            )]),
+            trust_service(
+                &["vpc-flow-logs.amazonaws.com"],
+                &[("StringEquals", "aws:SourceAccount", vec![a.clone()])],
+            ),
             &[],
         );
         r.inline.push(Inline {
@@ -1792,7 +1932,11 @@ impl Gen<'_> {
                     &[root.as_str()],
                     &[("StringEquals", "aws:PrincipalTag/team", vec![t.to_string()])],
                 ),
-                &[&format!("{t}-data-access"), &format!("{t}-oncall"), "AWSCodeCommitPowerUser"],
+                &[
+                    &format!("{t}-data-access"),
+                    &format!("{t}-oncall"),
+                    "AWSCodeCommitPowerUser",
+                ],
             );
             r.boundary = self.managed(&["DeveloperBoundary"]).into_iter().next();
             r.tags = vec![tag("team", t), tag("cost-center", &ctx.cost_center(ti))];
@@ -1826,7 +1970,11 @@ impl Gen<'_> {
                 "/teams/",
                 trust_aws(
                     &[etl.as_str()],
-                    &[("StringEquals", "aws:PrincipalOrgID", vec![ctx.org_id.clone()])],
+                    &[(
+                        "StringEquals",
+                        "aws:PrincipalOrgID",
+                        vec![ctx.org_id.clone()],
+                    )],
                 ),
                 &[&format!("{t}-prod-app")],
             );
@@ -1839,7 +1987,10 @@ impl Gen<'_> {
                 r.inline.push(Inline {
                     name: "export-to-data-lake".into(),
                     doc: doc(vec![
-                        allow().action(&["s3:ListBucket"]).resource(&[b.as_str()]).build(),
+                        allow()
+                            .action(&["s3:ListBucket"])
+                            .resource(&[b.as_str()])
+                            .build(),
                         allow()
                             .action(&["s3:GetObject", "s3:GetObjectTagging"])
                             .resource(&[format!("{b}/exports/*")])
@@ -1865,7 +2016,11 @@ impl Gen<'_> {
                 }
                 self.workload_role(team, env, round);
             }
-            stalled = if self.roles.len() == before { stalled + 1 } else { 0 };
+            stalled = if self.roles.len() == before {
+                stalled + 1
+            } else {
+                0
+            };
             round += 1;
         }
     }
@@ -1876,11 +2031,31 @@ impl Gen<'_> {
         let t = ctx.team(team).to_string();
         let e = ctx.env(env).to_string();
         let app = format!("{t}-{e}-app");
-        let tables: Vec<String> = self.resources_of(Kind::Table, team, env).iter().map(|r| r.arn.clone()).collect();
-        let queues: Vec<String> = self.resources_of(Kind::Queue, team, env).iter().map(|r| r.arn.clone()).collect();
-        let buckets: Vec<String> = self.resources_of(Kind::Bucket, team, env).iter().map(|r| r.arn.clone()).collect();
-        let functions: Vec<String> = self.resources_of(Kind::Function, team, env).iter().map(|r| r.name.clone()).collect();
-        let function_arns: Vec<String> = self.resources_of(Kind::Function, team, env).iter().map(|r| r.arn.clone()).collect();
+        let tables: Vec<String> = self
+            .resources_of(Kind::Table, team, env)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect();
+        let queues: Vec<String> = self
+            .resources_of(Kind::Queue, team, env)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect();
+        let buckets: Vec<String> = self
+            .resources_of(Kind::Bucket, team, env)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect();
+        let functions: Vec<String> = self
+            .resources_of(Kind::Function, team, env)
+            .iter()
+            .map(|r| r.name.clone())
+            .collect();
+        let function_arns: Vec<String> = self
+            .resources_of(Kind::Function, team, env)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect();
         match round % 4 {
             // A Lambda execution role per function (or a generic one).
             0 => {
@@ -1899,7 +2074,12 @@ impl Gen<'_> {
                     if !tables.is_empty() {
                         sts.push(
                             allow()
-                                .action(&["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"])
+                                .action(&[
+                                    "dynamodb:GetItem",
+                                    "dynamodb:PutItem",
+                                    "dynamodb:Query",
+                                    "dynamodb:DeleteItem",
+                                ])
                                 .resource(&tables)
                                 .build(),
                         );
@@ -1907,7 +2087,11 @@ impl Gen<'_> {
                     if !queues.is_empty() {
                         sts.push(
                             allow()
-                                .action(&["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"])
+                                .action(&[
+                                    "sqs:ReceiveMessage",
+                                    "sqs:DeleteMessage",
+                                    "sqs:GetQueueAttributes",
+                                ])
                                 .resource(&queues)
                                 .build(),
                         );
@@ -1945,7 +2129,12 @@ impl Gen<'_> {
                     r.inline.push(Inline {
                         name: "cloudwatch-agent".into(),
                         doc: doc(vec![allow()
-                            .action(&["cloudwatch:PutMetricData", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:DescribeTags"])
+                            .action(&[
+                                "cloudwatch:PutMetricData",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "ec2:DescribeTags",
+                            ])
                             .any()
                             .build()]),
                     });
@@ -1963,7 +2152,11 @@ impl Gen<'_> {
                     trust_service(
                         &["ecs-tasks.amazonaws.com"],
                         &[
-                            ("ArnLike", "aws:SourceArn", vec![format!("arn:aws:ecs:*:{a}:*")]),
+                            (
+                                "ArnLike",
+                                "aws:SourceArn",
+                                vec![format!("arn:aws:ecs:*:{a}:*")],
+                            ),
                             ("StringEquals", "aws:SourceAccount", vec![a.clone()]),
                         ],
                     ),
@@ -1974,8 +2167,14 @@ impl Gen<'_> {
                     r.inline.push(Inline {
                         name: "task-s3".into(),
                         doc: doc(vec![
-                            allow().action(&["s3:ListBucket"]).resource(&buckets).build(),
-                            allow().action(&["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]).resource(&objects).build(),
+                            allow()
+                                .action(&["s3:ListBucket"])
+                                .resource(&buckets)
+                                .build(),
+                            allow()
+                                .action(&["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+                                .resource(&objects)
+                                .build(),
                         ]),
                     });
                 }
@@ -2000,9 +2199,16 @@ impl Gen<'_> {
                 r.inline.push(Inline {
                     name: "invoke-functions".into(),
                     doc: doc(vec![
-                        allow().action(&["lambda:InvokeFunction"]).resource(&targets).build(),
                         allow()
-                            .action(&["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules"])
+                            .action(&["lambda:InvokeFunction"])
+                            .resource(&targets)
+                            .build(),
+                        allow()
+                            .action(&[
+                                "xray:PutTraceSegments",
+                                "xray:PutTelemetryRecords",
+                                "xray:GetSamplingRules",
+                            ])
                             .any()
                             .build(),
                     ]),
@@ -2016,10 +2222,18 @@ impl Gen<'_> {
     /// account's GAAD carries all of them (a GAAD only lists attached AWS-managed policies).
     fn cover_aws_managed(&mut self) {
         let mut used: BTreeSet<String> = BTreeSet::new();
-        for m in self.users.iter().flat_map(|u| u.managed.iter().chain(&u.boundary)) {
+        for m in self
+            .users
+            .iter()
+            .flat_map(|u| u.managed.iter().chain(&u.boundary))
+        {
             used.insert(m.clone());
         }
-        for m in self.roles.iter().flat_map(|r| r.managed.iter().chain(&r.boundary)) {
+        for m in self
+            .roles
+            .iter()
+            .flat_map(|r| r.managed.iter().chain(&r.boundary))
+        {
             used.insert(m.clone());
         }
         for m in self.groups.iter().flat_map(|g| &g.managed) {
@@ -2033,7 +2247,11 @@ impl Gen<'_> {
             .collect();
         for arn in missing {
             let humans: Vec<usize> = (0..self.users.len())
-                .filter(|&i| self.users.get(i).is_some_and(|u| u.path != "/service/" && u.boundary.is_none()))
+                .filter(|&i| {
+                    self.users
+                        .get(i)
+                        .is_some_and(|u| u.path != "/service/" && u.boundary.is_none())
+                })
                 .collect();
             if let Some(&i) = self.rng.pick(&humans) {
                 if let Some(u) = self.users.get_mut(i) {

@@ -123,8 +123,13 @@ impl St {
 }
 
 /// A trust policy of one `sts:AssumeRole` statement for AWS principals.
-pub fn trust_aws<S: AsRef<str>>(principals: &[S], conditions: &[(&str, &str, Vec<String>)]) -> Value {
-    let mut st = allow().principal("AWS", principals).action(&["sts:AssumeRole"]);
+pub fn trust_aws<S: AsRef<str>>(
+    principals: &[S],
+    conditions: &[(&str, &str, Vec<String>)],
+) -> Value {
+    let mut st = allow()
+        .principal("AWS", principals)
+        .action(&["sts:AssumeRole"]);
     for (op, key, values) in conditions {
         st = st.when(op, key, values);
     }
@@ -132,8 +137,13 @@ pub fn trust_aws<S: AsRef<str>>(principals: &[S], conditions: &[(&str, &str, Vec
 }
 
 /// A trust policy for AWS services.
-pub fn trust_service<S: AsRef<str>>(services: &[S], conditions: &[(&str, &str, Vec<String>)]) -> Value {
-    let mut st = allow().principal("Service", services).action(&["sts:AssumeRole"]);
+pub fn trust_service<S: AsRef<str>>(
+    services: &[S],
+    conditions: &[(&str, &str, Vec<String>)],
+) -> Value {
+    let mut st = allow()
+        .principal("Service", services)
+        .action(&["sts:AssumeRole"]);
     for (op, key, values) in conditions {
         st = st.when(op, key, values);
     }

@@ -223,7 +223,11 @@ pub fn render(account: &Account) -> (Value, Stats) {
         user_list.push(Value::Object(o));
         stats.users += 1;
         stats.inline_policies += u.inline.len();
-        stats.statements += u.inline.iter().map(|i| statement_count(&i.doc)).sum::<usize>();
+        stats.statements += u
+            .inline
+            .iter()
+            .map(|i| statement_count(&i.doc))
+            .sum::<usize>();
         stats.group_memberships += u.groups.len();
         stats.tagged_principals += usize::from(!u.tags.is_empty());
     }
@@ -242,7 +246,11 @@ pub fn render(account: &Account) -> (Value, Stats) {
         }));
         stats.groups += 1;
         stats.inline_policies += g.inline.len();
-        stats.statements += g.inline.iter().map(|i| statement_count(&i.doc)).sum::<usize>();
+        stats.statements += g
+            .inline
+            .iter()
+            .map(|i| statement_count(&i.doc))
+            .sum::<usize>();
     }
 
     let mut role_list = Vec::new();
@@ -293,7 +301,11 @@ pub fn render(account: &Account) -> (Value, Stats) {
         role_list.push(Value::Object(o));
         stats.roles += 1;
         stats.inline_policies += r.inline.len();
-        stats.statements += r.inline.iter().map(|i| statement_count(&i.doc)).sum::<usize>();
+        stats.statements += r
+            .inline
+            .iter()
+            .map(|i| statement_count(&i.doc))
+            .sum::<usize>();
         let trust = statement_count(&r.trust);
         stats.statements += trust;
         stats.trust_statements += trust;
@@ -391,7 +403,9 @@ mod tests {
         let id = unique_id("AIDA", "arn:aws:iam::111122223333:user/alice");
         assert_eq!(id.len(), 21);
         assert!(id.starts_with("AIDA"));
-        assert!(id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert_ne!(id, unique_id("AIDA", "arn:aws:iam::111122223333:user/bob"));
     }
 }

@@ -318,7 +318,10 @@ mod tests {
             assert_eq!(x.path, y.path);
             assert_eq!(x.json, y.json);
         }
-        assert_ne!(a.files.first().map(|f| &f.json), c.files.first().map(|f| &f.json));
+        assert_ne!(
+            a.files.first().map(|f| &f.json),
+            c.files.first().map(|f| &f.json)
+        );
     }
 
     #[test]

@@ -63,14 +63,31 @@ const ROUND: &[Kind] = &[
 ];
 
 const BUCKET_PURPOSES: &[&str] = &[
-    "data", "artifacts", "exports", "uploads", "reports", "backups",
+    "data",
+    "artifacts",
+    "exports",
+    "uploads",
+    "reports",
+    "backups",
 ];
 const TABLES: &[&str] = &[
-    "orders", "sessions", "events", "customers", "ledger", "jobs", "profiles",
+    "orders",
+    "sessions",
+    "events",
+    "customers",
+    "ledger",
+    "jobs",
+    "profiles",
 ];
 const QUEUES: &[&str] = &["events", "jobs", "events-dlq", "notifications", "ingest"];
 const FUNCTIONS: &[&str] = &[
-    "api", "worker", "ingest", "notifier", "scheduler", "resizer", "webhook",
+    "api",
+    "worker",
+    "ingest",
+    "notifier",
+    "scheduler",
+    "resizer",
+    "webhook",
 ];
 const INSTANCE_ROLES: &[&str] = &["web", "worker", "batch", "bastion", "api"];
 const SECRETS: &[&str] = &["db-credentials", "api-key", "oauth-client", "signing-key"];
@@ -220,7 +237,11 @@ fn shared(ctx: &OrgContext, account: &str, rng: &mut Rng) -> Vec<Resource> {
         (ctx.audit_bucket(account), "security", "restricted"),
         (ctx.state_bucket(account), "platform", "confidential"),
         (ctx.home_bucket(account), "it", "internal"),
-        (format!("{co}-shared-artifacts-{account}"), "platform", "internal"),
+        (
+            format!("{co}-shared-artifacts-{account}"),
+            "platform",
+            "internal",
+        ),
     ] {
         let arn = format!("arn:aws:s3:::{name}");
         push(
@@ -262,7 +283,9 @@ fn shared(ctx: &OrgContext, account: &str, rng: &mut Rng) -> Vec<Resource> {
     push(
         Kind::Secret,
         "shared/observability-api-key".into(),
-        format!("arn:aws:secretsmanager:{r0}:{account}:secret:shared/observability-api-key-{suffix}"),
+        format!(
+            "arn:aws:secretsmanager:{r0}:{account}:secret:shared/observability-api-key-{suffix}"
+        ),
         vec![tag("env", "shared"), tag("owner", "platform")],
     );
     push(
@@ -289,7 +312,10 @@ pub fn inventory(ctx: &OrgContext, account: &str, target: usize, rng: &mut Rng) 
     let mut made: HashMap<Kind, usize> = HashMap::new();
     let mut round = 0usize;
     while out.len() < target {
-        let kind = ROUND.get(round % ROUND.len()).copied().unwrap_or(Kind::Bucket);
+        let kind = ROUND
+            .get(round % ROUND.len())
+            .copied()
+            .unwrap_or(Kind::Bucket);
         // The how-manieth resource of this kind each pair gets.
         let counter = made.entry(kind).or_default();
         let n = *counter;

@@ -225,6 +225,18 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
             .collect::<Vec<_>>()
     };
     match (op.set, request) {
+        // An unknown key can still be decided when no policy value can ever match: every value
+        // names a policy variable that is missing without a default (aws.md 6.4: the element
+        // does not match). Only operators that are false for an absent key qualify.
+        (set, Request::Unknown)
+            if set != Some(SetModifier::ForAllValues)
+                && !op.if_exists
+                && !(set.is_none() && op.base.is_negated())
+                && !c.values.is_empty()
+                && c.values.iter().all(|v| value_variables_missing(v, lookup, vars)) =>
+        {
+            Tri::False
+        }
         (_, Request::Unknown) => Tri::Unknown,
         (Some(SetModifier::ForAllValues), Request::Absent) => Tri::True,
         (Some(SetModifier::ForAnyValue), Request::Absent) => Tri::False,
@@ -236,6 +248,12 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         (None, Request::Multi(_)) => Tri::False,
         (None, Request::Single(s)) => base(op.base, &s, &c.values, lookup, vars),
     }
+}
+
+/// True when policy value `v` names a policy variable that is missing without a default, so
+/// that the value matches no request value.
+fn value_variables_missing(v: &str, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) -> bool {
+    vars && variables::has_variables(v) && matches!(variables::template_tokens(v, vars, lookup), Subst::Missing)
 }
 
 /// The base operator applied to one request value and all policy values.

@@ -576,6 +576,47 @@ impl<'o> Builder<'o> {
         self.facts
     }
 
+    /// Whole-org questions: an Allow statement that limits nobody produces rows for its own
+    /// action points only (`*` stays `*`, a NotAction stays its symbolic point, patterns expand
+    /// to their catalogue actions), not for every point of the universe it happens to cover:
+    /// those rows would repeat what its own rows already say.
+    fn emit_own_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) {
+        let mut own: Vec<ActionId> = Vec::new();
+        match &plan.statement.action {
+            ActionBlock::Action(patterns) => {
+                let mut idx: Vec<u32> = Vec::new();
+                for pat in patterns {
+                    if Catalogue::matches_everything(pat) {
+                        own.push(self.sym(ANY_ACTION));
+                        continue;
+                    }
+                    let hits = self.expander.expand(pat);
+                    if hits.is_empty() {
+                        own.push(self.sym(pat));
+                    } else {
+                        idx.extend(hits.iter().copied());
+                    }
+                }
+                idx.sort_unstable();
+                idx.dedup();
+                for i in idx {
+                    own.push(self.action_id(i));
+                }
+            }
+            ActionBlock::NotAction(patterns) => {
+                let mut key: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                key.sort();
+                key.dedup();
+                if let Some((display, _)) = u.not_actions.get(&key) {
+                    own.push(self.sym(display));
+                }
+            }
+        }
+        for a in own {
+            self.facts.statement_action.push((plan.id, a));
+        }
+    }
+
     /// How a statement's Action / NotAction covers the symbolic point "every action except
     /// `excluded`" (catalogue indices).
     fn not_action_coverage(&mut self, block: &ActionBlock, excluded: &CatalogueSet) -> Coverage {
@@ -703,6 +744,10 @@ impl<'o> Builder<'o> {
     }
 
     fn emit_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) {
+        if matches!(self.question.points, Points::All) && plan.identity_allow && !plan.check {
+            self.emit_own_actions(plan, u);
+            return;
+        }
         let mut full: Vec<String> = Vec::new();
         let mut partial: Vec<String> = Vec::new();
         let mut full_idx: Vec<u32> = Vec::new();

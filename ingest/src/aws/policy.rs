@@ -495,7 +495,8 @@ pub fn parse_policy(doc: &Value, pointer: &str) -> Result<PolicyDocument, Policy
 /// IAM API returns (`%7B%22Version%22...`).
 pub fn parse_policy_text(text: &str, pointer: &str) -> Result<PolicyDocument, PolicyError> {
     let decoded;
-    let json = if text.trim_start().starts_with('{') {
+    let url_encoded = !text.trim_start().starts_with('{');
+    let json = if !url_encoded {
         text
     } else {
         decoded = percent_decode(text).ok_or_else(|| {
@@ -507,7 +508,12 @@ pub fn parse_policy_text(text: &str, pointer: &str) -> Result<PolicyDocument, Po
         decoded.as_str()
     };
     let value: Value = serde_json::from_str(json).map_err(|e| {
-        PolicyError::new(pointer, format!("expected a policy document as JSON: {e}"))
+        let what = if url_encoded {
+            "the URL-decoded string is not valid JSON (position counted in the decoded text)"
+        } else {
+            "the string is not valid JSON"
+        };
+        PolicyError::new(pointer, format!("expected a policy document as JSON: {what}: {e}"))
     })?;
     parse_policy(&value, pointer)
 }
@@ -611,10 +617,10 @@ fn parse_statement(
         }
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
-        Some(_) => {
+        Some(other) => {
             return Err(PolicyError::new(
                 child(pointer, "Effect"),
-                "expected \"Allow\" or \"Deny\"",
+                format!("expected \"Allow\" or \"Deny\", found {other}"),
             ))
         }
     };

@@ -396,7 +396,7 @@ fn errors_carry_exact_pointers() {
     assert_eq!(e.pointer, format!("{P}/Statement/Effect"));
     assert_eq!(
         e.to_string(),
-        format!("at {P}/Statement/Effect: expected \"Allow\" or \"Deny\"")
+        format!("at {P}/Statement/Effect: expected \"Allow\" or \"Deny\", found \"Maybe\"")
     );
 }
 
