@@ -23,7 +23,15 @@ fn rows(org: &Org) -> Vec<AccessRow> {
 fn keys(rows: &[AccessRow], unconditional_only: bool) -> BTreeSet<Key> {
     rows.iter()
         .filter(|r| !unconditional_only || (r.condition.is_none() && r.caveats.is_empty()))
-        .map(|r| (r.source.clone(), r.action.clone(), r.destination.clone(), r.policy.clone(), r.granter.clone()))
+        .map(|r| {
+            (
+                r.source.clone(),
+                r.action.clone(),
+                r.destination.clone(),
+                r.policy.clone(),
+                r.granter.clone(),
+            )
+        })
         .collect()
 }
 
@@ -54,7 +62,9 @@ fn add_inline(aws: &mut AwsOrg, holder: &str, name: &str, doc: serde_json::Value
         Policy {
             id: id.clone(),
             name: name.to_string(),
-            kind: PolicyKind::Inline { holder: holder.to_string() },
+            kind: PolicyKind::Inline {
+                holder: holder.to_string(),
+            },
             version: None,
             document,
             source: Source::default(),
@@ -68,8 +78,21 @@ fn adding_a_deny_never_grows_access() {
     let base = load();
     let before = rows(&base);
     let (all_before, firm_before) = (keys(&before, false), keys(&before, true));
-    let actions = ["s3:*", "s3:Get*", "iam:*", "*", "ec2:Describe*", "sqs:SendMessage", "*Object*"];
-    let resources = ["*", "arn:aws:s3:::*", "arn:aws:s3:::b1/*", "arn:aws:iam::111122223333:role/*"];
+    let actions = [
+        "s3:*",
+        "s3:Get*",
+        "iam:*",
+        "*",
+        "ec2:Describe*",
+        "sqs:SendMessage",
+        "*Object*",
+    ];
+    let resources = [
+        "*",
+        "arn:aws:s3:::*",
+        "arn:aws:s3:::b1/*",
+        "arn:aws:iam::111122223333:role/*",
+    ];
     let conditions = [
         serde_json::Value::Null,
         serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "false"}}),
@@ -102,10 +125,16 @@ fn adding_a_deny_never_grows_access() {
         let after = rows(&org);
         let after_keys = keys(&after, false);
         let grown: Vec<&Key> = after_keys.difference(&all_before).take(5).collect();
-        assert!(grown.is_empty(), "round {round}: Denies on {added:?} added rows {grown:?}");
+        assert!(
+            grown.is_empty(),
+            "round {round}: Denies on {added:?} added rows {grown:?}"
+        );
         let firm: BTreeSet<Key> = keys(&after, true);
         let firmer: Vec<&Key> = firm.difference(&firm_before).take(5).collect();
-        assert!(firmer.is_empty(), "round {round}: Denies made rows unconditional: {firmer:?}");
+        assert!(
+            firmer.is_empty(),
+            "round {round}: Denies made rows unconditional: {firmer:?}"
+        );
     }
 }
 
@@ -115,7 +144,13 @@ fn allowed_keys(org: &Org) -> BTreeSet<(String, String, String)> {
         .derived
         .allowed
         .iter()
-        .map(|&(s, a, d, _, _)| (answer.name(s).to_string(), answer.name(a).to_string(), answer.name(d).to_string()))
+        .map(|&(s, a, d, _, _)| {
+            (
+                answer.name(s).to_string(),
+                answer.name(a).to_string(),
+                answer.name(d).to_string(),
+            )
+        })
         .collect()
 }
 
@@ -150,8 +185,15 @@ fn removing_a_group_membership_never_grows_access() {
     }
     assert!(removed > 0);
     let after = keys(&rows(&org), false);
-    assert!(after.is_subset(&before), "{:?}", after.difference(&before).take(5).collect::<Vec<_>>());
-    assert!(after.len() < before.len(), "removing memberships should remove some access");
+    assert!(
+        after.is_subset(&before),
+        "{:?}",
+        after.difference(&before).take(5).collect::<Vec<_>>()
+    );
+    assert!(
+        after.len() < before.len(),
+        "removing memberships should remove some access"
+    );
     // Any membership: what is allowed before denies may only shrink.
     let mut org = load();
     for p in org.loaded.aws.principals.values_mut() {
@@ -163,16 +205,25 @@ fn removing_a_group_membership_never_grows_access() {
     assert!(
         allowed_after.is_subset(&allowed_before),
         "{:?}",
-        allowed_after.difference(&allowed_before).take(5).collect::<Vec<_>>()
+        allowed_after
+            .difference(&allowed_before)
+            .take(5)
+            .collect::<Vec<_>>()
     );
 }
 
 #[test]
 fn export_order_changes_nothing() {
     let dir = path("tests/fixtures/differential/aws-identity/input/aws");
-    let gaad: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("gaad.json")).unwrap()).unwrap();
+    let gaad: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("gaad.json")).unwrap()).unwrap();
     let mut reversed = gaad.clone();
-    for list in ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"] {
+    for list in [
+        "UserDetailList",
+        "GroupDetailList",
+        "RoleDetailList",
+        "Policies",
+    ] {
         if let Some(items) = reversed[list].as_array_mut() {
             items.reverse();
         }
@@ -180,7 +231,11 @@ fn export_order_changes_nothing() {
     let scratch = std::env::temp_dir().join(format!("iamlog-metamorphic-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();
-    std::fs::write(scratch.join("gaad.json"), serde_json::to_string(&reversed).unwrap()).unwrap();
+    std::fs::write(
+        scratch.join("gaad.json"),
+        serde_json::to_string(&reversed).unwrap(),
+    )
+    .unwrap();
     std::fs::copy(dir.join("tags.json"), scratch.join("tags.json")).unwrap();
     let a = rows(&load());
     let b = rows(&Org::load(&[scratch]).unwrap());

@@ -233,7 +233,9 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
                 && !op.if_exists
                 && !(set.is_none() && op.base.is_negated())
                 && !c.values.is_empty()
-                && c.values.iter().all(|v| value_variables_missing(v, lookup, vars)) =>
+                && c.values
+                    .iter()
+                    .all(|v| value_variables_missing(v, lookup, vars)) =>
         {
             Tri::False
         }
@@ -253,7 +255,8 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
 /// True when policy value `v` names a policy variable that is missing without a default, so
 /// that the value matches no request value.
 fn value_variables_missing(v: &str, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) -> bool {
-    vars && variables::has_variables(v) && matches!(variables::template_tokens(v, vars, lookup), Subst::Missing)
+    vars && variables::has_variables(v)
+        && matches!(variables::template_tokens(v, vars, lookup), Subst::Missing)
 }
 
 /// The base operator applied to one request value and all policy values.

@@ -604,7 +604,8 @@ impl<'o> Builder<'o> {
                 }
             }
             ActionBlock::NotAction(patterns) => {
-                let mut key: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                let mut key: Vec<String> =
+                    patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                 key.sort();
                 key.dedup();
                 if let Some((display, _)) = u.not_actions.get(&key) {
@@ -723,7 +724,8 @@ impl<'o> Builder<'o> {
                         ActionBlock::NotAction(patterns) => {
                             // Size discipline: an Allow with NotAction grants "everything but
                             // these" as one symbolic point, not ~22,000 concrete rows.
-                            let mut key: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+                            let mut key: Vec<String> =
+                                patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                             key.sort();
                             key.dedup();
                             if !u.not_actions.contains_key(&key) {
@@ -845,7 +847,7 @@ impl<'o> Builder<'o> {
         let mut uncertain = false;
         for p in patterns {
             let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, None);
-            match variables::substitute(p, &lookup) {
+            match variables::resource_pattern(p, true, &lookup) {
                 Substitution::Resolved(s) => out.push(s),
                 Substitution::Missing => {}
                 Substitution::Unknown => {
@@ -1072,17 +1074,38 @@ impl<'o> Builder<'o> {
         let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
         let outcome =
             condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
-        let c = match outcome {
-            Outcome::True => self.true_condition,
+        let residual = match outcome {
+            Outcome::True => None,
             Outcome::False => return None,
             Outcome::Unknown(indices) => {
+                // The residual shows policy variables already known for this source resolved
+                // (`in ["blue"]`, not `in ["${aws:PrincipalTag/team}"]`), so each row reads
+                // on its own.
                 let parts: Vec<String> = indices
                     .iter()
                     .filter_map(|&i| plan.statement.condition.get(i))
-                    .map(condition::render_clause)
+                    .map(|clause| {
+                        if !plan.variables_enabled {
+                            return condition::render_clause(clause);
+                        }
+                        let mut shown = clause.clone();
+                        for v in &mut shown.values {
+                            if variables::has_variables(v) {
+                                if let Substitution::Resolved(r) = variables::substitute(v, &lookup)
+                                {
+                                    *v = r;
+                                }
+                            }
+                        }
+                        condition::render_clause(&shown)
+                    })
                     .collect();
-                self.sym(&parts.join(" AND "))
+                Some(parts.join(" AND "))
             }
+        };
+        let c = match residual {
+            None => self.true_condition,
+            Some(text) => self.sym(&text),
         };
         if plan.identity_allow {
             self.allow_conditions.insert(c);

@@ -513,7 +513,10 @@ pub fn parse_policy_text(text: &str, pointer: &str) -> Result<PolicyDocument, Po
         } else {
             "the string is not valid JSON"
         };
-        PolicyError::new(pointer, format!("expected a policy document as JSON: {what}: {e}"))
+        PolicyError::new(
+            pointer,
+            format!("expected a policy document as JSON: {what}: {e}"),
+        )
     })?;
     parse_policy(&value, pointer)
 }
