@@ -106,8 +106,11 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .map(|(i, s)| (*s, u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
     let rank_of = |s: &Sym| rank.get(s).copied().unwrap_or(u32::MAX);
-    let mut ranked: Vec<([u32; 6], [Sym; 6])> = kept.into_iter().map(|row| (row.map(|s| rank_of(&s)), row)).collect();
-    ranked.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    let mut ranked: Vec<([u32; 6], [Sym; 6])> = kept
+        .into_iter()
+        .map(|row| (row.map(|s| rank_of(&s)), row))
+        .collect();
+    ranked.sort_unstable_by_key(|x| x.0);
     ranked.dedup_by(|x, y| x.0 == y.0);
     ranked
         .into_iter()
@@ -283,10 +286,24 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
                 .map(|(_, _, g)| g.sym())
                 .collect();
             if granters.is_empty() {
-                ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), None, c.sym()));
+                ex.denies.push(statement_ref(
+                    answer,
+                    org,
+                    pol.sym(),
+                    st.sym(),
+                    None,
+                    c.sym(),
+                ));
             }
             for g in granters {
-                ex.denies.push(statement_ref(answer, org, pol.sym(), st.sym(), Some(g), c.sym()));
+                ex.denies.push(statement_ref(
+                    answer,
+                    org,
+                    pol.sym(),
+                    st.sym(),
+                    Some(g),
+                    c.sym(),
+                ));
             }
         }
     }

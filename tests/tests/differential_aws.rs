@@ -5,6 +5,9 @@
 //! `scripts/oracle/generate.mjs` (see `tests/fixtures/differential/aws-identity/README.md`);
 //! this test replays them without node.
 
+// Test code may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use iamlog_tests::{iamlog, path};
 
 #[test]

@@ -12,6 +12,9 @@
 //! `IAMLOG_BLESS=1 cargo test -p iamlog-tests --test fixture_orgs` rewrites the goldens, which
 //! are then reviewed line by line against the README before commit.
 
+// Test code may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::path::Path;
 
 use iamlog_cli::analysis::{self, Org};
@@ -94,7 +97,7 @@ fn check_fixture(dir: &Path) -> Vec<String> {
         }
         return problems;
     }
-    let org = match Org::load(&[input.clone()]) {
+    let org = match Org::load(std::slice::from_ref(&input)) {
         Ok(o) => o,
         Err(e) => return vec![format!("{}: {e}", dir.display())],
     };

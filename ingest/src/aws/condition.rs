@@ -229,10 +229,10 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         // names a policy variable that is missing without a default (aws.md 6.4: the element
         // does not match). Only operators that are false for an absent key qualify.
         (set, Request::Unknown)
-            if set != Some(SetModifier::ForAllValues)
-                && !op.if_exists
-                && !(set.is_none() && op.base.is_negated())
-                && !c.values.is_empty()
+            if !(set == Some(SetModifier::ForAllValues)
+                || op.if_exists
+                || (set.is_none() && op.base.is_negated())
+                || c.values.is_empty())
                 && c.values
                     .iter()
                     .all(|v| value_variables_missing(v, lookup, vars)) =>

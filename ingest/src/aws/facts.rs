@@ -728,13 +728,15 @@ impl<'o> Builder<'o> {
                                 patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                             key.sort();
                             key.dedup();
-                            if !u.not_actions.contains_key(&key) {
+                            if let std::collections::btree_map::Entry::Vacant(slot) =
+                                u.not_actions.entry(key)
+                            {
                                 let mut excluded = CatalogueSet::with_capacity(all);
-                                for pat in &key {
+                                for pat in slot.key() {
                                     excluded.extend(self.expander.expand(pat).iter().copied());
                                 }
                                 let display = format!("{NOT_ACTION_PREFIX}{}", patterns.join(","));
-                                u.not_actions.insert(key, (display, excluded));
+                                slot.insert((display, excluded));
                             }
                         }
                     }
