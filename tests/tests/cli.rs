@@ -1,7 +1,12 @@
 //! The CLI contract: exit codes, error messages naming the file and location, output formats.
 
 // Test code may unwrap: a failure is the test failing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use iamlog_tests::{iamlog, path};
 

@@ -6,7 +6,12 @@
 //! this test replays them without node.
 
 // Test code may unwrap: a failure is the test failing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use iamlog_tests::{iamlog, path};
 

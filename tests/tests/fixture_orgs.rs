@@ -13,7 +13,12 @@
 //! are then reviewed line by line against the README before commit.
 
 // Test code may unwrap: a failure is the test failing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

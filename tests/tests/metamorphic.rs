@@ -7,7 +7,12 @@
 //! - the order in which principals appear in the export changes nothing.
 
 // Test code may unwrap: a failure is the test failing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 
