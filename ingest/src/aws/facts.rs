@@ -181,42 +181,42 @@ enum Coverage {
     Full,
 }
 
+impl Coverage {
+    /// The coverage of the complement: what a NotResource list covers when the listed patterns
+    /// cover `self`.
+    fn complement(self) -> Coverage {
+        match self {
+            Coverage::Full => Coverage::None,
+            Coverage::Partial => Coverage::Partial,
+            Coverage::None => Coverage::Full,
+        }
+    }
+}
+
 /// How a list of Resource / NotResource patterns covers a destination.
 fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) -> Coverage {
     let covers_all = |p: &str| p == "*" || glob::resource_covers(p, "*");
+    // How the listed patterns, taken as a Resource list, cover a concrete or pattern destination.
+    let listed = |d: &str, exact: bool| {
+        if exact {
+            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
+                Coverage::Full
+            } else {
+                Coverage::None
+            }
+        } else if patterns.iter().any(|p| glob::resource_covers(p, d)) {
+            Coverage::Full
+        } else if patterns.iter().any(|p| glob::resource_overlaps(p, d)) {
+            Coverage::Partial
+        } else {
+            Coverage::None
+        }
+    };
     match (block, dest) {
-        (ResourceBlock::Resource(_), Dest::Exact(d)) => {
-            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
-                Coverage::Full
-            } else {
-                Coverage::None
-            }
-        }
-        (ResourceBlock::NotResource(_), Dest::Exact(d)) => {
-            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
-                Coverage::None
-            } else {
-                Coverage::Full
-            }
-        }
-        (ResourceBlock::Resource(_), Dest::Pattern(d)) => {
-            if patterns.iter().any(|p| glob::resource_covers(p, d)) {
-                Coverage::Full
-            } else if patterns.iter().any(|p| glob::resource_overlaps(p, d)) {
-                Coverage::Partial
-            } else {
-                Coverage::None
-            }
-        }
-        (ResourceBlock::NotResource(_), Dest::Pattern(d)) => {
-            if patterns.iter().any(|p| glob::resource_covers(p, d)) {
-                Coverage::None
-            } else if patterns.iter().any(|p| glob::resource_overlaps(p, d)) {
-                Coverage::Partial
-            } else {
-                Coverage::Full
-            }
-        }
+        (ResourceBlock::Resource(_), Dest::Exact(d)) => listed(d, true),
+        (ResourceBlock::NotResource(_), Dest::Exact(d)) => listed(d, true).complement(),
+        (ResourceBlock::Resource(_), Dest::Pattern(d)) => listed(d, false),
+        (ResourceBlock::NotResource(_), Dest::Pattern(d)) => listed(d, false).complement(),
         (ResourceBlock::Resource(_), Dest::Not(_)) => {
             if patterns.iter().any(|p| covers_all(p)) {
                 Coverage::Full
