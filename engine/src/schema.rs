@@ -260,6 +260,8 @@ relations! {
         policy(pol: PolicyId, kind: SymbolId);
         /// policy_attached(holder, pol): identity policy pol is attached to (or inline in) user, group or role holder.
         policy_attached(holder: PrincipalId, pol: PolicyId);
+        /// aws_instance_profile(profile, role): EC2 instance profile `profile` carries role `role`.
+        aws_instance_profile(profile: ResourceId, role: PrincipalId);
         /// aws_permission_boundary(p, pol): pol is the permissions boundary of user or role p.
         aws_permission_boundary(p: PrincipalId, pol: PolicyId);
         /// policy_statement(pol, stmt): stmt is a statement of policy pol.

@@ -281,4 +281,9 @@ fn facts_writes_souffle_tsv_for_every_input_relation() {
     }
     let principals = std::fs::read_to_string(dir.join("principal.facts")).unwrap();
     assert!(principals.contains("arn:aws:iam::123456789012:user/alice\tuser\taws"));
+    let profiles = std::fs::read_to_string(dir.join("aws_instance_profile.facts")).unwrap();
+    assert_eq!(
+        profiles,
+        "arn:aws:iam::123456789012:instance-profile/reporting-etl\tarn:aws:iam::123456789012:role/ReportingEtlRole\n"
+    );
 }

@@ -415,6 +415,10 @@ impl<'o> Builder<'o> {
                 let polid = self.sym(pol);
                 self.facts.policy_attached.push((pid, polid));
             }
+            for profile in &p.instance_profiles {
+                let prid: ResourceId = self.sym(profile);
+                self.facts.aws_instance_profile.push((prid, pid));
+            }
         }
         for s in &sources {
             let sid: PrincipalId = self.sym(&s.arn);

@@ -80,6 +80,15 @@ const INLINE: &[&str] = &["PolicyName", "PolicyDocument"];
 const ATTACHED: &[&str] = &["PolicyName", "PolicyArn"];
 const BOUNDARY: &[&str] = &["PermissionsBoundaryType", "PermissionsBoundaryArn"];
 const TAG: &[&str] = &["Key", "Value"];
+const INSTANCE_PROFILE: &[&str] = &[
+    "Path",
+    "InstanceProfileName",
+    "InstanceProfileId",
+    "Arn",
+    "CreateDate",
+    "Roles",
+    "Tags",
+];
 
 /// True when a JSON document looks like a GAAD.
 pub fn is_gaad(value: &serde_json::Value) -> bool {
@@ -319,6 +328,14 @@ fn read_principal(
         }
         _ => None,
     };
+    let mut instance_profiles = Vec::new();
+    if kind == PrincipalKind::Role {
+        for ip in node.optional_array("InstanceProfileList")? {
+            ip.object("an instance profile")?;
+            ip.warn_unknown(INSTANCE_PROFILE, "an instance profile", warnings);
+            instance_profiles.push(ip.required_str("Arn")?.to_string());
+        }
+    }
     if org.principals.contains_key(&arn) {
         warnings.push(node.warning(format!(
             "`{arn}` appears more than once; the last one is used"
@@ -338,6 +355,7 @@ fn read_principal(
             policies,
             boundary,
             trust_policy,
+            instance_profiles,
             source: Source {
                 file: node.file.to_path_buf(),
                 pointer: node.pointer().to_string(),

@@ -62,6 +62,8 @@ pub struct Principal {
     pub boundary: Option<String>,
     /// The role's trust policy (roles only).
     pub trust_policy: Option<PolicyDocument>,
+    /// ARNs of the instance profiles that carry this role (roles only).
+    pub instance_profiles: Vec<String>,
     pub source: Source,
 }
 
