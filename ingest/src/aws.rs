@@ -7,6 +7,8 @@ pub mod facts;
 pub mod gaad;
 pub mod glob;
 pub mod model;
+pub mod organizations;
 pub mod policy;
+pub mod resource_policies;
 pub mod tagging;
 pub mod variables;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::aws::model::AwsOrg;
-use crate::aws::{gaad, tagging};
+use crate::aws::{gaad, organizations, resource_policies, tagging};
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
 
@@ -39,6 +39,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
             ),
         });
     }
+    not_yet_evaluated(&mut org, dirs);
     org.files = files;
     Ok(org)
 }
@@ -85,10 +86,20 @@ pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))?;
     let root = Located::root(&value, file);
-    if gaad::is_gaad(&value) {
+    // Organizations first: `list-policies` output also has a top-level `Policies` list.
+    if let Some(kind) = organizations::detect(&value) {
+        organizations::read(&root, kind, &mut org.aws.organization, &mut org.warnings)
+    } else if gaad::is_gaad(&value) {
         gaad::read(&root, &mut org.aws, &mut org.warnings)
     } else if tagging::is_tagging(&value) {
         tagging::read(&root, &mut org.aws, &mut org.warnings)
+    } else if let Some(kind) = resource_policies::detect(&value) {
+        resource_policies::read(
+            &root,
+            kind,
+            &mut org.aws.resource_policies,
+            &mut org.warnings,
+        )
     } else {
         org.warnings.push(Warning {
             file: file.to_path_buf(),
@@ -96,5 +107,46 @@ pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
             message: "not a recognised export (see docs/inputs.md), skipped".to_string(),
         });
         Ok(())
+    }
+}
+
+/// Organizations data and resource-based policies are read and checked, but the rules do not
+/// evaluate them yet: say so once, loudly, instead of answering as if they were not there.
+fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
+    let file = dirs.first().cloned().unwrap_or_default();
+    let structure = &org.aws.organization;
+    for issue in structure.validate() {
+        org.warnings.push(Warning {
+            file: file.clone(),
+            pointer: String::new(),
+            message: format!("organization structure: {issue}"),
+        });
+    }
+    let scps = structure
+        .policies
+        .values()
+        .filter(|p| p.kind == organizations::OrgPolicyKind::Scp)
+        .count();
+    let rcps = structure.policies.len() - scps;
+    if !structure.accounts.is_empty() || !structure.policies.is_empty() {
+        org.warnings.push(Warning {
+            file: file.clone(),
+            pointer: String::new(),
+            message: format!(
+                "AWS Organizations data read ({} accounts, {} OUs, {scps} SCPs, {rcps} RCPs), but SCPs and RCPs are not evaluated yet: answers reflect identity-side policies only",
+                structure.accounts.len(),
+                structure.ous.len()
+            ),
+        });
+    }
+    let n = org.aws.resource_policies.policies.len();
+    if n > 0 {
+        org.warnings.push(Warning {
+            file,
+            pointer: String::new(),
+            message: format!(
+                "{n} resource-based policies read, but they are not evaluated yet: answers reflect identity-side policies only"
+            ),
+        });
     }
 }

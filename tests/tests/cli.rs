@@ -287,3 +287,55 @@ fn facts_writes_souffle_tsv_for_every_input_relation() {
         "arn:aws:iam::123456789012:instance-profile/reporting-etl\tarn:aws:iam::123456789012:role/ReportingEtlRole\n"
     );
 }
+
+#[test]
+fn organizations_and_resource_policies_are_read_and_flagged_as_not_evaluated() {
+    let dir = scratch("orgdata");
+    std::fs::copy(path("demo/input/aws/gaad.json"), dir.join("iam.json")).unwrap();
+    std::fs::write(
+        dir.join("scp.json"),
+        r#"{"Policy": {"PolicySummary": {"Id": "p-abcd1234", "Arn": "arn:aws:organizations::123456789012:policy/o-abcdefghij/service_control_policy/p-abcd1234", "Name": "DenyLeaveOrg", "Description": "", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": false},
+           "Content": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"organizations:LeaveOrganization\",\"Resource\":\"*\"}]}"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bucket.json"),
+        r#"{"Bucket": "customer-data-prod", "Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::customer-data-prod/*\",\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}"}"#,
+    )
+    .unwrap();
+    let run = iamlog(&["what-can", "dana", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 SCPs, 0 RCPs), but SCPs and RCPs are not evaluated yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("1 resource-based policies read, but they are not evaluated yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("not a recognised export"),
+        "{}",
+        run.stderr
+    );
+
+    // A broken SCP is an error at its JSON location, like any other policy.
+    std::fs::write(
+        dir.join("scp.json"),
+        r#"{"Policy": {"PolicySummary": {"Id": "p-abcd1234", "Arn": "arn:aws:organizations::123456789012:policy/o-abcdefghij/service_control_policy/p-abcd1234", "Name": "Bad", "Description": "", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": false},
+           "Content": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Permit\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}}"#,
+    )
+    .unwrap();
+    let run = iamlog(&["what-can", "dana", "--org", &dir.to_string_lossy()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("scp.json: at /Policy/Content/Statement/0/Effect"),
+        "{}",
+        run.stderr
+    );
+}

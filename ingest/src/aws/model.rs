@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::aws::organizations::OrgStructure;
 use crate::aws::policy::PolicyDocument;
+use crate::aws::resource_policies::ResourcePolicies;
 
 /// Where a record came from, for messages and `explain`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,6 +118,10 @@ pub struct AwsOrg {
     pub principals: BTreeMap<String, Principal>,
     pub policies: BTreeMap<String, Policy>,
     pub resources: BTreeMap<String, Resource>,
+    /// The AWS Organizations structure, SCPs and RCPs (read, not yet evaluated).
+    pub organization: OrgStructure,
+    /// Resource-based policies, S3 Block Public Access and ownership (read, not yet evaluated).
+    pub resource_policies: ResourcePolicies,
 }
 
 impl AwsOrg {
