@@ -204,7 +204,11 @@ impl Explanation {
     pub fn scp_result(&self) -> &'static str {
         if self.scp_levels.is_empty() || self.always_allowed {
             "NotApplicable"
-        } else if self.denies.iter().any(|d| d.kind == "aws_scp" && d.condition.is_none()) {
+        } else if self
+            .denies
+            .iter()
+            .any(|d| d.kind == "aws_scp" && d.condition.is_none())
+        {
             "ExplicitlyDenied"
         } else if self.scp_blocked {
             "ImplicitlyDenied"

@@ -299,7 +299,7 @@ fn caveat_text(r: &AccessRow) -> String {
         .caveats
         .iter()
         .map(|(p, c)| match c {
-            Some(c) => format!("{p} if {c}"),
+            Some(c) => format!("{p}: {c}"),
             None => format!("{p} (in part)"),
         })
         .collect();
@@ -596,7 +596,11 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
     if !ex.scp_levels.is_empty() {
         writeln!(out, "service control policies: {}", ex.scp_result())?;
         for (level, allows) in &ex.scp_levels {
-            let verdict = if *allows { "allows" } else { "no unconditional Allow" };
+            let verdict = if *allows {
+                "allows"
+            } else {
+                "no unconditional Allow"
+            };
             writeln!(out, "    - {level}: {verdict}")?;
         }
     }

@@ -306,6 +306,8 @@ relations! {
         condition_true(c: ConditionId);
         /// condition_with_caveat(c, c2): c2 is condition c further limited by the caveats listed in `effective_caveat`.
         condition_with_caveat(c: ConditionId, c2: ConditionId);
+        /// aws_cross_account_requirement(pol, c): a grant on a resource of another account is limited by pseudo-policy pol with condition c (the other account's resource policy must allow).
+        aws_cross_account_requirement(pol: PolicyId, c: ConditionId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }
@@ -358,6 +360,8 @@ relations! {
         scp_level_touches(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
         /// scp_blocks(s, a, d): some SCP level governing s has no Allow for a on d (an implicit deny by SCP).
         scp_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// cross_account(s, a, d): s is granted a on d, a resource of an account other than the account of s.
+        cross_account(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.
         granted(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
         /// allowed(s, a, d, pol, granter): some policy pol, reaching s through granter, allows a on d before denies are applied.

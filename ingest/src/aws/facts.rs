@@ -17,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use iamlog_engine::{
-    ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, ScopeId, StatementId,
-    SymbolId,
+    ActionId, ConditionId, Facts, PolicyId, PrincipalId, ResourceId, ScopeId, StatementId, SymbolId,
 };
 
 use crate::aws::catalogue::{Catalogue, Expander};
@@ -39,6 +38,12 @@ pub const IMPLICIT_POLICY: &str = "aws:implicit/always-allowed";
 /// Actions that no IAM policy can grant or deny ("no permissions are required", and an
 /// explicit Deny does not stop them: GetCallerIdentity API reference).
 pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
+/// The pseudo-policy and condition that limit a grant on another account's resource: that
+/// account's resource-based policy must allow the request too (aws.md §5), and iamlog does not
+/// evaluate resource-based policies yet.
+pub const CROSS_ACCOUNT_POLICY: &str = "aws:implicit/cross-account";
+pub const CROSS_ACCOUNT_CONDITION: &str =
+    "the resource's account must also allow it in a resource-based policy (not evaluated yet)";
 /// Display prefix of the action point of an Allow with `NotAction` in whole-org questions.
 pub const NOT_ACTION_PREFIX: &str = "NotAction:";
 /// Display prefix of the destination of an Allow with `NotResource`.
@@ -469,7 +474,8 @@ impl<'o> Builder<'o> {
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
         // (display id, kind, document, reach key, is an SCP)
-        let mut in_play: Vec<(String, &'static str, &'o PolicyDocument, &'o str, bool)> = Vec::new();
+        let mut in_play: Vec<(String, &'static str, &'o PolicyDocument, &'o str, bool)> =
+            Vec::new();
         let policy_ids: BTreeSet<&'o str> = identity_reach
             .keys()
             .chain(boundary_reach.keys())
@@ -477,7 +483,13 @@ impl<'o> Builder<'o> {
             .collect();
         for pol_id in policy_ids {
             if let Some(policy) = org.policies.get(pol_id) {
-                in_play.push((policy.id.clone(), policy.kind.as_str(), &policy.document, pol_id, false));
+                in_play.push((
+                    policy.id.clone(),
+                    policy.kind.as_str(),
+                    &policy.document,
+                    pol_id,
+                    false,
+                ));
             }
         }
         for pol_id in scp_reach.keys() {
@@ -581,6 +593,11 @@ impl<'o> Builder<'o> {
         }
 
         self.facts.condition_true.push((self.true_condition,));
+        let (xpol, xcond): (PolicyId, ConditionId) = (
+            self.sym(CROSS_ACCOUNT_POLICY),
+            self.sym(CROSS_ACCOUNT_CONDITION),
+        );
+        self.facts.aws_cross_account_requirement.push((xpol, xcond));
         let conditions: Vec<ConditionId> = self.allow_conditions.iter().copied().collect();
         for c in conditions {
             let text = if c == self.true_condition {
@@ -598,7 +615,10 @@ impl<'o> Builder<'o> {
     /// Emits the Organizations facts: the scope tree (`scope_parent`), the member accounts
     /// that SCPs govern, the exempt principals, the SCP attachments; returns, for each SCP id,
     /// the sources it speaks for.
-    fn emit_organization(&mut self, sources: &[&'o Principal]) -> BTreeMap<&'o str, BTreeSet<&'o str>> {
+    fn emit_organization(
+        &mut self,
+        sources: &[&'o Principal],
+    ) -> BTreeMap<&'o str, BTreeSet<&'o str>> {
         let structure = &self.org.organization;
         let mut reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
         if structure.policies.is_empty() && structure.accounts.is_empty() {
@@ -639,15 +659,20 @@ impl<'o> Builder<'o> {
         }
         for s in sources {
             // Service-linked roles are not affected by SCPs (aws.md §3.2).
-            let service_linked = s.kind == PrincipalKind::Role && s.path.starts_with("/aws-service-role/");
+            let service_linked =
+                s.kind == PrincipalKind::Role && s.path.starts_with("/aws-service-role/");
             if Some(s.account.as_str()) == management || service_linked {
                 let pid: PrincipalId = self.sym(&s.arn);
                 self.facts.aws_scp_exempt.push((pid,));
                 continue;
             }
-            let Some(path) = governed.get(s.account.as_str()) else { continue };
+            let Some(path) = governed.get(s.account.as_str()) else {
+                continue;
+            };
             for level in path {
-                for policy_id in structure.attached(level, crate::aws::organizations::OrgPolicyKind::Scp) {
+                for policy_id in
+                    structure.attached(level, crate::aws::organizations::OrgPolicyKind::Scp)
+                {
                     if let Some(p) = structure.policies.get(policy_id) {
                         reach.entry(p.id.as_str()).or_default().insert(&s.arn);
                     }
@@ -1027,6 +1052,19 @@ impl<'o> Builder<'o> {
             }
         }
 
+        // The account of each destination, where the ARN or the question names one: a grant
+        // on another account's resource needs that account's resource policy too (rule X1).
+        let mut dest_accounts: BTreeSet<(String, String)> = BTreeSet::new();
+        for (_, _, d) in &grants {
+            if let Some(acct) = self.dest_account(d) {
+                dest_accounts.insert((d.display(), acct));
+            }
+        }
+        for (d, acct) in dest_accounts {
+            let row = (self.sym(&d), self.sym(&acct));
+            self.facts.resource_in_scope.push(row);
+        }
+
         // Emit grants and the conditions at them.
         for (i, src, d) in &grants {
             let Some(plan) = plans.get(*i) else { continue };
@@ -1194,6 +1232,21 @@ impl<'o> Builder<'o> {
             self.allow_conditions.insert(c);
         }
         Some(c)
+    }
+
+    /// The account that owns a destination, when known: the question's `resource_account`, or
+    /// the account segment of the ARN (without wildcards).
+    fn dest_account(&self, dest: &Dest) -> Option<String> {
+        let arn = match dest {
+            Dest::Exact(a) | Dest::Pattern(a) => a,
+            Dest::Not(_) => return None,
+        };
+        if let Some(acct) = self.resource_accounts.get(arn) {
+            return Some(acct.clone());
+        }
+        arn_account(arn)
+            .filter(|a| !a.is_empty() && !a.contains(['*', '?']) && *a != "aws")
+            .map(str::to_string)
     }
 
     /// The value of condition key `key` (lowercased) for a request by `source` on `dest`.
