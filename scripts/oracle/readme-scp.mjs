@@ -132,8 +132,8 @@ ${table(['reason', 'requests', 'meaning'], [
     ['exempt:service-linked-role', n('exempt:service-linked-role'), 'other service-linked-role requests'],
     ['scp-allows', n('scp-allows'), 'every level allows, no SCP Deny: decided by identity/boundary']])}
 
-Decided by the SCP layer (the first four rows without \`+other-deny\` plus the two \`allowed-only-because-exempt\` rows
-plus the \`+other-deny\` rows): ${scpDecided} of ${total} (${pct(scpDecided, total)}).
+Decided (or co-decided) by the SCP layer, i.e. the four \`scp-deny\`/\`scp-missing-allow\` rows and the two
+\`allowed-only-because-exempt\` rows: ${scpDecided} of ${total} (${pct(scpDecided, total)}).
 
 ${table(['reason -> decision', 'requests'], Object.entries(s.reasonByDecision))}
 
