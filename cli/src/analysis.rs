@@ -411,10 +411,33 @@ pub fn explain_many(
     org: &Org,
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
 ) -> Vec<Explanation> {
-    let mut groups: BTreeMap<&BTreeMap<String, Vec<String>>, Vec<usize>> = BTreeMap::new();
-    for (i, (_, ctx)) in requests.iter().enumerate() {
-        groups.entry(ctx).or_default().push(i);
+    // One run per batch of requests that share a context and agree on the account of every
+    // resource they name (a resource string means one thing within a run: `*` in account A and
+    // `*` in account B are different destinations, so they go to different batches).
+    type Batch<'r> = (BTreeMap<&'r str, Option<&'r str>>, Vec<usize>);
+    let mut groups: BTreeMap<&BTreeMap<String, Vec<String>>, Vec<Batch<'_>>> = BTreeMap::new();
+    for (i, (point, ctx)) in requests.iter().enumerate() {
+        let batches = groups.entry(ctx).or_default();
+        let account = point.resource_account.as_deref();
+        let fits = |b: &Batch<'_>| {
+            b.0.get(point.resource.as_str())
+                .is_none_or(|a| *a == account)
+        };
+        match batches.iter_mut().find(|b| fits(b)) {
+            Some(batch) => {
+                batch.0.insert(&point.resource, account);
+                batch.1.push(i);
+            }
+            None => batches.push((
+                BTreeMap::from([(point.resource.as_str(), account)]),
+                vec![i],
+            )),
+        }
     }
+    let groups: Vec<(&BTreeMap<String, Vec<String>>, Vec<usize>)> = groups
+        .into_iter()
+        .flat_map(|(ctx, batches)| batches.into_iter().map(move |(_, idxs)| (ctx, idxs)))
+        .collect();
     let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
     for (ctx, idxs) in groups {
         let points: Vec<RequestPoint> = idxs

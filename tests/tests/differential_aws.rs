@@ -16,8 +16,40 @@
 use iamlog_tests::{iamlog, path};
 
 #[test]
-fn explain_requests_agrees_with_iam_simulate_on_every_scenario() {
-    let dir = path("tests/fixtures/differential/aws-identity");
+fn explain_requests_agrees_with_iam_simulate_on_every_identity_scenario() {
+    replay("tests/fixtures/differential/aws-identity");
+}
+
+/// Multi-account scenarios with SCPs at every level (scripts/oracle/generate-scp.mjs): the
+/// decision and the SCP layer must agree.
+#[test]
+fn explain_requests_agrees_with_iam_simulate_on_every_scp_scenario() {
+    let (actual, expected) = replay("tests/fixtures/differential/aws-scp");
+    let mut layer = Vec::new();
+    for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+        let ours = a["layers"]["scp"]["result"].as_str().unwrap_or_default();
+        // iam-simulate reports `Allowed` for a request with no SCP levels (the management
+        // account, service-linked roles); iamlog says `NotApplicable`.
+        let theirs = e["scp"].as_str().unwrap_or_default();
+        if ours != theirs && !(ours == "NotApplicable" && theirs == "Allowed") {
+            layer.push(format!("line {}: scp layer {ours} / {theirs}", i + 1));
+        }
+    }
+    assert!(layer.is_empty(), "{}", layer.join("\n"));
+    let decided_by_scp = expected
+        .iter()
+        .filter(|e| e["scp"] == "ExplicitlyDenied" || e["scp"] == "ImplicitlyDenied")
+        .count();
+    assert!(
+        decided_by_scp * 4 >= expected.len(),
+        "only {decided_by_scp} SCP-decided scenarios"
+    );
+}
+
+/// Replays `requests.jsonl` of a differential fixture through `explain --requests` and checks
+/// every decision against `expected.jsonl`; returns both sides.
+fn replay(fixture: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let dir = path(fixture);
     let requests = dir.join("requests.jsonl");
     let org = dir.join("input");
     let run = iamlog(&[
@@ -83,4 +115,5 @@ fn explain_requests_agrees_with_iam_simulate_on_every_scenario() {
         let n = expected.iter().filter(|e| e["decision"] == d).count();
         assert!(n * 5 >= expected.len(), "{d}: only {n} scenarios");
     }
+    (actual, expected)
 }
