@@ -58,6 +58,9 @@ pub fn ask(org: &Org, question: &Question) -> Answer {
     Answer { facts, derived }
 }
 
+/// A request's context: lowercased keys and their values.
+pub type RequestContext = BTreeMap<String, Vec<String>>;
+
 /// A limit on a grant: the policy, and the condition under which it applies (`None`: it
 /// applies to part of the access).
 pub type Caveat = (String, Option<String>);
@@ -415,7 +418,7 @@ pub fn explain_many(
     // resource they name (a resource string means one thing within a run: `*` in account A and
     // `*` in account B are different destinations, so they go to different batches).
     type Batch<'r> = (BTreeMap<&'r str, Option<&'r str>>, Vec<usize>);
-    let mut groups: BTreeMap<&BTreeMap<String, Vec<String>>, Vec<Batch<'_>>> = BTreeMap::new();
+    let mut groups: BTreeMap<&RequestContext, Vec<Batch<'_>>> = BTreeMap::new();
     for (i, (point, ctx)) in requests.iter().enumerate() {
         let batches = groups.entry(ctx).or_default();
         let account = point.resource_account.as_deref();
@@ -434,7 +437,7 @@ pub fn explain_many(
             )),
         }
     }
-    let groups: Vec<(&BTreeMap<String, Vec<String>>, Vec<usize>)> = groups
+    let groups: Vec<(&RequestContext, Vec<usize>)> = groups
         .into_iter()
         .flat_map(|(ctx, batches)| batches.into_iter().map(move |(_, idxs)| (ctx, idxs)))
         .collect();

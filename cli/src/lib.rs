@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod output;
+pub mod simulate;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -107,6 +108,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Decide one request given as an iam-simulate `Simulation` JSON document (the bare object or
+    /// `{"simulation": {...}}`), with the same rules as `explain`.
+    Simulate {
+        /// The Simulation file.
+        file: PathBuf,
+        /// `table` (text) or `json`.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// The bundled rules, or with --relations the schema of every relation.
     Rules {
         /// Print every relation with its columns and meaning.
@@ -196,6 +206,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 err,
             ),
         },
+        Command::Simulate { file, format } => simulate::simulate_file(&file, format, out),
         Command::Rules { relations, format } => rules(relations, format, out),
         Command::Facts { out: dir, org } => write_facts(&org, &dir, out, err),
     };

@@ -305,7 +305,11 @@ fn organizations_are_read_and_resource_policies_flagged_as_not_evaluated() {
     .unwrap();
     let run = iamlog(&["what-can", "dana", "--org", &dir.to_string_lossy()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(!run.stderr.contains("SCPs are evaluated, RCPs are not yet"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("SCPs are evaluated, RCPs are not yet"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr
             .contains("1 resource-based policies read, but they are not evaluated yet"),
