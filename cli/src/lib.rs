@@ -513,7 +513,12 @@ fn explain_one(
         resource_account,
     };
     let ex = analysis::explain_many(&org, &[(point, ctx)]);
-    let Some(ex) = ex.first() else {
+    print_decision(ex.first(), format, out)
+}
+
+/// Prints one decision as `explain` and `simulate` do: text layer by layer, or JSON.
+pub fn print_decision(ex: Option<&Explanation>, format: Format, out: &mut dyn Write) -> CmdResult {
+    let Some(ex) = ex else {
         return Err(CliError("no decision was produced".to_string()));
     };
     match format {

@@ -37,7 +37,7 @@ use iamlog_ingest::LoadedOrg;
 
 use crate::analysis::{self, Explanation, Org};
 use crate::output::Format;
-use crate::{explanation_json, write_explanation, CliError, EXIT_OK};
+use crate::CliError;
 
 /// Top-level members of a Simulation.
 const SIMULATION_KEYS: &[&str] = &[
@@ -762,15 +762,5 @@ pub fn simulate_file(file: &Path, format: Format, out: &mut dyn Write) -> Result
         ))
     })?;
     let ex = simulate_values(std::slice::from_ref(&value), &origin)?;
-    let Some(ex) = ex.first() else {
-        return Err(CliError("no decision was produced".to_string()));
-    };
-    match format {
-        Format::Json | Format::Jsonl => {
-            serde_json::to_writer_pretty(&mut *out, &explanation_json(ex))?;
-            writeln!(out)?;
-        }
-        Format::Table | Format::Csv => write_explanation(ex, out)?,
-    }
-    Ok(EXIT_OK)
+    crate::print_decision(ex.first(), format, out)
 }

@@ -327,6 +327,18 @@ impl CatalogueSet {
     }
 }
 
+impl<'o> StatementPlan<'o> {
+    /// The sources whose Resource patterns must be resolved separately (policy variables), or
+    /// one `None` when the patterns are the same for every source.
+    fn resource_variants(&self) -> Vec<Option<&'o str>> {
+        if self.resource_has_variables {
+            self.sources.iter().map(|s| Some(*s)).collect()
+        } else {
+            vec![None]
+        }
+    }
+}
+
 /// Per-statement facts computed once.
 struct StatementPlan<'o> {
     id: StatementId,
@@ -995,11 +1007,7 @@ impl<'o> Builder<'o> {
             let Some(block) = &plan.statement.resource else {
                 continue;
             };
-            let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
-                plan.sources.iter().map(|s| Some(*s)).collect()
-            } else {
-                vec![None]
-            };
+            let per_source = plan.resource_variants();
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal);
@@ -1090,11 +1098,7 @@ impl<'o> Builder<'o> {
             let Some(block) = &plan.statement.resource else {
                 continue;
             };
-            let per_source: Vec<Option<&'o str>> = if plan.resource_has_variables {
-                plan.sources.iter().map(|s| Some(*s)).collect()
-            } else {
-                vec![None]
-            };
+            let per_source = plan.resource_variants();
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal);
