@@ -568,6 +568,11 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
                     Root {
                         id: ROOT_ID.to_string(),
                         name: Some(label.clone()),
+                        // SCP levels in a Simulation mean SCPs are enabled.
+                        policy_types: vec![(
+                            "SERVICE_CONTROL_POLICY".to_string(),
+                            "ENABLED".to_string(),
+                        )],
                         source: src(lp.clone()),
                         ..Root::default()
                     },

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::aws::model::AwsOrg;
+use crate::aws::organizations::OrgStructure;
 use crate::aws::{gaad, organizations, resource_policies, tagging};
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
@@ -39,6 +40,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
             ),
         });
     }
+    check_scp_content(&org.aws.organization, dirs)?;
     not_yet_evaluated(&mut org, dirs);
     org.files = files;
     Ok(org)
@@ -128,6 +130,20 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
         .filter(|p| p.kind == organizations::OrgPolicyKind::Scp)
         .count();
     let rcps = structure.policies.len() - scps;
+    if (!structure.accounts.is_empty() || !structure.roots.is_empty())
+        && !structure.attachments.iter().any(|(p, _)| {
+            structure
+                .policies
+                .get(p)
+                .is_some_and(|p| p.kind == organizations::OrgPolicyKind::Scp)
+        })
+    {
+        org.warnings.push(Warning {
+            file: file.clone(),
+            pointer: String::new(),
+            message: "the Organizations exports attach no SCP (no `list-targets-for-policy` output, or SCPs are not enabled): SCPs are not evaluated".to_string(),
+        });
+    }
     if rcps > 0 {
         org.warnings.push(Warning {
             file: file.clone(),
@@ -149,4 +165,23 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
             ),
         });
     }
+}
+
+/// An attached SCP whose content was not exported would make every answer below it wrong
+/// (a missing Deny fails open, a missing allow list fails closed): that is an error.
+fn check_scp_content(structure: &OrgStructure, dirs: &[PathBuf]) -> Result<(), IngestError> {
+    for (policy_id, target) in &structure.attachments {
+        let known = structure.policies.get(policy_id);
+        let is_scp = known.is_none_or(|p| p.kind == organizations::OrgPolicyKind::Scp);
+        let has_content = known.is_some_and(|p| p.document.is_some());
+        if is_scp && !has_content && policy_id != "p-FullAWSAccess" {
+            return Err(IngestError::Io {
+                file: dirs.first().cloned().unwrap_or_default(),
+                message: format!(
+                    "policy `{policy_id}` is attached to `{target}` but its content is missing: add `aws organizations describe-policy --policy-id {policy_id}` output (see docs/inputs.md)"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

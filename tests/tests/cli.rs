@@ -338,3 +338,104 @@ fn organizations_are_read_and_resource_policies_flagged_as_not_evaluated() {
         run.stderr
     );
 }
+
+/// Copies the scp-multi-account fixture's input to a scratch directory.
+fn scp_org(name: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    let src = path("tests/fixtures/orgs/scp-multi-account/input/aws");
+    std::fs::create_dir_all(dir.join("organizations")).unwrap();
+    for sub in ["", "organizations"] {
+        for entry in std::fs::read_dir(src.join(sub)).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+fn decision(
+    org: &std::path::Path,
+    principal: &str,
+    action: &str,
+    resource: &str,
+) -> (i32, String, String) {
+    let run = iamlog(&[
+        "explain",
+        principal,
+        action,
+        resource,
+        "--org",
+        &org.to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    let d = serde_json::from_str::<serde_json::Value>(&run.stdout)
+        .map(|v| v["decision"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    (run.code, d, run.stderr)
+}
+
+/// Regression (review): a root whose SCP policy type is not enabled has no SCP layer.
+#[test]
+fn scps_not_enabled_at_the_root_do_not_apply() {
+    let dir = scp_org("scp-disabled");
+    let roots = dir.join("organizations/list-roots.json");
+    let text = std::fs::read_to_string(&roots)
+        .unwrap()
+        .replace("\"ENABLED\"", "\"PENDING_DISABLE\"");
+    std::fs::write(&roots, text).unwrap();
+    let (code, d, err) = decision(
+        &dir,
+        "prod-admin",
+        "iam:CreateUser",
+        "arn:aws:iam::100000000002:user/new",
+    );
+    assert_eq!((code, d.as_str()), (0, "Allowed"), "{err}");
+}
+
+/// Regression (review): an attached SCP whose content was not exported is an error, not a
+/// silent fail-open.
+#[test]
+fn attached_scp_without_content_is_an_error() {
+    let dir = scp_org("scp-missing");
+    std::fs::remove_file(dir.join("organizations/scp-DenyIamUsers.json")).unwrap();
+    let (code, _, err) = decision(
+        &dir,
+        "prod-admin",
+        "iam:CreateUser",
+        "arn:aws:iam::100000000002:user/new",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "`p-denyiamuser` is attached to `ou-ab12-11111111` but its content is missing"
+        ),
+        "{err}"
+    );
+}
+
+/// Regression (review): `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` come from the
+/// Organizations exports, so a data-perimeter SCP does not deny the organization's own
+/// principals.
+#[test]
+fn principal_org_keys_come_from_the_organization() {
+    let dir = scp_org("scp-perimeter");
+    let scp = dir.join("organizations/scp-DenyIamUsers.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&scp).unwrap()).unwrap();
+    v["Policy"]["Content"] = serde_json::Value::String(
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-exampleorg1"}}},
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
+             "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-exampleorg1/r-ab12/ou-ab12-11111111/*"}}}]})
+        .to_string(),
+    );
+    std::fs::write(&scp, v.to_string()).unwrap();
+    let (code, d, err) = decision(&dir, "prod-admin", "iam:ListUsers", "*");
+    assert_eq!((code, d.as_str()), (0, "Allowed"), "{err}");
+    let (_, d, err) = decision(&dir, "prod-admin", "s3:DeleteBucket", "arn:aws:s3:::b");
+    assert_eq!(d, "ExplicitlyDenied", "prod is under workloads: {err}");
+}

@@ -121,12 +121,16 @@ fn key_class(key_lower: &str) -> KeyClass {
         "aws:principalarn",
         "aws:principalaccount",
         "aws:principaltype",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
     ];
     if PRINCIPAL.contains(&key_lower) || key_lower.starts_with("aws:principaltag/") {
         KeyClass::Principal
     } else if key_lower.starts_with("aws:resourcetag/")
         || key_lower.starts_with("iam:resourcetag/")
         || key_lower == "aws:resourceaccount"
+        || key_lower == "aws:resourceorgid"
+        || key_lower == "aws:resourceorgpaths"
     {
         KeyClass::Resource
     } else {
@@ -649,9 +653,24 @@ impl<'o> Builder<'o> {
             }
         }
         let management = structure.management_account();
-        let scp_enabled = structure.roots.values().all(|r| {
-            r.policy_types.is_empty() || r.enabled(crate::aws::organizations::OrgPolicyKind::Scp)
+        // SCPs govern when the roots say the SCP policy type is enabled (`list-roots`), or,
+        // without roots in the export, when SCPs are attached somewhere. With no SCP
+        // attachments at all there is no SCP layer to evaluate (ingest warns).
+        let scp_attached = structure.attachments.iter().any(|(p, _)| {
+            structure
+                .policies
+                .get(p)
+                .is_some_and(|p| p.kind == crate::aws::organizations::OrgPolicyKind::Scp)
         });
+        let scp_enabled = scp_attached
+            && if structure.roots.is_empty() {
+                true
+            } else {
+                structure
+                    .roots
+                    .values()
+                    .all(|r| r.enabled(crate::aws::organizations::OrgPolicyKind::Scp))
+            };
         let mut governed: BTreeMap<&'o str, Vec<&'o str>> = BTreeMap::new();
         for account in structure.accounts.values() {
             if Some(account.id.as_str()) == management || !scp_enabled {
@@ -949,10 +968,15 @@ impl<'o> Builder<'o> {
 
     /// The Resource patterns of a statement for one source: variables substituted. The flag
     /// is true when some variable could not be resolved statically (then a match is partial).
+    /// With `keep_templates`, an entry whose variables cannot be resolved statically is kept
+    /// as written (`arn:aws:s3:::b/${aws:userid}/*`), so a whole-org grant shows what it
+    /// depends on instead of widening to `*`; otherwise its variables become `*`, for coverage
+    /// checks that then count it as partial.
     fn resolved_patterns(
         &self,
         plan: &StatementPlan<'o>,
         source: Option<&Principal>,
+        keep_templates: bool,
     ) -> (Vec<String>, bool) {
         let Some(block) = &plan.statement.resource else {
             return (Vec::new(), false);
@@ -972,7 +996,11 @@ impl<'o> Builder<'o> {
                 Substitution::Missing => {}
                 Substitution::Unknown => {
                     uncertain = true;
-                    out.push(blank_variables(p));
+                    out.push(if keep_templates {
+                        p.clone()
+                    } else {
+                        blank_variables(p)
+                    });
                 }
             }
         }
@@ -1010,7 +1038,8 @@ impl<'o> Builder<'o> {
             let per_source = plan.resource_variants();
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
-                let (patterns, uncertain) = self.resolved_patterns(plan, principal);
+                let (patterns, uncertain) =
+                    self.resolved_patterns(plan, principal, asked.is_none());
                 match &asked {
                     Some(asked) => {
                         let candidates: Vec<Dest> = match src {
@@ -1101,11 +1130,18 @@ impl<'o> Builder<'o> {
             let per_source = plan.resource_variants();
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
-                let (patterns, uncertain) = self.resolved_patterns(plan, principal);
+                let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
                 for d in &universe {
                     let mut cov = resource_coverage(block, &patterns, d);
-                    if uncertain && cov == Coverage::Full {
-                        cov = Coverage::Partial;
+                    // Variables blanked to `*` make the listed set larger than the real one:
+                    // a Resource list may then cover only part of what it seems to, and a
+                    // NotResource list may leave more than it seems to.
+                    if uncertain {
+                        cov = match (block, cov) {
+                            (ResourceBlock::Resource(_), Coverage::Full) => Coverage::Partial,
+                            (ResourceBlock::NotResource(_), Coverage::None) => Coverage::Partial,
+                            (_, other) => other,
+                        };
                     }
                     if cov == Coverage::None {
                         continue;
@@ -1238,6 +1274,36 @@ impl<'o> Builder<'o> {
         Some(c)
     }
 
+    /// `aws:PrincipalOrgID` / `aws:ResourceOrgID` (or, with `paths`, the `...OrgPaths` value
+    /// `o-id/r-id/ou-id/.../`) of an account, from the Organizations exports. An account the
+    /// exports do not list is in no organization (absent); without exports it is `otherwise`.
+    fn org_key(&self, account: &str, paths: bool, otherwise: KeyValue) -> KeyValue {
+        let structure = &self.org.organization;
+        if structure.accounts.is_empty() {
+            return otherwise;
+        }
+        let Some(org_id) = structure.organization_id() else {
+            return otherwise;
+        };
+        if !structure.accounts.contains_key(account) {
+            return KeyValue::Absent;
+        }
+        if !paths {
+            return KeyValue::Known(vec![org_id]);
+        }
+        match structure.path_to_root(account) {
+            Some(path) => {
+                let mut value = format!("{org_id}/");
+                for level in path.iter().take(path.len().saturating_sub(1)) {
+                    value.push_str(level);
+                    value.push('/');
+                }
+                KeyValue::Known(vec![value])
+            }
+            None => otherwise,
+        }
+    }
+
     /// The account that owns a destination, when known: the question's `resource_account`, or
     /// the account segment of the ARN (without wildcards).
     fn dest_account(&self, dest: &Dest) -> Option<String> {
@@ -1288,6 +1354,8 @@ impl<'o> Builder<'o> {
                     "aws:principalarn" => one(&p.arn),
                     "aws:principalaccount" => one(&p.account),
                     "aws:principaltype" => one(p.kind.principal_type()),
+                    "aws:principalorgid" => self.org_key(&p.account, false, not_known),
+                    "aws:principalorgpaths" => self.org_key(&p.account, true, not_known),
                     _ => {
                         let tag = key.strip_prefix("aws:principaltag/").unwrap_or_default();
                         tag_value(&p.tags, tag)
@@ -1300,6 +1368,12 @@ impl<'o> Builder<'o> {
                     Some(Dest::Pattern(a)) => (a, false),
                     _ => return KeyValue::Unknown,
                 };
+                if key == "aws:resourceorgid" || key == "aws:resourceorgpaths" {
+                    return match dest.and_then(|d| self.dest_account(d)) {
+                        Some(acct) => self.org_key(&acct, key == "aws:resourceorgpaths", not_known),
+                        None => not_known,
+                    };
+                }
                 if key == "aws:resourceaccount" {
                     if let Some(acct) = self.resource_accounts.get(arn) {
                         return KeyValue::Known(vec![acct.clone()]);

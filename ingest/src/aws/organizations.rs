@@ -343,6 +343,30 @@ impl OrgStructure {
     /// The management account: `MasterAccountId` from `describe-organization`, else the account
     /// in the ARN of any root, OU or account (Organizations ARNs name the management account:
     /// `arn:aws:organizations::<management>:ou/o-…/ou-…`).
+    /// The organization id (`o-…`): from `describe-organization`, else from any root, OU or
+    /// account ARN (`arn:aws:organizations::<mgmt>:account/o-…/<id>`).
+    pub fn organization_id(&self) -> Option<String> {
+        if let Some(org) = &self.organization {
+            return Some(org.id.clone());
+        }
+        let arns = self
+            .roots
+            .values()
+            .filter_map(|r| r.arn.as_deref())
+            .chain(self.ous.values().filter_map(|o| o.arn.as_deref()))
+            .chain(self.accounts.values().filter_map(|a| a.arn.as_deref()));
+        for arn in arns {
+            if let Some(id) = arn
+                .rsplit(':')
+                .next()
+                .and_then(|tail| tail.split('/').find(|part| part.starts_with("o-")))
+            {
+                return Some(id.to_string());
+            }
+        }
+        None
+    }
+
     pub fn management_account(&self) -> Option<&str> {
         if let Some(o) = &self.organization {
             return Some(&o.management_account_id);
