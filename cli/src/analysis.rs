@@ -220,6 +220,21 @@ impl Explanation {
         }
     }
 
+    /// The RCP layer's result: `ExplicitlyDenied` when an RCP Deny decides, else
+    /// `NotApplicable` (RCPs act only through Denies).
+    pub fn rcp_result(&self) -> &'static str {
+        if !self.always_allowed
+            && self
+                .denies
+                .iter()
+                .any(|d| d.kind == "aws_rcp" && d.condition.is_none())
+        {
+            "ExplicitlyDenied"
+        } else {
+            "NotApplicable"
+        }
+    }
+
     /// The boundary layer's result.
     pub fn boundary_result(&self) -> &'static str {
         match (&self.boundary, self.boundary_allows.is_empty()) {

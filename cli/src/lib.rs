@@ -559,6 +559,9 @@ pub fn explanation_json(ex: &Explanation) -> Value {
                 "result": ex.identity_result(),
                 "statements": ex.identity_allows.iter().map(statement_json).collect::<Vec<_>>(),
             },
+            "rcp": {
+                "result": ex.rcp_result(),
+            },
             "scp": {
                 "result": ex.scp_result(),
                 "levels": ex.scp_levels.iter().map(|(l, ok)| json!({"target": l, "allows": ok})).collect::<Vec<_>>(),

@@ -268,6 +268,8 @@ relations! {
         aws_scp_exempt(p: PrincipalId);
         /// aws_scp_attached(target, pol): service control policy pol is attached to root, OU or account `target`.
         aws_scp_attached(target: ScopeId, pol: PolicyId);
+        /// aws_rcp_statement(stmt): stmt is a Deny of a resource control policy that governs some destination in question.
+        aws_rcp_statement(stmt: StatementId);
         /// aws_permission_boundary(p, pol): pol is the permissions boundary of user or role p.
         aws_permission_boundary(p: PrincipalId, pol: PolicyId);
         /// policy_statement(pol, stmt): stmt is a statement of policy pol.

@@ -124,12 +124,6 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
             message: format!("organization structure: {issue}"),
         });
     }
-    let scps = structure
-        .policies
-        .values()
-        .filter(|p| p.kind == organizations::OrgPolicyKind::Scp)
-        .count();
-    let rcps = structure.policies.len() - scps;
     if (!structure.accounts.is_empty() || !structure.roots.is_empty())
         && !structure.attachments.iter().any(|(p, _)| {
             structure
@@ -144,17 +138,6 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
             message: "the Organizations exports attach no SCP (no `list-targets-for-policy` output, or SCPs are not enabled): SCPs are not evaluated".to_string(),
         });
     }
-    if rcps > 0 {
-        org.warnings.push(Warning {
-            file: file.clone(),
-            pointer: String::new(),
-            message: format!(
-                "AWS Organizations data read ({} accounts, {} OUs, {scps} SCPs, {rcps} RCPs): SCPs are evaluated, RCPs are not yet",
-                structure.accounts.len(),
-                structure.ous.len()
-            ),
-        });
-    }
     let n = org.aws.resource_policies.policies.len();
     if n > 0 {
         org.warnings.push(Warning {
@@ -167,14 +150,15 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
     }
 }
 
-/// An attached SCP whose content was not exported would make every answer below it wrong
+/// An attached SCP or RCP whose content was not exported would make every answer below it wrong
 /// (a missing Deny fails open, a missing allow list fails closed): that is an error.
 fn check_scp_content(structure: &OrgStructure, dirs: &[PathBuf]) -> Result<(), IngestError> {
     for (policy_id, target) in &structure.attachments {
         let known = structure.policies.get(policy_id);
-        let is_scp = known.is_none_or(|p| p.kind == organizations::OrgPolicyKind::Scp);
         let has_content = known.is_some_and(|p| p.document.is_some());
-        if is_scp && !has_content && policy_id != "p-FullAWSAccess" {
+        // The AWS managed full-access policies are known without their content.
+        let full_access = policy_id == "p-FullAWSAccess" || policy_id == "p-RCPFullAWSAccess";
+        if !has_content && !full_access {
             return Err(IngestError::Io {
                 file: dirs.first().cloned().unwrap_or_default(),
                 message: format!(

@@ -439,3 +439,97 @@ fn principal_org_keys_come_from_the_organization() {
     let (_, d, err) = decision(&dir, "prod-admin", "s3:DeleteBucket", "arn:aws:s3:::b");
     assert_eq!(d, "ExplicitlyDenied", "prod is under workloads: {err}");
 }
+
+/// RCPs: a Deny attached on the resource account's path limits every caller of that account's
+/// resources, only for services that support RCPs, never in the management account.
+#[test]
+fn rcp_denies_apply_to_the_resources_of_governed_accounts() {
+    let dir = scp_org("rcp");
+    let org = dir.join("organizations");
+    let mgmt = "100000000001";
+    std::fs::write(
+        org.join("rcp-RequireTls.json"),
+        serde_json::json!({"Policy": {"PolicySummary": {"Id": "p-requiretls", "Arn": format!("arn:aws:organizations::{mgmt}:policy/o-exampleorg1/resource_control_policy/p-requiretls"),
+            "Name": "RequireTls", "Description": "", "Type": "RESOURCE_CONTROL_POLICY", "AwsManaged": false},
+            "Content": serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": ["s3:*", "ec2:*"], "Resource": "*",
+                 "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}},
+                {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::100000000002:user/prod-admin"}, "Action": "sqs:DeleteQueue", "Resource": "*"},
+                {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::100000000003:user/sandbox-admin"}, "Action": "sqs:PurgeQueue", "Resource": "*"}]}).to_string()}})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        org.join("targets-RequireTls.json"),
+        serde_json::json!({"PolicyId": "p-requiretls", "Targets": [{"TargetId": "r-ab12", "Arn": format!("arn:aws:organizations::{mgmt}:root/o-exampleorg1/r-ab12"), "Name": "Root", "Type": "ROOT"}]}).to_string(),
+    )
+    .unwrap();
+    let roots = org.join("list-roots.json");
+    let text = std::fs::read_to_string(&roots).unwrap().replace(
+        "\"PolicyTypes\": [",
+        "\"PolicyTypes\": [{\"Type\": \"RESOURCE_CONTROL_POLICY\", \"Status\": \"ENABLED\"},",
+    );
+    std::fs::write(&roots, text).unwrap();
+    let explain = |principal: &str, action: &str, resource: &str, tls: &str| {
+        let run = iamlog(&[
+            "explain",
+            principal,
+            action,
+            resource,
+            "--org",
+            &dir.to_string_lossy(),
+            "--format",
+            "json",
+            "--context",
+            &format!("aws:SecureTransport={tls}"),
+            "--quiet",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (
+            v["decision"].as_str().unwrap().to_string(),
+            v["layers"]["rcp"]["result"].as_str().unwrap().to_string(),
+        )
+    };
+    let prod_object = "arn:aws:s3:us-east-1:100000000002:accesspoint/ap/object/k";
+    assert_eq!(
+        explain("prod-admin", "s3:GetObject", prod_object, "false"),
+        ("ExplicitlyDenied".into(), "ExplicitlyDenied".into())
+    );
+    assert_eq!(
+        explain("prod-admin", "s3:GetObject", prod_object, "true").0,
+        "Allowed"
+    );
+    // ec2 does not support RCPs: the Deny does not reach it.
+    assert_eq!(
+        explain(
+            "prod-admin",
+            "ec2:StopInstances",
+            "arn:aws:ec2:us-east-1:100000000002:instance/i-1",
+            "false"
+        )
+        .0,
+        "Allowed"
+    );
+    // The management account's resources are not governed by RCPs.
+    assert_eq!(
+        explain(
+            "org-admin",
+            "s3:GetObject",
+            "arn:aws:s3:us-east-1:100000000001:accesspoint/ap/object/k",
+            "false"
+        )
+        .0,
+        "Allowed"
+    );
+    // A statement naming one principal holds only for it.
+    let queue = "arn:aws:sqs:us-east-1:100000000002:q";
+    assert_eq!(
+        explain("prod-admin", "sqs:DeleteQueue", queue, "true").0,
+        "ExplicitlyDenied"
+    );
+    assert_eq!(
+        explain("prod-admin", "sqs:PurgeQueue", queue, "true").0,
+        "Allowed"
+    );
+}

@@ -25,7 +25,8 @@ use crate::aws::condition::{self, KeyValue, Outcome};
 use crate::aws::glob;
 use crate::aws::model::{arn_account, AwsOrg, Principal, PrincipalKind};
 use crate::aws::policy::{
-    ActionBlock, ConditionClause, Effect, PolicyDocument, ResourceBlock, Statement,
+    ActionBlock, ConditionClause, Effect, PolicyDocument, PrincipalBlock,
+    PrincipalKind as PolicyPrincipalKind, ResourceBlock, Statement,
 };
 use crate::aws::variables::{self, Substitution};
 
@@ -355,6 +356,11 @@ struct StatementPlan<'o> {
     resource_has_variables: bool,
     depends_on_principal: bool,
     depends_on_resource: bool,
+    /// For a Deny of a resource control policy: the resource accounts it governs.
+    rcp_accounts: Option<BTreeSet<String>>,
+    /// The statement names specific principals (`Principal` / `NotPrincipal`): it holds only
+    /// for the sources it names.
+    principal_filter: bool,
 }
 
 /// Builds the facts for `question` over `org`.
@@ -485,7 +491,8 @@ impl<'o> Builder<'o> {
 
         // Organizations: the scope tree, the accounts SCPs govern, the exempt principals and
         // which sources each SCP speaks for.
-        let scp_reach = self.emit_organization(&sources);
+        let (scp_reach, rcp_accounts) = self.emit_organization(&sources);
+        let all_sources: BTreeSet<&'o str> = sources.iter().map(|p| p.arn.as_str()).collect();
 
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
@@ -513,15 +520,33 @@ impl<'o> Builder<'o> {
                 in_play.push((name, "aws_scp", doc, pol_id, true));
             }
         }
+        for pol_id in rcp_accounts.keys() {
+            if let Some(policy) = org.organization.policies.get(*pol_id) {
+                if let Some(doc) = &policy.document {
+                    let name = policy.arn.clone().unwrap_or_else(|| policy.id.clone());
+                    in_play.push((name, "aws_rcp", doc, pol_id, false));
+                }
+            }
+        }
         for (name, kind, document, pol_id, is_scp) in in_play {
+            let rcp = rcp_accounts.get(pol_id).filter(|_| kind == "aws_rcp");
             let polid: PolicyId = self.sym(&name);
             let kind: SymbolId = self.sym(kind);
             self.facts.policy.push((polid, kind));
             let scp = scp_reach.get(pol_id).filter(|_| is_scp);
-            let identity = identity_reach.get(pol_id).filter(|_| !is_scp);
-            let boundary = boundary_reach.get(pol_id).filter(|_| !is_scp);
+            let identity = identity_reach
+                .get(pol_id)
+                .filter(|_| !is_scp && rcp.is_none());
+            let boundary = boundary_reach
+                .get(pol_id)
+                .filter(|_| !is_scp && rcp.is_none());
             let variables_enabled = document.variables_enabled();
             for st in &document.statements {
+                // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
+                // their Denies.
+                if rcp.is_some() && matches!(st.effect, Effect::Allow) {
+                    continue;
+                }
                 let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
                 self.facts.policy_statement.push((polid, stid));
                 let is_allow = matches!(st.effect, Effect::Allow);
@@ -534,13 +559,19 @@ impl<'o> Builder<'o> {
                 for r in [identity, boundary, scp].into_iter().flatten() {
                     reach.extend(r.iter().copied());
                 }
+                if rcp.is_some() {
+                    // An RCP limits every caller of the resources it governs.
+                    reach.extend(all_sources.iter().copied());
+                    self.facts.aws_rcp_statement.push((stid,));
+                }
                 let resource_has_variables = variables_enabled
                     && st.resource.as_ref().is_some_and(|r| match r {
                         ResourceBlock::Resource(v) | ResourceBlock::NotResource(v) => {
                             v.iter().any(|x| variables::has_variables(x))
                         }
                     });
-                let mut depends_on_principal = false;
+                // An RCP statement naming specific principals applies per caller.
+                let mut depends_on_principal = rcp.is_some() && !principal_is_anyone(st);
                 let mut depends_on_resource = false;
                 for clause in &st.condition {
                     for key in clause_keys(clause, variables_enabled) {
@@ -554,7 +585,10 @@ impl<'o> Builder<'o> {
                         }
                     }
                 }
-                if st.condition.is_empty() {
+                // An RCP statement naming specific principals holds only for them: it is
+                // evaluated per caller like a condition.
+                let principal_filter = depends_on_principal && rcp.is_some();
+                if st.condition.is_empty() && !principal_filter {
                     self.facts.statement_unconditional.push((stid,));
                 }
                 plans.push(StatementPlan {
@@ -563,10 +597,15 @@ impl<'o> Builder<'o> {
                     variables_enabled,
                     sources: reach,
                     identity_allow: is_allow && identity.is_some(),
-                    check: (!is_allow && identity.is_some()) || boundary.is_some() || scp.is_some(),
+                    check: (!is_allow && identity.is_some())
+                        || boundary.is_some()
+                        || scp.is_some()
+                        || rcp.is_some(),
                     resource_has_variables,
                     depends_on_principal,
                     depends_on_resource,
+                    rcp_accounts: rcp.cloned(),
+                    principal_filter,
                 });
             }
         }
@@ -631,14 +670,19 @@ impl<'o> Builder<'o> {
     /// Emits the Organizations facts: the scope tree (`scope_parent`), the member accounts
     /// that SCPs govern, the exempt principals, the SCP attachments; returns, for each SCP id,
     /// the sources it speaks for.
+    #[allow(clippy::type_complexity)]
     fn emit_organization(
         &mut self,
         sources: &[&'o Principal],
-    ) -> BTreeMap<&'o str, BTreeSet<&'o str>> {
+    ) -> (
+        BTreeMap<&'o str, BTreeSet<&'o str>>,
+        BTreeMap<&'o str, BTreeSet<String>>,
+    ) {
         let structure = &self.org.organization;
         let mut reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        let mut rcp_accounts: BTreeMap<&'o str, BTreeSet<String>> = BTreeMap::new();
         if structure.policies.is_empty() && structure.accounts.is_empty() {
-            return reach;
+            return (reach, rcp_accounts);
         }
         for ou in structure.ous.values() {
             if let Some(parent) = &ou.parent {
@@ -710,7 +754,42 @@ impl<'o> Builder<'o> {
                 }
             }
         }
-        reach
+        // RCPs govern the resources of member accounts (not the management account), through
+        // every level of the resource's account path (aws.md §3.2).
+        use crate::aws::organizations::OrgPolicyKind;
+        let rcp_attached = structure.attachments.iter().any(|(p, _)| {
+            structure
+                .policies
+                .get(p)
+                .is_some_and(|p| p.kind == OrgPolicyKind::Rcp)
+        });
+        let rcp_enabled = rcp_attached
+            && (structure.roots.is_empty()
+                || structure
+                    .roots
+                    .values()
+                    .all(|r| r.enabled(OrgPolicyKind::Rcp)));
+        if rcp_enabled {
+            for account in structure.accounts.values() {
+                if Some(account.id.as_str()) == management {
+                    continue;
+                }
+                let Some(path) = structure.path_to_root(&account.id) else {
+                    continue;
+                };
+                for level in path {
+                    for policy_id in structure.attached(level, OrgPolicyKind::Rcp) {
+                        if let Some(p) = structure.policies.get(policy_id) {
+                            rcp_accounts
+                                .entry(p.id.as_str())
+                                .or_default()
+                                .insert(account.id.clone());
+                        }
+                    }
+                }
+            }
+        }
+        (reach, rcp_accounts)
     }
 
     /// Whole-org questions: an Allow statement that limits nobody produces rows for its own
@@ -952,6 +1031,23 @@ impl<'o> Builder<'o> {
                 Coverage::None => {}
             }
         }
+        if plan.rcp_accounts.is_some() {
+            // RCPs apply only to the services that support them: a concrete action of another
+            // service is not covered, and a symbolic point (`*`, `NotAction:...`) only in part.
+            let catalogue = self.expander.catalogue();
+            let rcp_service = |a: &str| {
+                a.split(':')
+                    .next()
+                    .is_some_and(|svc| catalogue.is_rcp_service(&svc.to_ascii_lowercase()))
+            };
+            full_idx.retain(|&i| rcp_service(self.expander.name(i)));
+            let symbolic = |a: &String| a == ANY_ACTION || a.starts_with(NOT_ACTION_PREFIX);
+            let (sym_full, concrete): (Vec<String>, Vec<String>) =
+                full.drain(..).partition(symbolic);
+            full = concrete.into_iter().filter(|a| rcp_service(a)).collect();
+            partial.extend(sym_full);
+            partial.retain(|a| symbolic(a) || rcp_service(a));
+        }
         for i in full_idx {
             let a = self.action_id(i);
             self.facts.statement_action.push((plan.id, a));
@@ -1132,6 +1228,11 @@ impl<'o> Builder<'o> {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
                 for d in &universe {
+                    if let Some(accounts) = &plan.rcp_accounts {
+                        if !self.rcp_governs(accounts, d) {
+                            continue;
+                        }
+                    }
                     let mut cov = resource_coverage(block, &patterns, d);
                     // Variables blanked to `*` make the listed set larger than the real one:
                     // a Resource list may then cover only part of what it seems to, and a
@@ -1170,7 +1271,7 @@ impl<'o> Builder<'o> {
 
         // Conditions, evaluated once per what they depend on.
         for (i, plan) in plans.iter().enumerate() {
-            if plan.statement.condition.is_empty() {
+            if plan.statement.condition.is_empty() && !plan.principal_filter {
                 continue;
             }
             let dests: Vec<Dest> = condition_points
@@ -1232,6 +1333,9 @@ impl<'o> Builder<'o> {
         source: Option<&Principal>,
         dest: Option<&Dest>,
     ) -> Option<ConditionId> {
+        if plan.principal_filter && !source.is_some_and(|p| principal_matches(plan.statement, p)) {
+            return None;
+        }
         let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
         let outcome =
             condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
@@ -1302,6 +1406,25 @@ impl<'o> Builder<'o> {
             }
             None => otherwise,
         }
+    }
+
+    /// True when an RCP governing `accounts` applies to destination `d`: d belongs to one of
+    /// them and is not an AWS managed KMS key (aws.md §3.2).
+    fn rcp_governs(&self, accounts: &BTreeSet<String>, d: &Dest) -> bool {
+        let Some(acct) = self.dest_account(d) else {
+            return false;
+        };
+        if !accounts.contains(&acct) {
+            return false;
+        }
+        let arn = match d {
+            Dest::Exact(a) | Dest::Pattern(a) => a.as_str(),
+            Dest::Not(_) => return true,
+        };
+        !matches!(
+            self.org.resource_policies.kms_key_manager.get(arn),
+            Some(crate::aws::resource_policies::KeyManager::Aws)
+        )
     }
 
     /// The account that owns a destination, when known: the question's `resource_account`, or
@@ -1407,6 +1530,39 @@ impl<'o> Builder<'o> {
             }
             KeyClass::Request => not_known,
         }
+    }
+}
+
+/// True when a statement's `Principal` is everyone (`"*"` or `{"AWS": "*"}`), or it names none.
+fn principal_is_anyone(st: &Statement) -> bool {
+    match (&st.principal, &st.not_principal) {
+        (_, Some(_)) => false,
+        (None, None) | (Some(PrincipalBlock::Any), None) => true,
+        (Some(PrincipalBlock::Map(entries)), None) => entries.iter().any(|(kind, values)| {
+            *kind == PolicyPrincipalKind::Aws && values.iter().any(|v| v == "*")
+        }),
+    }
+}
+
+/// True when a statement's `Principal` / `NotPrincipal` matches IAM principal `p`: `*`, its
+/// ARN, its account id or the account's root ARN (aws.md §6.3).
+fn principal_matches(st: &Statement, p: &Principal) -> bool {
+    let names = |block: &PrincipalBlock| match block {
+        PrincipalBlock::Any => true,
+        PrincipalBlock::Map(entries) => entries.iter().any(|(kind, values)| {
+            *kind == PolicyPrincipalKind::Aws
+                && values.iter().any(|v| {
+                    v == "*"
+                        || *v == p.arn
+                        || *v == p.account
+                        || *v == format!("arn:aws:iam::{}:root", p.account)
+                })
+        }),
+    };
+    match (&st.principal, &st.not_principal) {
+        (_, Some(block)) => !names(block),
+        (Some(block), None) => names(block),
+        (None, None) => true,
     }
 }
 
