@@ -1228,10 +1228,11 @@ impl<'o> Builder<'o> {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
                 for d in &universe {
-                    if let Some(accounts) = &plan.rcp_accounts {
-                        if !self.rcp_governs(accounts, d) {
-                            continue;
-                        }
+                    // An RCP reaches the resources of the accounts it governs; where the
+                    // destination's account is unknown (an S3 ARN, a pattern), it may.
+                    let rcp_reach = plan.rcp_accounts.as_ref().map(|a| self.rcp_governs(a, d));
+                    if rcp_reach == Some(Some(false)) {
+                        continue;
                     }
                     let mut cov = resource_coverage(block, &patterns, d);
                     // Variables blanked to `*` make the listed set larger than the real one:
@@ -1243,6 +1244,9 @@ impl<'o> Builder<'o> {
                             (ResourceBlock::NotResource(_), Coverage::None) => Coverage::Partial,
                             (_, other) => other,
                         };
+                    }
+                    if rcp_reach == Some(None) && cov == Coverage::Full {
+                        cov = Coverage::Partial;
                     }
                     if cov == Coverage::None {
                         continue;
@@ -1408,23 +1412,21 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// True when an RCP governing `accounts` applies to destination `d`: d belongs to one of
-    /// them and is not an AWS managed KMS key (aws.md §3.2).
-    fn rcp_governs(&self, accounts: &BTreeSet<String>, d: &Dest) -> bool {
-        let Some(acct) = self.dest_account(d) else {
-            return false;
-        };
+    /// Whether an RCP governing `accounts` applies to destination `d`: d belongs to one of
+    /// them and is not an AWS managed KMS key (aws.md §3.2); `None` when d's account is unknown.
+    fn rcp_governs(&self, accounts: &BTreeSet<String>, d: &Dest) -> Option<bool> {
+        let acct = self.dest_account(d)?;
         if !accounts.contains(&acct) {
-            return false;
+            return Some(false);
         }
         let arn = match d {
             Dest::Exact(a) | Dest::Pattern(a) => a.as_str(),
-            Dest::Not(_) => return true,
+            Dest::Not(_) => return Some(true),
         };
-        !matches!(
+        Some(!matches!(
             self.org.resource_policies.kms_key_manager.get(arn),
             Some(crate::aws::resource_policies::KeyManager::Aws)
-        )
+        ))
     }
 
     /// The account that owns a destination, when known: the question's `resource_account`, or
