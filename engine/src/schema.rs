@@ -310,6 +310,12 @@ relations! {
         condition_with_caveat(c: ConditionId, c2: ConditionId);
         /// aws_cross_account_requirement(pol, c): a grant on a resource of another account is limited by pseudo-policy pol with condition c (the other account's resource policy must allow).
         aws_cross_account_requirement(pol: PolicyId, c: ConditionId);
+        /// aws_explicit_grant_action(a, pol): action point a is (or includes) an action whose resource must grant it explicitly in the resource policy pseudo-policy pol stands for (KMS key policies, role trust policies).
+        aws_explicit_grant_action(a: ActionId, pol: PolicyId);
+        /// aws_explicit_grant_resource(d, pol): destination d is (or may be) a resource of the kind pseudo-policy pol stands for (a KMS key, an IAM role).
+        aws_explicit_grant_resource(d: ResourceId, pol: PolicyId);
+        /// aws_explicit_grant_condition(pol, c): c says what pseudo-policy pol requires.
+        aws_explicit_grant_condition(pol: PolicyId, c: ConditionId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }

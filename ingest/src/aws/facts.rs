@@ -45,6 +45,22 @@ pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
 pub const CROSS_ACCOUNT_POLICY: &str = "aws:implicit/cross-account";
 pub const CROSS_ACCOUNT_CONDITION: &str =
     "the resource's account must also allow it in a resource-based policy (not evaluated yet)";
+/// Pseudo-policies for the resource policies that must grant explicitly (aws.md §4.2), which
+/// iamlog does not evaluate yet: a grant of such an action on such a resource is limited.
+pub const KMS_KEY_POLICY: &str = "aws:implicit/kms-key-policy";
+pub const KMS_KEY_POLICY_CONDITION: &str =
+    "the key policy must allow it too (key policies are not evaluated yet)";
+pub const ROLE_TRUST_POLICY: &str = "aws:implicit/role-trust-policy";
+pub const ROLE_TRUST_POLICY_CONDITION: &str =
+    "the role's trust policy must allow it too (trust policies are not evaluated yet)";
+/// The actions a role's trust policy decides.
+const TRUST_ACTIONS: &[&str] = &[
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+];
 /// Display prefix of the action point of an Allow with `NotAction` in whole-org questions.
 pub const NOT_ACTION_PREFIX: &str = "NotAction:";
 /// Display prefix of the destination of an Allow with `NotResource`.
@@ -614,6 +630,7 @@ impl<'o> Builder<'o> {
         for plan in &plans {
             self.emit_actions(plan, &universe);
         }
+        self.emit_explicit_grant_actions(&universe);
         self.emit_destinations(&plans, &sources);
 
         // Points asked and the always-allowed actions.
@@ -866,6 +883,56 @@ impl<'o> Builder<'o> {
                 } else {
                     Coverage::Partial
                 }
+            }
+        }
+    }
+
+    /// Marks the action points whose resources must grant explicitly (rule X2): KMS actions
+    /// (key policies) and the STS actions a role's trust policy decides. The symbolic points
+    /// `*` and `NotAction:...` are not marked: a grant of (almost) every action reads as
+    /// administrator access, and `who-can` / `explain` on a concrete key or role decide those
+    /// parts exactly (docs/representation.md).
+    fn emit_explicit_grant_actions(&mut self, u: &ActionUniverse) {
+        let (kms, trust): (PolicyId, PolicyId) =
+            (self.sym(KMS_KEY_POLICY), self.sym(ROLE_TRUST_POLICY));
+        let (kms_c, trust_c): (ConditionId, ConditionId) = (
+            self.sym(KMS_KEY_POLICY_CONDITION),
+            self.sym(ROLE_TRUST_POLICY_CONDITION),
+        );
+        self.facts.aws_explicit_grant_condition.push((kms, kms_c));
+        self.facts
+            .aws_explicit_grant_condition
+            .push((trust, trust_c));
+        let kinds = |name: &str| {
+            let lower = name.to_ascii_lowercase();
+            (
+                lower.starts_with("kms:"),
+                TRUST_ACTIONS.contains(&lower.as_str()),
+            )
+        };
+        let mut marks: Vec<(ActionId, bool, bool)> = Vec::new();
+        for i in u.catalogued.iter() {
+            let (k, t) = kinds(self.expander.name(i));
+            if k || t {
+                let a = self.action_id(i);
+                marks.push((a, k, t));
+            }
+        }
+        for e in &u.extra {
+            let lower = e.to_ascii_lowercase();
+            let k = glob::glob_overlaps(&lower, "kms:*");
+            let t = TRUST_ACTIONS.iter().any(|x| glob::glob_overlaps(&lower, x));
+            if k || t {
+                let a: ActionId = self.sym(e);
+                marks.push((a, k, t));
+            }
+        }
+        for (a, k, t) in marks {
+            if k {
+                self.facts.aws_explicit_grant_action.push((a, kms));
+            }
+            if t {
+                self.facts.aws_explicit_grant_action.push((a, trust));
             }
         }
     }
@@ -1191,6 +1258,36 @@ impl<'o> Builder<'o> {
         for (_, _, d) in &grants {
             if let Some(acct) = self.dest_account(d) {
                 dest_accounts.insert((d.display(), acct));
+            }
+        }
+        // Destinations that are (or may be) KMS keys or roles: their key or trust policy must
+        // grant explicitly (rule X2).
+        let (kms, trust): (PolicyId, PolicyId) =
+            (self.sym(KMS_KEY_POLICY), self.sym(ROLE_TRUST_POLICY));
+        let mut explicit: BTreeSet<(String, bool, bool)> = BTreeSet::new();
+        for (_, _, d) in &grants {
+            let (is_key, is_role) = match d {
+                Dest::Exact(a) => (
+                    glob::glob_match("arn:*:kms:*:*:key/*", a),
+                    glob::glob_match("arn:*:iam::*:role/*", a),
+                ),
+                Dest::Pattern(p) => (
+                    glob::glob_overlaps(p, "arn:*:kms:*:*:key/*"),
+                    glob::glob_overlaps(p, "arn:*:iam::*:role/*"),
+                ),
+                Dest::Not(_) => (true, true),
+            };
+            if is_key || is_role {
+                explicit.insert((d.display(), is_key, is_role));
+            }
+        }
+        for (d, is_key, is_role) in explicit {
+            let did: ResourceId = self.sym(&d);
+            if is_key {
+                self.facts.aws_explicit_grant_resource.push((did, kms));
+            }
+            if is_role {
+                self.facts.aws_explicit_grant_resource.push((did, trust));
             }
         }
         for (d, acct) in dest_accounts {
