@@ -637,13 +637,11 @@ impl<'o> Builder<'o> {
         let implicit: PolicyId = self.sym(IMPLICIT_POLICY);
         match &self.question.points {
             Points::All => {
-                let a: ActionId = self.sym(ALWAYS_ALLOWED[0]);
                 let d: ResourceId = self.sym("*");
                 for name in ALWAYS_ALLOWED {
-                    let a2: ActionId = self.sym(name);
-                    self.facts.implicit_grant.push((a2, d, implicit));
+                    let a: ActionId = self.sym(name);
+                    self.facts.implicit_grant.push((a, d, implicit));
                 }
-                let _ = a;
             }
             Points::Only(points) => {
                 for p in points {
