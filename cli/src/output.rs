@@ -14,7 +14,7 @@ pub enum Format {
     Csv,
 }
 
-/// A column: its header, and whether it is shown in the table (JSON always has every column).
+/// A column: its header (upper-cased in tables, the key in JSON).
 pub struct Column {
     pub name: &'static str,
 }
