@@ -194,7 +194,7 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// `Allowed`, `ImplicitlyDenied` or `NotApplicable` for the identity layer.
+    /// `Allowed` or `ImplicitlyDenied` for the identity layer.
     pub fn identity_result(&self) -> &'static str {
         if self.identity_allows.is_empty() {
             "ImplicitlyDenied"
