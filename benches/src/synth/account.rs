@@ -329,6 +329,14 @@ impl Gen<'_> {
             .collect()
     }
 
+    /// The ARNs of the resources of one kind, team and env.
+    fn arns_of(&self, kind: Kind, team: usize, env: usize) -> Vec<String> {
+        self.resources_of(kind, team, env)
+            .iter()
+            .map(|r| r.arn.clone())
+            .collect()
+    }
+
     fn team_tags(&mut self, team: usize, department: &str) -> Vec<(String, String)> {
         let mut tags = vec![
             tag("team", self.ctx.team(team)),
@@ -2031,31 +2039,15 @@ impl Gen<'_> {
         let t = ctx.team(team).to_string();
         let e = ctx.env(env).to_string();
         let app = format!("{t}-{e}-app");
-        let tables: Vec<String> = self
-            .resources_of(Kind::Table, team, env)
-            .iter()
-            .map(|r| r.arn.clone())
-            .collect();
-        let queues: Vec<String> = self
-            .resources_of(Kind::Queue, team, env)
-            .iter()
-            .map(|r| r.arn.clone())
-            .collect();
-        let buckets: Vec<String> = self
-            .resources_of(Kind::Bucket, team, env)
-            .iter()
-            .map(|r| r.arn.clone())
-            .collect();
+        let tables: Vec<String> = self.arns_of(Kind::Table, team, env);
+        let queues: Vec<String> = self.arns_of(Kind::Queue, team, env);
+        let buckets: Vec<String> = self.arns_of(Kind::Bucket, team, env);
         let functions: Vec<String> = self
             .resources_of(Kind::Function, team, env)
             .iter()
             .map(|r| r.name.clone())
             .collect();
-        let function_arns: Vec<String> = self
-            .resources_of(Kind::Function, team, env)
-            .iter()
-            .map(|r| r.arn.clone())
-            .collect();
+        let function_arns: Vec<String> = self.arns_of(Kind::Function, team, env);
         match round % 4 {
             // A Lambda execution role per function (or a generic one).
             0 => {
