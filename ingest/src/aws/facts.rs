@@ -166,21 +166,12 @@ fn clause_keys(clause: &ConditionClause, variables_enabled: bool) -> Vec<String>
     keys
 }
 
-/// The (lowercased) keys of the `${...}` variables in `s`, defaults stripped.
-pub fn variable_names(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let inner = &after[..end];
-        let name = inner.split(',').next().unwrap_or_default().trim();
-        if !matches!(name, "*" | "?" | "$") && !name.is_empty() {
-            out.push(name.to_ascii_lowercase());
-        }
-        rest = &after[end + 1..];
-    }
-    out
+/// The (lowercased) keys of the `${...}` variables in `s`, defaults and escapes excluded.
+fn variable_names(s: &str) -> Vec<String> {
+    variables::referenced_keys(s)
+        .iter()
+        .map(|k| k.to_ascii_lowercase())
+        .collect()
 }
 
 /// A destination point.
