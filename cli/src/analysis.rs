@@ -245,183 +245,248 @@ impl Explanation {
     }
 }
 
-fn statement_ref(
-    answer: &Answer,
-    org: &AwsOrg,
-    pol: Sym,
-    st: Sym,
-    granter: Option<Sym>,
-    c: Sym,
-) -> StatementRef {
-    let policy = answer.name(pol).to_string();
-    let kind = answer
-        .facts
-        .policy
-        .iter()
-        .find(|(p, _)| p.sym() == pol)
-        .map(|(_, k)| answer.name(*k).to_string())
-        .unwrap_or_default();
-    let statement = answer.name(st).to_string();
-    let sid = statement
-        .rsplit_once('#')
-        .and_then(|(_, i)| i.parse::<usize>().ok())
-        .and_then(|i| {
-            org.policies
-                .get(&policy)?
-                .document
-                .statements
-                .get(i)?
-                .sid
-                .clone()
-        });
-    StatementRef {
-        policy,
-        kind,
-        statement,
-        sid,
-        granter: granter.map(|g| answer.name(g).to_string()),
-        condition: condition_text(answer.name(c)),
-    }
+/// The derived rows of one answer, indexed once by access point, so that deciding many
+/// requests from one run costs a lookup per request rather than a scan of every relation.
+struct PointIndex<'a> {
+    answer: &'a Answer,
+    rows: HashMap<(Sym, Sym, Sym), PointRows>,
+    policy_kind: HashMap<Sym, Sym>,
+    /// (source, policy) -> granters, from `policy_applies`.
+    granters: HashMap<(Sym, Sym), Vec<Sym>>,
+    /// source -> SCP levels.
+    scp_levels: HashMap<Sym, Vec<Sym>>,
+    /// scope -> number of ancestors.
+    depth: HashMap<Sym, usize>,
+    implicit: Option<Sym>,
+    true_condition: Option<Sym>,
 }
 
-/// Decides `point` from an answer that asked it (in request context, conditions have no
-/// residual, so each matching statement either applies or not).
-pub fn explain(answer: &Answer, org: &AwsOrg, point: &RequestPoint) -> Explanation {
-    let action = Catalogue::embedded()
-        .canonical(&point.action)
-        .map_or_else(|| point.action.clone(), str::to_string);
-    let ids = (
-        answer.lookup(&point.source),
-        answer.lookup(&action),
-        answer.lookup(&point.resource),
-    );
-    let mut ex = Explanation {
-        principal: point.source.clone(),
-        action: action.clone(),
-        resource: point.resource.clone(),
-        decision: Decision::ImplicitlyDenied,
-        identity_allows: Vec::new(),
-        denies: Vec::new(),
-        boundary: org
-            .principals
-            .get(&point.source)
-            .and_then(|p| p.boundary.clone()),
-        boundary_allows: Vec::new(),
-        always_allowed: false,
-        scp_levels: Vec::new(),
-        scp_blocked: false,
-    };
-    let (Some(s), Some(a), Some(d)) = ids else {
-        return ex;
-    };
-    let at = |x: Sym, y: Sym, z: Sym| x == s && y == a && z == d;
-    let d_ = &answer.derived;
-    for &(xs, xa, xd, pol, st, g, c) in &d_.identity_allow {
-        if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.identity_allows.push(statement_ref(
-                answer,
-                org,
-                pol.sym(),
-                st.sym(),
-                Some(g.sym()),
-                c.sym(),
-            ));
+/// What the derived relations say about one (source, action, destination).
+#[derive(Default)]
+struct PointRows {
+    /// (policy, statement, granter, condition)
+    identity_allows: Vec<(Sym, Sym, Sym, Sym)>,
+    /// (policy, statement, condition)
+    denies: Vec<(Sym, Sym, Sym)>,
+    boundary_allows: Vec<(Sym, Sym, Sym)>,
+    scp_permitting_levels: Vec<Sym>,
+    scp_blocked: bool,
+    denied: bool,
+    /// (policy, condition) of `effective` rows
+    effective: Vec<(Sym, Sym)>,
+}
+
+impl<'a> PointIndex<'a> {
+    fn new(answer: &'a Answer) -> Self {
+        let d = &answer.derived;
+        let mut rows: HashMap<(Sym, Sym, Sym), PointRows> = HashMap::new();
+        for &(s, a, x, pol, st, g, c) in &d.identity_allow {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .identity_allows
+                .push((pol.sym(), st.sym(), g.sym(), c.sym()));
         }
-    }
-    for &(xs, xa, xd, pol, st, c) in d_.explicit_deny.iter().chain(&d_.explicit_deny_partial) {
-        if at(xs.sym(), xa.sym(), xd.sym()) {
-            // The granter of a Deny in an identity policy (none for a boundary's Deny).
-            let granters: Vec<Sym> = d_
-                .policy_applies
+        for &(s, a, x, pol, st, c) in d.explicit_deny.iter().chain(&d.explicit_deny_partial) {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .denies
+                .push((pol.sym(), st.sym(), c.sym()));
+        }
+        for &(s, a, x, pol, st, c) in d.boundary_allow.iter().chain(&d.boundary_allow_partial) {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .boundary_allows
+                .push((pol.sym(), st.sym(), c.sym()));
+        }
+        for &(s, a, x, l) in &d.scp_level_permits {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .scp_permitting_levels
+                .push(l.sym());
+        }
+        for &(s, a, x) in &d.scp_blocks {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .scp_blocked = true;
+        }
+        for &(s, a, x, _) in &d.denied {
+            rows.entry((s.sym(), a.sym(), x.sym())).or_default().denied = true;
+        }
+        for &(s, a, x, pol, _, c) in &d.effective {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .effective
+                .push((pol.sym(), c.sym()));
+        }
+        let mut granters: HashMap<(Sym, Sym), Vec<Sym>> = HashMap::new();
+        for &(s, pol, g) in &d.policy_applies {
+            granters
+                .entry((s.sym(), pol.sym()))
+                .or_default()
+                .push(g.sym());
+        }
+        let mut scp_levels: HashMap<Sym, Vec<Sym>> = HashMap::new();
+        for &(s, l) in &d.scp_level {
+            scp_levels.entry(s.sym()).or_default().push(l.sym());
+        }
+        let mut depth: HashMap<Sym, usize> = HashMap::new();
+        for &(c, _) in &d.scope_ancestor {
+            *depth.entry(c.sym()).or_default() += 1;
+        }
+        PointIndex {
+            answer,
+            rows,
+            policy_kind: answer
+                .facts
+                .policy
                 .iter()
-                .filter(|(ps, ppol, _)| ps.sym() == s && *ppol == pol)
-                .map(|(_, _, g)| g.sym())
-                .collect();
-            if granters.is_empty() {
-                ex.denies.push(statement_ref(
-                    answer,
-                    org,
-                    pol.sym(),
-                    st.sym(),
-                    None,
-                    c.sym(),
-                ));
-            }
-            for g in granters {
-                ex.denies.push(statement_ref(
-                    answer,
-                    org,
-                    pol.sym(),
-                    st.sym(),
-                    Some(g),
-                    c.sym(),
-                ));
-            }
+                .map(|(p, k)| (p.sym(), k.sym()))
+                .collect(),
+            granters,
+            scp_levels,
+            depth,
+            implicit: answer.lookup(facts::IMPLICIT_POLICY),
+            true_condition: answer.lookup(TRUE_CONDITION),
         }
     }
-    for &(xs, xa, xd, pol, st, c) in d_.boundary_allow.iter().chain(&d_.boundary_allow_partial) {
-        if at(xs.sym(), xa.sym(), xd.sym()) {
-            ex.boundary_allows.push(statement_ref(
-                answer,
-                org,
-                pol.sym(),
-                st.sym(),
-                None,
-                c.sym(),
-            ));
+
+    fn statement_ref(
+        &self,
+        org: &AwsOrg,
+        pol: Sym,
+        st: Sym,
+        granter: Option<Sym>,
+        c: Sym,
+    ) -> StatementRef {
+        let answer = self.answer;
+        let policy = answer.name(pol).to_string();
+        let kind = self
+            .policy_kind
+            .get(&pol)
+            .map(|k| answer.name(*k).to_string())
+            .unwrap_or_default();
+        let statement = answer.name(st).to_string();
+        let sid = statement
+            .rsplit_once('#')
+            .and_then(|(_, i)| i.parse::<usize>().ok())
+            .and_then(|i| {
+                org.policies
+                    .get(&policy)?
+                    .document
+                    .statements
+                    .get(i)?
+                    .sid
+                    .clone()
+            });
+        StatementRef {
+            policy,
+            kind,
+            statement,
+            sid,
+            granter: granter.map(|g| answer.name(g).to_string()),
+            condition: condition_text(answer.name(c)),
         }
     }
-    for v in [
-        &mut ex.identity_allows,
-        &mut ex.denies,
-        &mut ex.boundary_allows,
-    ] {
-        v.sort();
-        v.dedup();
+
+    /// Decides `point`, which the answer's question asked (in request context, conditions have
+    /// no residual, so each matching statement either applies or not).
+    fn explain(&self, org: &AwsOrg, point: &RequestPoint) -> Explanation {
+        let answer = self.answer;
+        let action = Catalogue::embedded()
+            .canonical(&point.action)
+            .map_or_else(|| point.action.clone(), str::to_string);
+        let mut ex = Explanation {
+            principal: point.source.clone(),
+            action: action.clone(),
+            resource: point.resource.clone(),
+            decision: Decision::ImplicitlyDenied,
+            identity_allows: Vec::new(),
+            denies: Vec::new(),
+            boundary: org
+                .principals
+                .get(&point.source)
+                .and_then(|p| p.boundary.clone()),
+            boundary_allows: Vec::new(),
+            always_allowed: false,
+            scp_levels: Vec::new(),
+            scp_blocked: false,
+        };
+        let (Some(s), Some(a), Some(d)) = (
+            answer.lookup(&point.source),
+            answer.lookup(&action),
+            answer.lookup(&point.resource),
+        ) else {
+            return ex;
+        };
+        let empty = PointRows::default();
+        let rows = self.rows.get(&(s, a, d)).unwrap_or(&empty);
+        for &(pol, st, g, c) in &rows.identity_allows {
+            ex.identity_allows
+                .push(self.statement_ref(org, pol, st, Some(g), c));
+        }
+        for &(pol, st, c) in &rows.denies {
+            // The granter of a Deny in an identity policy (none for a boundary's or an SCP's).
+            match self.granters.get(&(s, pol)) {
+                Some(gs) => {
+                    for &g in gs {
+                        ex.denies.push(self.statement_ref(org, pol, st, Some(g), c));
+                    }
+                }
+                None => ex.denies.push(self.statement_ref(org, pol, st, None, c)),
+            }
+        }
+        for &(pol, st, c) in &rows.boundary_allows {
+            ex.boundary_allows
+                .push(self.statement_ref(org, pol, st, None, c));
+        }
+        for v in [
+            &mut ex.identity_allows,
+            &mut ex.denies,
+            &mut ex.boundary_allows,
+        ] {
+            v.sort();
+            v.dedup();
+        }
+        // SCP levels, root first: order by depth (the number of ancestors).
+        let mut levels: Vec<(usize, String, bool)> = self
+            .scp_levels
+            .get(&s)
+            .map(|ls| {
+                ls.iter()
+                    .map(|l| {
+                        let depth = self.depth.get(l).copied().unwrap_or(0);
+                        (
+                            depth,
+                            answer.name(*l).to_string(),
+                            rows.scp_permitting_levels.contains(l),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        levels.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)));
+        levels.dedup();
+        ex.scp_levels = levels.into_iter().map(|(_, l, p)| (l, p)).collect();
+        ex.scp_blocked = rows.scp_blocked;
+        ex.always_allowed = rows
+            .effective
+            .iter()
+            .any(|(pol, _)| Some(*pol) == self.implicit);
+        let allowed = rows
+            .effective
+            .iter()
+            .any(|(_, c)| Some(*c) == self.true_condition);
+        ex.decision = if ex.always_allowed {
+            Decision::Allowed
+        } else if rows.denied {
+            Decision::ExplicitlyDenied
+        } else if allowed {
+            Decision::Allowed
+        } else {
+            Decision::ImplicitlyDenied
+        };
+        ex
     }
-    // SCP levels, root first: order by depth (the number of ancestors).
-    let mut levels: Vec<(usize, String, bool)> = d_
-        .scp_level
-        .iter()
-        .filter(|(ls, _)| ls.sym() == s)
-        .map(|&(_, l)| {
-            let depth = d_.scope_ancestor.iter().filter(|(c, _)| *c == l).count();
-            let permits = d_
-                .scp_level_permits
-                .iter()
-                .any(|&(ps, pa, pd, pl)| at(ps.sym(), pa.sym(), pd.sym()) && pl == l);
-            (depth, answer.name(l).to_string(), permits)
-        })
-        .collect();
-    levels.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)));
-    ex.scp_levels = levels.into_iter().map(|(_, l, p)| (l, p)).collect();
-    ex.scp_blocked = d_
-        .scp_blocks
-        .iter()
-        .any(|&(bs, ba, bd)| at(bs.sym(), ba.sym(), bd.sym()));
-    let implicit = answer.lookup(facts::IMPLICIT_POLICY);
-    ex.always_allowed = d_.effective.iter().any(|&(xs, xa, xd, pol, _, _)| {
-        at(xs.sym(), xa.sym(), xd.sym()) && Some(pol.sym()) == implicit
-    });
-    let truly_denied = d_
-        .denied
-        .iter()
-        .any(|&(xs, xa, xd, _)| at(xs.sym(), xa.sym(), xd.sym()));
-    let true_c = answer.lookup(TRUE_CONDITION);
-    let allowed = d_
-        .effective
-        .iter()
-        .any(|&(xs, xa, xd, _, _, c)| at(xs.sym(), xa.sym(), xd.sym()) && Some(c.sym()) == true_c);
-    ex.decision = if ex.always_allowed {
-        Decision::Allowed
-    } else if truly_denied {
-        Decision::ExplicitlyDenied
-    } else if allowed {
-        Decision::Allowed
-    } else {
-        Decision::ImplicitlyDenied
-    };
-    ex
 }
 
 /// Decides many requests: requests that share a context are decided in one run.
@@ -469,9 +534,10 @@ pub fn explain_many(
             context: Context::Request(ctx.clone()),
         };
         let answer = ask(org, &question);
+        let index = PointIndex::new(&answer);
         for &i in &idxs {
             if let (Some(slot), Some((point, _))) = (out.get_mut(i), requests.get(i)) {
-                *slot = Some(explain(&answer, org.aws(), point));
+                *slot = Some(index.explain(org.aws(), point));
             }
         }
     }
