@@ -1,7 +1,7 @@
 //! Glue between the libraries: load an org, put a question to the core rules, and read the
 //! answer back as strings. No printing here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use iamlog_engine::{Derived, Facts, Sym};
@@ -191,6 +191,19 @@ pub struct Explanation {
     pub scp_levels: Vec<(String, bool)>,
     /// True when some SCP level has no Allow for the request.
     pub scp_blocked: bool,
+    /// The resource-based policy that decides the request (bucket, key, ... policy, or the
+    /// role's trust policy), if one was read.
+    pub resource_policy: Option<String>,
+    /// Allow statements of that policy that name the caller and match, and whether one names
+    /// the caller directly (its ARN, session or `*`) rather than only its account.
+    pub resource_allows: Vec<StatementRef>,
+    pub resource_direct: bool,
+    /// Deny statements of that policy that apply, and whether one names more than the
+    /// caller's account.
+    pub resource_denies_direct: bool,
+    pub resource_denies_account: bool,
+    /// True when S3 Block Public Access denies the request.
+    pub bpa_blocked: bool,
 }
 
 impl Explanation {
@@ -235,6 +248,23 @@ impl Explanation {
         }
     }
 
+    /// The resource-based policy layer's result, in iam-simulate's vocabulary (aws.md §9.4).
+    pub fn resource_result(&self) -> &'static str {
+        if self.resource_policy.is_none() {
+            "NotApplicable"
+        } else if self.resource_denies_direct {
+            "ExplicitlyDenied"
+        } else if self.resource_denies_account {
+            "DeniedForAccount"
+        } else if self.resource_direct {
+            "Allowed"
+        } else if !self.resource_allows.is_empty() {
+            "AllowedForAccount"
+        } else {
+            "ImplicitlyDenied"
+        }
+    }
+
     /// The boundary layer's result.
     pub fn boundary_result(&self) -> &'static str {
         match (&self.boundary, self.boundary_allows.is_empty()) {
@@ -259,6 +289,12 @@ struct PointIndex<'a> {
     depth: HashMap<Sym, usize>,
     implicit: Option<Sym>,
     true_condition: Option<Sym>,
+    /// (action, destination) -> the resource policies deciding it.
+    rp_governs: HashMap<(Sym, Sym), Vec<Sym>>,
+    /// (statement, source) pairs where a resource policy names only the source's account.
+    rp_account: HashSet<(Sym, Sym)>,
+    /// Statements of resource-based policies.
+    rp_statements: HashSet<Sym>,
 }
 
 /// What the derived relations say about one (source, action, destination).
@@ -274,6 +310,9 @@ struct PointRows {
     denied: bool,
     /// (policy, condition) of `effective` rows
     effective: Vec<(Sym, Sym)>,
+    /// (policy, statement, condition) of resource-policy Allows that match
+    rp_allows: Vec<(Sym, Sym, Sym)>,
+    bpa_blocked: bool,
 }
 
 impl<'a> PointIndex<'a> {
@@ -318,6 +357,31 @@ impl<'a> PointIndex<'a> {
                 .effective
                 .push((pol.sym(), c.sym()));
         }
+        for &(s, a, x, pol, st, c) in &d.rp_allow {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .rp_allows
+                .push((pol.sym(), st.sym(), c.sym()));
+        }
+        for &(s, a, x) in &d.bpa_blocks {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .bpa_blocked = true;
+        }
+        let mut rp_governs: HashMap<(Sym, Sym), Vec<Sym>> = HashMap::new();
+        for &(a, x, pol) in &d.rp_governs {
+            rp_governs
+                .entry((a.sym(), x.sym()))
+                .or_default()
+                .push(pol.sym());
+        }
+        let f = &answer.facts;
+        let rp_account: HashSet<(Sym, Sym)> = f
+            .aws_rp_match_account
+            .iter()
+            .map(|(st, s)| (st.sym(), s.sym()))
+            .collect();
+        let rp_statements: HashSet<Sym> = f.aws_rp_statement.iter().map(|(st,)| st.sym()).collect();
         let mut granters: HashMap<(Sym, Sym), Vec<Sym>> = HashMap::new();
         for &(s, pol, g) in &d.policy_applies {
             granters
@@ -345,6 +409,9 @@ impl<'a> PointIndex<'a> {
             granters,
             scp_levels,
             depth,
+            rp_governs,
+            rp_account,
+            rp_statements,
             implicit: answer.lookup(facts::IMPLICIT_POLICY),
             true_condition: answer.lookup(TRUE_CONDITION),
         }
@@ -410,6 +477,12 @@ impl<'a> PointIndex<'a> {
             always_allowed: false,
             scp_levels: Vec::new(),
             scp_blocked: false,
+            resource_policy: None,
+            resource_allows: Vec::new(),
+            resource_direct: false,
+            resource_denies_direct: false,
+            resource_denies_account: false,
+            bpa_blocked: false,
         };
         let (Some(s), Some(a), Some(d)) = (
             answer.lookup(&point.source),
@@ -468,6 +541,33 @@ impl<'a> PointIndex<'a> {
         levels.dedup();
         ex.scp_levels = levels.into_iter().map(|(_, l, p)| (l, p)).collect();
         ex.scp_blocked = rows.scp_blocked;
+        // The resource-based policy layer.
+        if let Some(pols) = self.rp_governs.get(&(a, d)) {
+            ex.resource_policy = pols.first().map(|p| answer.name(*p).to_string());
+            for &(pol, st, c) in &rows.rp_allows {
+                if Some(c) != self.true_condition {
+                    continue;
+                }
+                if !self.rp_account.contains(&(st, s)) {
+                    ex.resource_direct = true;
+                }
+                ex.resource_allows
+                    .push(self.statement_ref(org, pol, st, None, c));
+            }
+            ex.resource_allows.sort();
+            ex.resource_allows.dedup();
+            for &(_, st, c) in &rows.denies {
+                if !self.rp_statements.contains(&st) || Some(c) != self.true_condition {
+                    continue;
+                }
+                if self.rp_account.contains(&(st, s)) {
+                    ex.resource_denies_account = true;
+                } else {
+                    ex.resource_denies_direct = true;
+                }
+            }
+        }
+        ex.bpa_blocked = rows.bpa_blocked;
         ex.always_allowed = rows
             .effective
             .iter()

@@ -17,7 +17,7 @@ use iamlog_engine::canonical;
 use iamlog_engine::schema::RelationKind;
 use iamlog_engine::SCHEMA;
 use iamlog_ingest::aws::catalogue::Catalogue;
-use iamlog_ingest::aws::facts::{Points, Question, RequestPoint, Sources};
+use iamlog_ingest::aws::facts::{self, Points, Question, RequestPoint, Sources};
 
 use analysis::{AccessRow, Explanation, Org};
 use output::{opt_text, text, Format, Rows};
@@ -243,6 +243,9 @@ fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
 
 /// The ARN of the user or role `name` names; groups cannot make requests.
 fn find_source(org: &Org, name: &str) -> Result<String, CliError> {
+    if name == iamlog_ingest::aws::model::ANONYMOUS {
+        return Ok(name.to_string());
+    }
     let p = org.aws().find_principal(name).map_err(CliError)?;
     if p.kind == iamlog_ingest::aws::model::PrincipalKind::Group {
         return Err(CliError(format!(
@@ -251,6 +254,27 @@ fn find_source(org: &Org, name: &str) -> Result<String, CliError> {
         )));
     }
     Ok(p.arn.clone())
+}
+
+/// The session name of a role session ARN (`arn:aws:sts::A:assumed-role/R/SESSION`).
+fn session_of(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("arn:aws:sts::")?;
+    let (_, tail) = rest.split_once(':')?;
+    let (_, session) = tail.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(session)
+}
+
+/// The request context of a request by `principal`: `ctx`, plus the session name when the
+/// principal is a role session (it decides resource policies that name session ARNs).
+fn with_session(
+    principal: &str,
+    mut ctx: BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<String>> {
+    if let Some(session) = session_of(principal) {
+        ctx.entry(facts::SESSION_NAME_KEY.to_string())
+            .or_insert_with(|| vec![session.to_string()]);
+    }
+    ctx
 }
 
 const ACCESS_COLUMNS: &[&str] = &[
@@ -383,12 +407,16 @@ fn who_can(
 ) -> CmdResult {
     let org = load(args, err)?;
     let aws = org.aws();
-    let sources: Vec<String> = aws
+    let mut sources: Vec<String> = aws
         .principals
         .values()
         .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
         .map(|p| p.arn.clone())
         .collect();
+    // The anonymous caller, when some resource policy may reach it.
+    if !aws.resource_policies.policies.is_empty() {
+        sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
+    }
     let points: Vec<RequestPoint> = sources
         .iter()
         .map(|s| RequestPoint {
@@ -512,6 +540,7 @@ fn explain_one(
         resource: resource.to_string(),
         resource_account,
     };
+    let ctx = with_session(principal, ctx);
     let ex = analysis::explain_many(&org, &[(point, ctx)]);
     print_decision(ex.first(), format, out)
 }
@@ -570,6 +599,14 @@ pub fn explanation_json(ex: &Explanation) -> Value {
                 "result": ex.boundary_result(),
                 "policy": ex.boundary,
                 "statements": ex.boundary_allows.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+            "resource": {
+                "result": ex.resource_result(),
+                "policy": ex.resource_policy,
+                "statements": ex.resource_allows.iter().map(statement_json).collect::<Vec<_>>(),
+            },
+            "s3_block_public_access": {
+                "result": if ex.bpa_blocked { "ExplicitlyDenied" } else { "NotApplicable" },
             },
         },
     })
@@ -636,6 +673,21 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
             }
         }
     }
+    match &ex.resource_policy {
+        None => writeln!(out, "resource-based policy: none")?,
+        Some(p) => {
+            writeln!(out, "resource-based policy: {} ({p})", ex.resource_result())?;
+            for s in &ex.resource_allows {
+                write_statement(s, out)?;
+            }
+        }
+    }
+    if ex.bpa_blocked {
+        writeln!(
+            out,
+            "S3 Block Public Access: ExplicitlyDenied (RestrictPublicBuckets on a public bucket policy; the caller is outside the bucket owner's account)"
+        )?;
+    }
     Ok(())
 }
 
@@ -701,6 +753,7 @@ fn explain_requests(
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v.values()))
             .collect();
+        let ctx = with_session(&req.principal, ctx);
         requests.push((
             RequestPoint {
                 source,

@@ -316,6 +316,28 @@ relations! {
         aws_explicit_grant_resource(d: ResourceId, pol: PolicyId);
         /// aws_explicit_grant_condition(pol, c): c says what pseudo-policy pol requires.
         aws_explicit_grant_condition(pol: PolicyId, c: ConditionId);
+        /// aws_rp_statement(stmt): stmt is a statement of a resource-based policy (bucket, key, queue, topic, secret, function, repository or role trust policy).
+        aws_rp_statement(stmt: StatementId);
+        /// aws_rp_match_direct(stmt, p): resource-policy statement stmt names caller p directly: its user ARN, its session ARN, `*`, or a NotPrincipal that does not list it (aws.md §4.1).
+        aws_rp_match_direct(stmt: StatementId, p: PrincipalId);
+        /// aws_rp_match_role(stmt, p): resource-policy statement stmt names role p by its role ARN, the caller being a session of it.
+        aws_rp_match_role(stmt: StatementId, p: PrincipalId);
+        /// aws_rp_match_account(stmt, p): resource-policy statement stmt names the account of p (its root ARN or bare id), delegating to p's IAM policies.
+        aws_rp_match_account(stmt: StatementId, p: PrincipalId);
+        /// aws_rp_governs(d, pol): resource policy pol is the policy of the resource destination d is or lies in (a bucket policy for the bucket and its objects).
+        aws_rp_governs(d: ResourceId, pol: PolicyId);
+        /// aws_trust_governs(d, pol): role trust policy pol is the policy of role d, for the sts actions on it.
+        aws_trust_governs(d: ResourceId, pol: PolicyId);
+        /// aws_explicit_grant_kind(pol, k): resource policy pol is of the kind pseudo-policy k stands for (a role trust policy).
+        aws_explicit_grant_kind(pol: PolicyId, k: PolicyId);
+        /// aws_rp_explicit(pol): resource policy pol must grant explicitly even in its own account (KMS key policies, role trust policies).
+        aws_rp_explicit(pol: PolicyId);
+        /// aws_anonymous(p): p is the anonymous caller (unauthenticated requests).
+        aws_anonymous(p: PrincipalId);
+        /// aws_s3_bpa_restricts(d, pol): d lies in an S3 bucket whose policy is public and whose Block Public Access (RestrictPublicBuckets, bucket or account level) is on, recorded as pseudo-policy pol.
+        aws_s3_bpa_restricts(d: ResourceId, pol: PolicyId);
+        /// aws_rp_granter(pol, g): the granter shown for access resource policy pol grants: the resource it is attached to.
+        aws_rp_granter(pol: PolicyId, g: PrincipalId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }
@@ -368,6 +390,44 @@ relations! {
         scp_level_touches(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
         /// scp_blocks(s, a, d): some SCP level governing s has no Allow for a on d (an implicit deny by SCP).
         scp_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_names(stmt, s): resource-policy statement stmt names s (directly, as its role or as its account).
+        rp_names(stmt: StatementId, s: PrincipalId);
+        /// rp_allow(s, a, d, pol, stmt, c): an Allow statement of resource policy pol covers s doing a on d (condition c).
+        rp_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// rp_allow_partial(s, a, d, pol, stmt, c): an Allow statement of resource policy pol covers part of s doing a on d.
+        rp_allow_partial(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
+        /// rp_governs(a, d, pol): resource policy pol decides action a on d.
+        rp_governs(a: ActionId, d: ResourceId, pol: PolicyId);
+        /// rp_governed(a, d): some resource policy decides action a on d.
+        rp_governed(a: ActionId, d: ResourceId);
+        /// point_same_account(s, d): s and the resource d are in one account.
+        point_same_account(s: PrincipalId, d: ResourceId);
+        /// point_other_account(s, d): the resource d is in an account other than the account of s.
+        point_other_account(s: PrincipalId, d: ResourceId);
+        /// rp_consent(s, a, d, pol, c): resource policy pol allows the identity path of s doing a on d (condition c): any match from another account, an account match where the resource must grant explicitly.
+        rp_consent(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// rp_consent_partial(s, a, d, pol, c): like rp_consent, for part of the access.
+        rp_consent_partial(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// rp_explicit_point(a, d): the resource policy deciding a on d must grant explicitly.
+        rp_explicit_point(a: ActionId, d: ResourceId);
+        /// rp_consent_needed(s, a, d): the identity grant of a on d to s needs the resource policy's consent.
+        rp_consent_needed(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_consent_true(s, a, d): the resource policy consents unconditionally.
+        rp_consent_true(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_consent_some(s, a, d): the resource policy consents, at least under a condition or in part.
+        rp_consent_some(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_refuses(s, a, d): the identity grant needs the resource policy's consent and has none.
+        rp_refuses(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_path(s, a, d, pol, c): resource policy pol allows s to do a on d by itself (same account or anonymous; condition c).
+        rp_path(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// rp_path_bounded(s, a, d, pol, c): a role-ARN grant of resource policy pol that the role's boundary allows only under a condition or in part.
+        rp_path_bounded(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// allowed_before_bpa(s, a, d): s would be allowed a on d but for S3 Block Public Access.
+        allowed_before_bpa(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// policy_denied(s, a, d): an explicit Deny whose condition holds covers s doing a on d.
+        policy_denied(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// bpa_blocks(s, a, d): S3 Block Public Access denies s doing a on d.
+        bpa_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
         /// cross_account(s, a, d): s is granted a on d, a resource of an account other than the account of s.
         cross_account(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.

@@ -138,16 +138,6 @@ fn not_yet_evaluated(org: &mut LoadedOrg, dirs: &[PathBuf]) {
             message: "the Organizations exports attach no SCP (no `list-targets-for-policy` output, or SCPs are not enabled): SCPs are not evaluated".to_string(),
         });
     }
-    let n = org.aws.resource_policies.policies.len();
-    if n > 0 {
-        org.warnings.push(Warning {
-            file,
-            pointer: String::new(),
-            message: format!(
-                "{n} resource-based policies read, but they are not evaluated yet: answers reflect identity-side policies only"
-            ),
-        });
-    }
 }
 
 /// An attached SCP or RCP whose content was not exported would make every answer below it wrong

@@ -101,6 +101,44 @@ fn explain_requests_agrees_with_iam_simulate_on_every_rcp_scenario() {
     );
 }
 
+/// Resource-based policies (scripts/oracle/generate-resource.mjs): bucket, key, queue, topic,
+/// secret, function and repository policies and role trust policies, same-account and
+/// cross-account callers, role sessions, anonymous callers, Block Public Access. The decision
+/// and the resource layer must agree.
+#[test]
+fn explain_requests_agrees_with_iam_simulate_on_every_resource_policy_scenario() {
+    let (actual, expected) = replay("tests/fixtures/differential/aws-resource");
+    let mut layer = Vec::new();
+    for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+        let ours = a["layers"]["resource"]["result"]
+            .as_str()
+            .unwrap_or_default();
+        let theirs = e["resource"].as_str().unwrap_or("NotApplicable");
+        if ours != theirs {
+            layer.push(format!("line {}: resource layer {ours} / {theirs}", i + 1));
+        }
+        let bpa = a["layers"]["s3_block_public_access"]["result"] == "ExplicitlyDenied";
+        let oracle_bpa = e["blockedBy"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|x| x == "s3-bpa"));
+        if bpa != oracle_bpa {
+            layer.push(format!(
+                "line {}: block public access {bpa} / {oracle_bpa}",
+                i + 1
+            ));
+        }
+    }
+    assert!(layer.is_empty(), "{}", layer.join("\n"));
+    let by_resource = expected
+        .iter()
+        .filter(|e| e["resource"].as_str().is_some_and(|r| r != "NotApplicable"))
+        .count();
+    assert!(
+        by_resource * 2 >= expected.len(),
+        "only {by_resource} scenarios with a resource policy"
+    );
+}
+
 /// Replays `requests.jsonl` of a differential fixture through `explain --requests` and checks
 /// every decision against `expected.jsonl`; returns both sides.
 fn replay(fixture: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {

@@ -23,11 +23,12 @@ use iamlog_engine::{
 use crate::aws::catalogue::{Catalogue, Expander};
 use crate::aws::condition::{self, KeyValue, Outcome};
 use crate::aws::glob;
-use crate::aws::model::{arn_account, AwsOrg, Principal, PrincipalKind};
+use crate::aws::model::{anonymous, arn_account, AwsOrg, Principal, PrincipalKind, ANONYMOUS};
 use crate::aws::policy::{
     ActionBlock, ConditionClause, Effect, PolicyDocument, PrincipalBlock,
     PrincipalKind as PolicyPrincipalKind, ResourceBlock, Statement,
 };
+use crate::aws::resource_policies::Service;
 use crate::aws::variables::{self, Substitution};
 
 /// The condition that always holds.
@@ -39,20 +40,31 @@ pub const IMPLICIT_POLICY: &str = "aws:implicit/always-allowed";
 /// Actions that no IAM policy can grant or deny ("no permissions are required", and an
 /// explicit Deny does not stop them: GetCallerIdentity API reference).
 pub const ALWAYS_ALLOWED: &[&str] = &["sts:GetCallerIdentity"];
-/// The pseudo-policy and condition that limit a grant on another account's resource: that
-/// account's resource-based policy must allow the request too (aws.md §5), and iamlog does not
-/// evaluate resource-based policies yet.
+/// The pseudo-policy and condition that limit a grant on another account's resource whose
+/// resource-based policy was not read: that account's policy must allow the request too
+/// (aws.md §5).
 pub const CROSS_ACCOUNT_POLICY: &str = "aws:implicit/cross-account";
 pub const CROSS_ACCOUNT_CONDITION: &str =
-    "the resource's account must also allow it in a resource-based policy (not evaluated yet)";
-/// Pseudo-policies for the resource policies that must grant explicitly (aws.md §4.2), which
-/// iamlog does not evaluate yet: a grant of such an action on such a resource is limited.
+    "the resource's account must also allow it in a resource-based policy (none was read)";
+/// Pseudo-policies for the resource policies that must grant explicitly (aws.md §4.2): a grant
+/// of such an action on a key or role whose policy was not read is limited.
 pub const KMS_KEY_POLICY: &str = "aws:implicit/kms-key-policy";
 pub const KMS_KEY_POLICY_CONDITION: &str =
-    "the key policy must allow it too (key policies are not evaluated yet)";
+    "the key policy must allow it too (the key's policy was not read)";
 pub const ROLE_TRUST_POLICY: &str = "aws:implicit/role-trust-policy";
 pub const ROLE_TRUST_POLICY_CONDITION: &str =
-    "the role's trust policy must allow it too (trust policies are not evaluated yet)";
+    "the role's trust policy must allow it too (the role was not read)";
+/// The pseudo-policy that records S3 Block Public Access (RestrictPublicBuckets) denying a
+/// caller outside the bucket owner's account access a public bucket policy grants.
+pub const S3_BPA_POLICY: &str = "aws:implicit/s3-block-public-access";
+/// The request-context entry (never a real AWS key) that carries the session name of a
+/// request made by a role session (`arn:aws:sts::A:assumed-role/R/SESSION`): it decides
+/// resource policies that name session ARNs and gives `aws:userid` (`RoleId:SESSION`).
+pub const SESSION_NAME_KEY: &str = "iamlog:session-name";
+/// The display suffix of a resource's policy id (`arn:...:bucket#resource-policy`) and of a
+/// role's trust policy id.
+pub const RESOURCE_POLICY_SUFFIX: &str = "#resource-policy";
+pub const TRUST_POLICY_SUFFIX: &str = "#trust-policy";
 /// The actions a role's trust policy decides.
 const TRUST_ACTIONS: &[&str] = &[
     "sts:assumerole",
@@ -342,6 +354,21 @@ impl CatalogueSet {
 impl<'o> StatementPlan<'o> {
     /// The sources whose Resource patterns must be resolved separately (policy variables), or
     /// one `None` when the patterns are the same for every source.
+    /// The statement's `Resource` / `NotResource`, or what a resource policy's statement
+    /// without one stands for.
+    fn resource_block(&self) -> Option<&ResourceBlock> {
+        self.statement
+            .resource
+            .as_ref()
+            .or_else(|| self.rp.as_ref().and_then(|r| r.implied.as_ref()))
+    }
+
+    /// True for an Allow statement that produces rows from its own grants in whole-org
+    /// questions (identity policies and resource policies).
+    fn grants_own(&self) -> bool {
+        self.identity_allow || (self.rp.is_some() && matches!(self.statement.effect, Effect::Allow))
+    }
+
     fn resource_variants(&self) -> Vec<Option<&'o str>> {
         if self.resource_has_variables {
             self.sources.iter().map(|s| Some(*s)).collect()
@@ -368,6 +395,33 @@ struct StatementPlan<'o> {
     /// The statement names specific principals (`Principal` / `NotPrincipal`): it holds only
     /// for the sources it names.
     principal_filter: bool,
+    /// For a statement of a resource-based policy: the resource and whom it names.
+    rp: Option<RpPlan<'o>>,
+}
+
+/// How a resource-policy statement names a caller (aws.md §4.1), weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RpHow {
+    /// The caller's account (root ARN or bare id): delegates to the caller's IAM policies.
+    Account,
+    /// The role ARN, the caller being a session of the role.
+    Role,
+    /// The user ARN, the session ARN, `*`, or a NotPrincipal that does not list the caller.
+    Direct,
+}
+
+/// What a resource-policy statement needs beyond an identity statement.
+struct RpPlan<'o> {
+    /// The resource the policy is attached to.
+    resource: &'o str,
+    /// The resource is an S3 bucket: its objects are governed too.
+    bucket: bool,
+    /// The `Resource` a statement without one stands for (trust and ECR policies): the
+    /// resource itself.
+    implied: Option<ResourceBlock>,
+    /// Source ARN -> how the statement names it, and the residual condition of the match
+    /// (a session ARN when the session name is not known).
+    matches: BTreeMap<&'o str, (RpHow, Option<String>)>,
 }
 
 /// Builds the facts for `question` over `org`.
@@ -385,6 +439,8 @@ struct Builder<'o> {
     resource_accounts: HashMap<String, String>,
     /// Interned ids of catalogue actions, by catalogue index.
     action_ids: Vec<Option<ActionId>>,
+    /// The resource policies in play: (id, resource, is a bucket policy, is a trust policy).
+    rp_policies: Vec<(PolicyId, &'o str, bool, bool)>,
 }
 
 impl<'o> Builder<'o> {
@@ -408,6 +464,7 @@ impl<'o> Builder<'o> {
             allow_conditions: BTreeSet::from([true_condition]),
             resource_accounts,
             action_ids: Vec::new(),
+            rp_policies: Vec::new(),
         }
     }
 
@@ -425,6 +482,23 @@ impl<'o> Builder<'o> {
                 .filter(|p| p.kind != PrincipalKind::Group)
                 .collect(),
             Sources::Only(arns) => arns.iter().filter_map(|a| org.principals.get(a)).collect(),
+        };
+        // The anonymous caller, where a resource policy may reach it.
+        let sources: Vec<&'o Principal> = {
+            let mut sources = sources;
+            let wanted = match &self.question.sources {
+                Sources::All => org.resource_policies.policies.values().any(|rp| {
+                    rp.document.statements.iter().any(|st| {
+                        matches!(st.effect, Effect::Allow)
+                            && (principal_is_anyone(st) || st.not_principal.is_some())
+                    })
+                }),
+                Sources::Only(arns) => arns.iter().any(|a| a == ANONYMOUS),
+            };
+            if wanted {
+                sources.push(anonymous());
+            }
+            sources
         };
         let mut holders: BTreeSet<&'o str> = BTreeSet::new();
         for s in &sources {
@@ -461,6 +535,11 @@ impl<'o> Builder<'o> {
         for s in &sources {
             let sid: PrincipalId = self.sym(&s.arn);
             self.facts.query_source.push((sid,));
+            if s.kind == PrincipalKind::Anonymous {
+                let (kind, cloud): (SymbolId, SymbolId) = (self.sym(ANONYMOUS), self.sym("aws"));
+                self.facts.principal.push((sid, kind, cloud));
+                self.facts.aws_anonymous.push((sid,));
+            }
             if let Some(b) = &s.boundary {
                 let bid = self.sym(b);
                 self.facts.aws_permission_boundary.push((sid, bid));
@@ -613,9 +692,12 @@ impl<'o> Builder<'o> {
                     depends_on_resource,
                     rcp_accounts: rcp.cloned(),
                     principal_filter,
+                    rp: None,
                 });
             }
         }
+
+        self.plan_resource_policies(&sources, &mut plans);
 
         let universe = self.action_universe(&plans);
         for plan in &plans {
@@ -671,6 +753,273 @@ impl<'o> Builder<'o> {
         }
         self.facts.normalize();
         self.facts
+    }
+
+    /// The session name of the request, for a request made by a role session: `None` when
+    /// requests are not known (static questions), `Some(None)` when the request names none.
+    fn session_name(&self) -> Option<Option<&'o str>> {
+        let question: &'o Question = self.question;
+        match &question.context {
+            Context::Static => None,
+            Context::Request(ctx) => Some(
+                ctx.get(SESSION_NAME_KEY)
+                    .and_then(|v| v.first())
+                    .map(String::as_str),
+            ),
+        }
+    }
+
+    /// Plans every statement of the resource-based policies in play (bucket, key, queue, topic,
+    /// secret, function and repository policies, role trust policies): whom each names and
+    /// how, its resource, and the policy facts (rules R1-R10).
+    fn plan_resource_policies(
+        &mut self,
+        sources: &[&'o Principal],
+        plans: &mut Vec<StatementPlan<'o>>,
+    ) {
+        let org = self.org;
+        // In targeted questions only the policies of the resources asked about matter.
+        let asked: Option<Vec<&str>> = match &self.question.points {
+            Points::Only(points) => Some(points.iter().map(|p| p.resource.as_str()).collect()),
+            Points::All => None,
+        };
+        let relevant = |resource: &str, bucket: bool| {
+            asked.as_ref().is_none_or(|asked| {
+                asked.iter().any(|d| {
+                    rp_governs(resource, bucket, &Dest::Exact((*d).to_string())) != Coverage::None
+                })
+            })
+        };
+        // (policy id, kind, document, resource, bucket, trust, explicit)
+        let mut in_play: Vec<(
+            String,
+            &'static str,
+            &'o PolicyDocument,
+            &'o str,
+            bool,
+            bool,
+            bool,
+        )> = Vec::new();
+        for rp in org.resource_policies.policies.values() {
+            let bucket = rp.service == Service::S3Bucket;
+            if !relevant(&rp.arn, bucket) {
+                continue;
+            }
+            in_play.push((
+                format!("{}{RESOURCE_POLICY_SUFFIX}", rp.arn),
+                "aws_resource",
+                &rp.document,
+                &rp.arn,
+                bucket,
+                false,
+                rp.service == Service::KmsKey,
+            ));
+        }
+        for p in org.principals.values() {
+            if let Some(doc) = &p.trust_policy {
+                if !relevant(&p.arn, false) {
+                    continue;
+                }
+                in_play.push((
+                    format!("{}{TRUST_POLICY_SUFFIX}", p.arn),
+                    "aws_trust",
+                    doc,
+                    &p.arn,
+                    false,
+                    true,
+                    true,
+                ));
+            }
+        }
+        let session = self.session_name();
+        let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
+        for (name, kind, document, resource, bucket, trust, explicit) in in_play {
+            let polid: PolicyId = self.sym(&name);
+            let kind_id: SymbolId = self.sym(kind);
+            self.facts.policy.push((polid, kind_id));
+            let granter: PrincipalId = self.sym(resource);
+            self.facts.aws_rp_granter.push((polid, granter));
+            if explicit {
+                self.facts.aws_rp_explicit.push((polid,));
+            }
+            if trust {
+                self.facts.aws_explicit_grant_kind.push((polid, trust_kind));
+            }
+            self.rp_policies.push((polid, resource, bucket, trust));
+            let variables_enabled = document.variables_enabled();
+            for st in &document.statements {
+                let mut matches: BTreeMap<&'o str, (RpHow, Option<String>)> = BTreeMap::new();
+                for p in sources {
+                    if let Some(m) = rp_match(st, p, session) {
+                        matches.insert(p.arn.as_str(), m);
+                    }
+                }
+                if matches.is_empty() {
+                    continue;
+                }
+                let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
+                self.facts.policy_statement.push((polid, stid));
+                self.facts.aws_rp_statement.push((stid,));
+                let is_allow = matches!(st.effect, Effect::Allow);
+                if is_allow {
+                    self.facts.allow_statement.push((stid,));
+                } else {
+                    self.facts.deny_statement.push((stid,));
+                }
+                for (arn, (how, _)) in &matches {
+                    let pid: PrincipalId = self.sym(arn);
+                    match how {
+                        RpHow::Direct => self.facts.aws_rp_match_direct.push((stid, pid)),
+                        RpHow::Role => self.facts.aws_rp_match_role.push((stid, pid)),
+                        RpHow::Account => self.facts.aws_rp_match_account.push((stid, pid)),
+                    }
+                }
+                let resource_has_variables = variables_enabled
+                    && st.resource.as_ref().is_some_and(|r| match r {
+                        ResourceBlock::Resource(v) | ResourceBlock::NotResource(v) => {
+                            v.iter().any(|x| variables::has_variables(x))
+                        }
+                    });
+                let mut depends_on_resource = false;
+                for clause in &st.condition {
+                    for key in clause_keys(clause, variables_enabled) {
+                        if !self.key_is_fixed_by_context(&key)
+                            && key_class(&key) == KeyClass::Resource
+                        {
+                            depends_on_resource = true;
+                        }
+                    }
+                }
+                let implied = st
+                    .resource
+                    .is_none()
+                    .then(|| ResourceBlock::Resource(vec![resource.to_string()]));
+                plans.push(StatementPlan {
+                    id: stid,
+                    statement: st,
+                    variables_enabled,
+                    sources: matches.keys().copied().collect(),
+                    identity_allow: false,
+                    check: true,
+                    resource_has_variables,
+                    depends_on_principal: true,
+                    depends_on_resource,
+                    rcp_accounts: None,
+                    principal_filter: true,
+                    rp: Some(RpPlan {
+                        resource,
+                        bucket,
+                        implied,
+                        matches,
+                    }),
+                });
+            }
+        }
+    }
+
+    /// The destinations a resource policy's Allow statement grants on by itself, in whole-org
+    /// questions: its own Resource patterns that lie within the policy's resource, else the
+    /// resource itself (and for a bucket, its objects) where the statement covers them.
+    fn rp_own_destinations(&self, plan: &StatementPlan<'o>) -> Vec<Dest> {
+        let Some(rp) = &plan.rp else {
+            return Vec::new();
+        };
+        let mut out: BTreeSet<Dest> = BTreeSet::new();
+        let mut whole = vec![rp.resource.to_string()];
+        if rp.bucket {
+            whole.push(format!("{}/*", rp.resource));
+        }
+        match plan.resource_block() {
+            Some(ResourceBlock::Resource(patterns)) if !plan.resource_has_variables => {
+                for p in patterns {
+                    let d = Dest::Pattern(p.clone());
+                    if rp_governs(rp.resource, rp.bucket, &d) == Coverage::Full {
+                        out.insert(d);
+                        continue;
+                    }
+                    for w in &whole {
+                        if glob::glob_overlaps(p, w) {
+                            out.insert(Dest::Pattern(w.clone()));
+                        }
+                    }
+                }
+            }
+            _ => {
+                for w in whole {
+                    out.insert(Dest::Pattern(w));
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Emits which destinations the resource policies in play decide (`aws_rp_governs`,
+    /// `aws_trust_governs`) and where S3 Block Public Access restricts a public bucket policy
+    /// (`aws_s3_bpa_restricts`); returns the destinations whose key or trust policy was read.
+    fn emit_rp_governance(&mut self, universe: &BTreeSet<Dest>) -> BTreeSet<Dest> {
+        let org = self.org;
+        let mut read: BTreeSet<Dest> = BTreeSet::new();
+        let bpa_pol: PolicyId = self.sym(S3_BPA_POLICY);
+        let mut bpa_kind_emitted = false;
+        let rp_policies = std::mem::take(&mut self.rp_policies);
+        for &(polid, resource, bucket, trust) in &rp_policies {
+            let restricted = bucket && self.bucket_restricts_public(resource);
+            for d in universe {
+                if rp_governs(resource, bucket, d) != Coverage::Full {
+                    continue;
+                }
+                let did: ResourceId = self.sym(&d.display());
+                if trust {
+                    self.facts.aws_trust_governs.push((did, polid));
+                } else {
+                    self.facts.aws_rp_governs.push((did, polid));
+                }
+                if trust
+                    || org
+                        .resource_policies
+                        .policies
+                        .get(resource)
+                        .is_some_and(|rp| rp.service == Service::KmsKey)
+                {
+                    read.insert(d.clone());
+                }
+                if restricted {
+                    if !bpa_kind_emitted {
+                        let kind: SymbolId = self.sym("aws_s3_bpa");
+                        self.facts.policy.push((bpa_pol, kind));
+                        bpa_kind_emitted = true;
+                    }
+                    self.facts.aws_s3_bpa_restricts.push((did, bpa_pol));
+                }
+            }
+        }
+        self.rp_policies = rp_policies;
+        read
+    }
+
+    /// True when bucket `arn` has a public policy (an Allow statement for `*` without a
+    /// condition that limits it to known callers, or without Principal) and Block Public
+    /// Access RestrictPublicBuckets on at the bucket or its owner account's level.
+    fn bucket_restricts_public(&self, arn: &str) -> bool {
+        let rps = &self.org.resource_policies;
+        let Some(rp) = rps.policies.get(arn) else {
+            return false;
+        };
+        let restrict = |key: &str| {
+            rps.s3_block_public_access
+                .get(key)
+                .is_some_and(|b| b.restrict_public_buckets)
+        };
+        let on = restrict(arn)
+            || rps
+                .s3_bucket_account
+                .get(arn)
+                .is_some_and(|acct| restrict(acct));
+        on && rp
+            .document
+            .statements
+            .iter()
+            .any(|st| matches!(st.effect, Effect::Allow) && statement_is_public(st))
     }
 
     /// Emits the Organizations facts: the scope tree (`scope_parent`), the member accounts
@@ -977,7 +1326,7 @@ impl<'o> Builder<'o> {
             }
             Points::All => {
                 let all = self.expander.catalogue().len();
-                for plan in plans.iter().filter(|p| p.identity_allow) {
+                for plan in plans.iter().filter(|p| p.grants_own()) {
                     match &plan.statement.action {
                         ActionBlock::Action(patterns) => {
                             for pat in patterns {
@@ -1130,7 +1479,7 @@ impl<'o> Builder<'o> {
         source: Option<&Principal>,
         keep_templates: bool,
     ) -> (Vec<String>, bool) {
-        let Some(block) = &plan.statement.resource else {
+        let Some(block) = plan.resource_block() else {
             return (Vec::new(), false);
         };
         let patterns = match block {
@@ -1182,9 +1531,17 @@ impl<'o> Builder<'o> {
         };
         for (i, plan) in plans.iter().enumerate() {
             if !plan.identity_allow {
+                // A resource policy's Allow grants from its own patterns in whole-org
+                // questions (targeted questions ask their points).
+                if asked.is_none() && plan.grants_own() {
+                    for d in self.rp_own_destinations(plan) {
+                        universe.insert(d.clone());
+                        grants.push((i, None, d));
+                    }
+                }
                 continue;
             }
-            let Some(block) = &plan.statement.resource else {
+            let Some(block) = plan.resource_block() else {
                 continue;
             };
             let per_source = plan.resource_variants();
@@ -1241,20 +1598,25 @@ impl<'o> Builder<'o> {
             }
         }
 
-        // The account of each destination, where the ARN or the question names one: a grant
-        // on another account's resource needs that account's resource policy too (rule X1).
+        // Which destinations the resource policies decide, and Block Public Access.
+        let read = self.emit_rp_governance(&universe);
+        // The account of each destination, where the ARN, the question or the bucket owner
+        // names one: callers of another account need the resource's policy too (rule R6, X1).
         let mut dest_accounts: BTreeSet<(String, String)> = BTreeSet::new();
-        for (_, _, d) in &grants {
+        for d in &universe {
             if let Some(acct) = self.dest_account(d) {
                 dest_accounts.insert((d.display(), acct));
             }
         }
-        // Destinations that are (or may be) KMS keys or roles: their key or trust policy must
-        // grant explicitly (rule X2).
+        // Destinations that are (or may be) KMS keys or roles whose key or trust policy was not
+        // read: a grant there carries the requirement as a caveat (rule X2).
         let (kms, trust): (PolicyId, PolicyId) =
             (self.sym(KMS_KEY_POLICY), self.sym(ROLE_TRUST_POLICY));
         let mut explicit: BTreeSet<(String, bool, bool)> = BTreeSet::new();
         for (_, _, d) in &grants {
+            if read.contains(d) {
+                continue;
+            }
             let (is_key, is_role) = match d {
                 Dest::Exact(a) => (
                     glob::glob_match("arn:*:kms:*:*:key/*", a),
@@ -1306,7 +1668,7 @@ impl<'o> Builder<'o> {
             if !plan.check {
                 continue;
             }
-            let Some(block) = &plan.statement.resource else {
+            let Some(block) = plan.resource_block() else {
                 continue;
             };
             let per_source = plan.resource_variants();
@@ -1333,6 +1695,10 @@ impl<'o> Builder<'o> {
                     }
                     if rcp_reach == Some(None) && cov == Coverage::Full {
                         cov = Coverage::Partial;
+                    }
+                    // A resource policy speaks only for its own resource.
+                    if let Some(rp) = &plan.rp {
+                        cov = cov.min(rp_governs(rp.resource, rp.bucket, d));
                     }
                     if cov == Coverage::None {
                         continue;
@@ -1423,7 +1789,13 @@ impl<'o> Builder<'o> {
         source: Option<&Principal>,
         dest: Option<&Dest>,
     ) -> Option<ConditionId> {
-        if plan.principal_filter && !source.is_some_and(|p| principal_matches(plan.statement, p)) {
+        let mut principal_residual: Option<String> = None;
+        if let Some(rp) = &plan.rp {
+            let (_, residual) = rp.matches.get(source?.arn.as_str())?;
+            principal_residual = residual.clone();
+        } else if plan.principal_filter
+            && !source.is_some_and(|p| principal_matches(plan.statement, p))
+        {
             return None;
         }
         let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
@@ -1458,11 +1830,15 @@ impl<'o> Builder<'o> {
                 Some(parts.join(" AND "))
             }
         };
+        let residual = match (residual, principal_residual) {
+            (None, r) | (r, None) => r,
+            (Some(a), Some(b)) => Some(format!("{b} AND {a}")),
+        };
         let c = match residual {
             None => self.true_condition,
             Some(text) => self.sym(&text),
         };
-        if plan.identity_allow {
+        if plan.grants_own() {
             self.allow_conditions.insert(c);
         }
         Some(c)
@@ -1525,6 +1901,16 @@ impl<'o> Builder<'o> {
         if let Some(acct) = self.resource_accounts.get(arn) {
             return Some(acct.clone());
         }
+        // An S3 bucket or object: the bucket owner, when the export names it.
+        if let Some(rest) = arn.strip_prefix("arn:aws:s3:::") {
+            let bucket = rest.split('/').next().unwrap_or_default();
+            if !bucket.is_empty() && !bucket.contains(['*', '?']) {
+                let key = format!("arn:aws:s3:::{bucket}");
+                if let Some(acct) = self.org.resource_policies.s3_bucket_account.get(&key) {
+                    return Some(acct.clone());
+                }
+            }
+        }
         arn_account(arn)
             .filter(|a| !a.is_empty() && !a.contains(['*', '?']) && *a != "aws")
             .map(str::to_string)
@@ -1551,15 +1937,22 @@ impl<'o> Builder<'o> {
                 let Some(p) = source else {
                     return KeyValue::Unknown;
                 };
+                if p.kind == PrincipalKind::Anonymous {
+                    // An unauthenticated request carries no principal keys.
+                    return KeyValue::Absent;
+                }
                 let one = |s: &str| KeyValue::Known(vec![s.to_string()]);
                 match key {
                     "aws:username" => match p.kind {
                         PrincipalKind::User => one(&p.name),
                         _ => KeyValue::Absent,
                     },
-                    "aws:userid" => match p.kind {
-                        PrincipalKind::User => one(&p.unique_id),
+                    "aws:userid" => match (p.kind, self.session_name()) {
+                        (PrincipalKind::User, _) => one(&p.unique_id),
                         // A role session's userid is `RoleId:session-name`.
+                        (PrincipalKind::Role, Some(Some(session))) if !p.unique_id.is_empty() => {
+                            one(&format!("{}:{session}", p.unique_id))
+                        }
                         _ => not_known,
                     },
                     "aws:principalarn" => one(&p.arn),
@@ -1619,6 +2012,305 @@ impl<'o> Builder<'o> {
             KeyClass::Request => not_known,
         }
     }
+}
+
+/// How much of destination `d` the policy of `resource` decides: all of it when `d` is the
+/// resource (or, for a bucket, lies among its objects), part of it when `d` is a pattern that
+/// may include the resource.
+fn rp_governs(resource: &str, bucket: bool, d: &Dest) -> Coverage {
+    let within = |a: &str| {
+        a == resource
+            || (bucket
+                && a.strip_prefix(resource)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    };
+    match d {
+        Dest::Exact(a) => {
+            if within(a) {
+                Coverage::Full
+            } else if a.contains(['*', '?'])
+                && (glob::glob_overlaps(a, resource)
+                    || (bucket && glob::glob_overlaps(a, &format!("{resource}/*"))))
+            {
+                Coverage::Partial
+            } else {
+                Coverage::None
+            }
+        }
+        Dest::Pattern(p) => {
+            // Within the resource only if no wildcard reaches before the resource's end.
+            let fixed = p.find(['*', '?']).is_none_or(|i| i > resource.len());
+            if within(p) && fixed {
+                Coverage::Full
+            } else if glob::glob_overlaps(p, resource)
+                || (bucket && glob::glob_overlaps(p, &format!("{resource}/*")))
+            {
+                Coverage::Partial
+            } else {
+                Coverage::None
+            }
+        }
+        Dest::Not(_) => Coverage::Partial,
+    }
+}
+
+/// How one AWS principal entry of a resource policy names caller `p`.
+enum EntryMatch {
+    No,
+    Yes(RpHow),
+    /// A session ARN of `p`'s role, with this session name.
+    Session(String),
+}
+
+fn entry_match(v: &str, p: &Principal) -> EntryMatch {
+    if v == "*" {
+        return EntryMatch::Yes(RpHow::Direct);
+    }
+    if p.kind == PrincipalKind::Anonymous {
+        return EntryMatch::No;
+    }
+    if v == p.account || v == format!("arn:aws:iam::{}:root", p.account) {
+        return EntryMatch::Yes(RpHow::Account);
+    }
+    match p.kind {
+        PrincipalKind::User if v == p.arn => EntryMatch::Yes(RpHow::Direct),
+        PrincipalKind::Role => {
+            let sessions = format!("arn:aws:sts::{}:assumed-role/", p.account);
+            if let Some(rest) = v.strip_prefix(&sessions) {
+                return match rest.split_once('/') {
+                    Some((role, session)) if role == p.name => {
+                        EntryMatch::Session(session.to_string())
+                    }
+                    _ => EntryMatch::No,
+                };
+            }
+            if v == p.arn {
+                return EntryMatch::Yes(RpHow::Role);
+            }
+            // A role ARN names the role whatever the path it is written with (the role's
+            // name is unique in its account, case-insensitively).
+            let roles = format!("arn:aws:iam::{}:role/", p.account);
+            match v.strip_prefix(&roles).and_then(|r| r.rsplit('/').next()) {
+                Some(name) if name.eq_ignore_ascii_case(&p.name) => EntryMatch::Yes(RpHow::Role),
+                _ => EntryMatch::No,
+            }
+        }
+        _ => EntryMatch::No,
+    }
+}
+
+/// The AWS principal entries of a Principal / NotPrincipal block (`"*"` for `Principal: "*"`);
+/// service, federated and canonical-user entries never name an IAM caller.
+fn aws_entries(block: &PrincipalBlock) -> Vec<&str> {
+    match block {
+        PrincipalBlock::Any => vec!["*"],
+        PrincipalBlock::Map(entries) => entries
+            .iter()
+            .filter(|(kind, _)| *kind == PolicyPrincipalKind::Aws)
+            .flat_map(|(_, values)| values.iter().map(String::as_str))
+            .collect(),
+    }
+}
+
+/// Whether, and how, resource-policy statement `st` names caller `p` (aws.md §4.1, §6.3): the
+/// strongest of its Principal entries, or `Direct` for a NotPrincipal that lists none of the
+/// caller's names. A session ARN decides by the request's session name (`session`): unknown
+/// (`None`) leaves the match conditional. A Deny with NotPrincipal applies to every principal
+/// that has a permissions boundary, whatever it lists (aws.md §4.2).
+fn rp_match(
+    st: &Statement,
+    p: &Principal,
+    session: Option<Option<&str>>,
+) -> Option<(RpHow, Option<String>)> {
+    let scan = |block: &PrincipalBlock| {
+        let mut best: Option<RpHow> = None;
+        let mut sessions: Vec<String> = Vec::new();
+        for v in aws_entries(block) {
+            match entry_match(v, p) {
+                EntryMatch::Yes(h) => best = best.max(Some(h)),
+                EntryMatch::Session(s) => sessions.push(s),
+                EntryMatch::No => {}
+            }
+        }
+        (best, sessions)
+    };
+    let quoted = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (&st.principal, &st.not_principal) {
+        (Some(block), None) => {
+            let (best, sessions) = scan(block);
+            if best == Some(RpHow::Direct) {
+                return Some((RpHow::Direct, None));
+            }
+            match session {
+                Some(Some(name)) if sessions.iter().any(|s| s == name) => {
+                    Some((RpHow::Direct, None))
+                }
+                Some(_) => best.map(|h| (h, None)),
+                None => match best {
+                    Some(h) => Some((h, None)),
+                    None if !sessions.is_empty() => Some((
+                        RpHow::Direct,
+                        Some(format!("role session name in [{}]", quoted(&sessions))),
+                    )),
+                    None => None,
+                },
+            }
+        }
+        (_, Some(block)) => {
+            if matches!(st.effect, Effect::Deny) && p.boundary.is_some() {
+                return Some((RpHow::Direct, None));
+            }
+            let (best, sessions) = scan(block);
+            if best.is_some() {
+                return None;
+            }
+            match session {
+                Some(Some(name)) if sessions.iter().any(|s| s == name) => None,
+                Some(_) => Some((RpHow::Direct, None)),
+                None if !sessions.is_empty() => Some((
+                    RpHow::Direct,
+                    Some(format!("role session name not in [{}]", quoted(&sessions))),
+                )),
+                None => Some((RpHow::Direct, None)),
+            }
+        }
+        (None, None) => None,
+    }
+}
+
+/// True for an Allow statement that makes a bucket policy public in the sense of S3 Block
+/// Public Access: no Principal element, or `*` without a condition that pins the caller to
+/// known accounts, organizations, networks or services (the S3 "public" definition; the same
+/// keys iam-simulate 0.1.173 checks).
+fn statement_is_public(st: &Statement) -> bool {
+    let block = match (&st.principal, &st.not_principal) {
+        (None, _) => return true,
+        (Some(b), _) => b,
+    };
+    if !aws_entries(block).contains(&"*") {
+        return false;
+    }
+    !st.condition.iter().any(limits_public_access)
+}
+
+/// True when a condition clause pins a public statement to known callers (see
+/// [`statement_is_public`]).
+fn limits_public_access(clause: &ConditionClause) -> bool {
+    let key = clause.key.to_ascii_lowercase();
+    let op = clause.operator.name();
+    let values = &clause.values;
+    let wild = |v: &String| v.contains(['*', '?']);
+    let fixed_value = || {
+        matches!(
+            op.as_str(),
+            "StringEquals" | "StringEqualsIgnoreCase" | "ForAnyValue:StringEquals"
+        ) || (op == "StringLike" && !values.iter().any(wild))
+    };
+    let arn_fixed_account = |v: &String| {
+        let parts: Vec<&str> = v.splitn(6, ':').collect();
+        parts
+            .get(4)
+            .is_some_and(|a| !a.is_empty() && !a.contains(['*', '?']))
+    };
+    let arn_wild_only_in_resource = |v: &String| {
+        let parts: Vec<&str> = v.splitn(6, ':').collect();
+        parts.iter().take(5).all(|p| !p.contains(['*', '?']))
+    };
+    let fixed_org_path = |v: &str| {
+        v.starts_with("o-")
+            && v.split_once('/').is_some_and(|(_, rest)| !rest.is_empty())
+            && !v.contains(['*', '?'])
+    };
+    match key.as_str() {
+        "aws:principalorgid"
+        | "aws:principalaccount"
+        | "aws:sourcevpce"
+        | "aws:sourcevpc"
+        | "aws:vpceaccount"
+        | "aws:vpceorgid"
+        | "aws:sourceaccount" => fixed_value(),
+        "aws:principalarn" => match op.as_str() {
+            "ArnEquals" => values.iter().all(arn_fixed_account),
+            "ArnLike" => values
+                .iter()
+                .all(|v| arn_fixed_account(v) && arn_wild_only_in_resource(v)),
+            _ => false,
+        },
+        "aws:principalorgpaths" | "aws:vpceorgpaths" => match op.as_str() {
+            "StringEquals" => values.iter().all(|v| fixed_org_path(v)),
+            "StringLike" => values.iter().all(|v| {
+                let base = v.strip_suffix('*').unwrap_or(v);
+                fixed_org_path(base)
+            }),
+            _ => false,
+        },
+        "aws:principalisawsservice" => {
+            matches!(
+                op.as_str(),
+                "Bool" | "StringEquals" | "StringEqualsIgnoreCase" | "StringLike"
+            ) && values.iter().all(|v| v.eq_ignore_ascii_case("true"))
+        }
+        "aws:principalservicename" | "aws:principalservicenameslist" => {
+            matches!(
+                op.as_str(),
+                "StringEquals"
+                    | "ForAnyValue:StringEquals"
+                    | "StringLike"
+                    | "ForAnyValue:StringLike"
+            ) && values.iter().all(|v| {
+                v.strip_suffix(".amazonaws.com")
+                    .or_else(|| v.strip_suffix(".amazonaws.com.cn"))
+                    .is_some_and(|svc| {
+                        svc == "*"
+                            || (!svc.is_empty()
+                                && svc.bytes().all(|b| {
+                                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+                                }))
+                    })
+            })
+        }
+        "aws:userid" => match op.as_str() {
+            "StringEquals" => !values.iter().any(wild),
+            "StringLike" => values.iter().all(|v| {
+                v.strip_suffix(":*").is_some_and(|id| {
+                    !id.is_empty()
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                })
+            }),
+            _ => false,
+        },
+        "aws:sourceip" => op == "IpAddress" && values.iter().all(|v| source_ip_is_non_public(v)),
+        "aws:sourcearn" | "aws:sourcevpcarn" => {
+            op == "ArnEquals" && values.iter().all(arn_fixed_account)
+        }
+        _ => false,
+    }
+}
+
+/// True when a CIDR is private or narrow enough not to count as public (S3 BPA rules).
+fn source_ip_is_non_public(cidr: &str) -> bool {
+    let Some((addr, prefix)) = cidr.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u32>() else {
+        return false;
+    };
+    if addr.contains(':') {
+        return prefix >= 32;
+    }
+    let mut octets = addr.split('.').map(|o| o.parse::<u32>());
+    let (Some(Ok(a)), Some(Ok(b))) = (octets.next(), octets.next()) else {
+        return false;
+    };
+    a == 10 || (a == 172 && (16..=31).contains(&b)) || (a == 192 && b == 168) || prefix >= 8
 }
 
 /// True when a statement's `Principal` is everyone (`"*"` or `{"AWS": "*"}`), or it names none.

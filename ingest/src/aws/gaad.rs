@@ -254,6 +254,9 @@ fn read_principal(
         PrincipalKind::User => ("a user", USER, "UserName", "UserId", "UserPolicyList"),
         PrincipalKind::Group => ("a group", GROUP, "GroupName", "GroupId", "GroupPolicyList"),
         PrincipalKind::Role => ("a role", ROLE, "RoleName", "RoleId", "RolePolicyList"),
+        PrincipalKind::Anonymous => {
+            return Err(node.error("the anonymous caller is not a GAAD entry".to_string()))
+        }
     };
     node.object(what)?;
     node.warn_unknown(known, what, warnings);

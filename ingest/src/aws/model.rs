@@ -22,6 +22,8 @@ pub enum PrincipalKind {
     User,
     Group,
     Role,
+    /// The unauthenticated caller (see [`anonymous`]).
+    Anonymous,
 }
 
 impl PrincipalKind {
@@ -31,6 +33,7 @@ impl PrincipalKind {
             PrincipalKind::User => "user",
             PrincipalKind::Group => "group",
             PrincipalKind::Role => "role",
+            PrincipalKind::Anonymous => "anonymous",
         }
     }
 
@@ -40,6 +43,7 @@ impl PrincipalKind {
             PrincipalKind::User => "User",
             PrincipalKind::Group => "Group",
             PrincipalKind::Role => "AssumedRole",
+            PrincipalKind::Anonymous => "Anonymous",
         }
     }
 }
@@ -179,6 +183,30 @@ impl AwsOrg {
             )),
         }
     }
+}
+
+/// The name that stands for the anonymous (unauthenticated) caller in questions, requests and
+/// output: `Principal: "*"` statements of resource policies reach it.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// The anonymous caller as a principal: no account, no policies, no tags.
+pub fn anonymous() -> &'static Principal {
+    static ANON: std::sync::OnceLock<Principal> = std::sync::OnceLock::new();
+    ANON.get_or_init(|| Principal {
+        arn: ANONYMOUS.to_string(),
+        kind: PrincipalKind::Anonymous,
+        name: ANONYMOUS.to_string(),
+        unique_id: String::new(),
+        account: String::new(),
+        path: String::new(),
+        tags: Vec::new(),
+        groups: Vec::new(),
+        policies: Vec::new(),
+        boundary: None,
+        trust_policy: None,
+        instance_profiles: Vec::new(),
+        source: Source::default(),
+    })
 }
 
 /// The account id of an ARN (`arn:aws:iam::123456789012:user/a` -> `123456789012`), if any.

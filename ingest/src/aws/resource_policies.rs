@@ -35,7 +35,9 @@
 //!   `FunctionArn`. The function ARN is `FunctionArn`, else the single Lambda function ARN that
 //!   every statement's `Resource` names (an error asking for `FunctionArn` otherwise).
 //! - **S3** (`s3api get-bucket-policy`, [`ExportKind::S3BucketPolicy`]): user-added `Bucket`
-//!   (a name, read in partition `aws`, or a bucket ARN).
+//!   (a name, read in partition `aws`, or a bucket ARN) and, optionally, user-added `AccountId`
+//!   (the bucket owner's 12-digit id: S3 ARNs name no account, and the owner decides which
+//!   callers are of the same account and which account-level Block Public Access applies).
 //! - **No marker** ([`ExportKind::BarePolicy`]): only `{"Policy": "..."}`, which S3, older KMS
 //!   CLIs and others all print. It is read as an **S3 bucket policy only if every statement's
 //!   `Resource` names the same bucket** (`arn:P:s3:::b` or `arn:P:s3:::b/...`, no wildcard in
@@ -136,6 +138,9 @@ pub struct ResourcePolicies {
     pub s3_ownership: BTreeMap<String, String>,
     /// Key ARN → key manager.
     pub kms_key_manager: BTreeMap<String, KeyManager>,
+    /// Bucket ARN → the 12-digit id of the account that owns it (user-added `AccountId` of a
+    /// `get-bucket-policy` export; S3 ARNs name no account).
+    pub s3_bucket_account: BTreeMap<String, String>,
 }
 
 /// What kind of resource-policy export a JSON document is. See the module documentation.
@@ -243,7 +248,7 @@ const ECR_TOP: &[&str] = &[
     "region",
     META,
 ];
-const S3_POLICY_TOP: &[&str] = &["Policy", "Bucket", META];
+const S3_POLICY_TOP: &[&str] = &["Policy", "Bucket", "AccountId", META];
 const KMS_POLICY_TOP: &[&str] = &[
     "Policy",
     "PolicyName",
@@ -999,12 +1004,9 @@ fn read_s3_policy(
 ) -> Result<(), IngestError> {
     root.object("a get-bucket-policy output")?;
     let explicit = root.get("Bucket");
+    let named = explicit.is_some();
     root.warn_unknown(
-        if explicit.is_some() {
-            S3_POLICY_TOP
-        } else {
-            BARE_TOP
-        },
+        if named { S3_POLICY_TOP } else { BARE_TOP },
         "the get-bucket-policy output",
         warnings,
     );
@@ -1031,5 +1033,20 @@ fn read_s3_policy(
             )))
         }
     };
+    if let Some(a) = root.get("AccountId").filter(|_| named) {
+        let id = a.string("`AccountId`")?;
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(a.error(format!(
+                "`{id}` is not a 12-digit account ID (the bucket owner)"
+            )));
+        }
+        insert_setting(
+            &mut into.s3_bucket_account,
+            &a,
+            arn.clone(),
+            id.to_string(),
+            "the bucket owner `AccountId`",
+        )?;
+    }
     insert_policy(into, root, arn, Service::S3Bucket, doc)
 }
