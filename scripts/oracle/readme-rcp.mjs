@@ -96,13 +96,20 @@ principals get \`serviceControlPolicies: []\`; roles passed as role ARNs; the pr
   secretsmanager, sts, dynamodb, logs; unsupported: iam, ec2, lambda, sns, ssm, kinesis, cloudwatch). iam-simulate does not apply
   that restriction itself (see below), so the generator does. \`rcpExempt\`, \`rcpLevels\` and \`buildSimulation\` in
   \`generate-rcp.mjs\` are the reference. No KMS key here is AWS managed.
+- **\`resourcePolicy\`** = the role's trust policy (its GAAD \`AssumeRolePolicyDocument\`) when the action is an \`sts:*\` action and
+  the resource is the ARN of a role in the org (\`sts:AssumeRole\` / \`sts:TagSession\` here), as AWS evaluates it and as
+  \`../aws-resource/\` passes it; no resource policy for any other request. The roles trust \`arn:aws:iam::<account>:root\` or a
+  service principal (\`lambda\`/\`ec2\`/\`ecs.amazonaws.com\`), for \`sts:AssumeRole\` only, so \`sts:TagSession\` and assuming a
+  service-trusted role are \`ImplicitlyDenied\` whatever the identity policies say. \`trustPolicyFor\` in \`lib/org.mjs\`
+  (variant \`trustPolicies: true\`) is the reference.
 
 ### expected.jsonl
 
 \`{"decision", "rcp", "scp", "identity", "permissionBoundary", "blockedBy"}\`: \`rcp\` is iam-simulate's \`rcpAnalysis.result\`
 (\`ExplicitlyDenied\` if an RCP Deny matches at any level, else \`Allowed\`; with no levels, i.e. exempt requests, \`Allowed\`), the
-others as in \`../aws-scp/\`. \`blockedBy\` lists \`rcp\` / \`scp\` / \`pb\` only when the identity result is \`Allowed\` (an RCP Deny for
-a request the identity policies do not allow is still \`ExplicitlyDenied\`, but not listed).
+others as in \`../aws-scp/\`. \`blockedBy\` lists \`rcp\` / \`scp\` / \`pb\` only when the core result (identity policies, and for
+\`sts:*\` on a role the trust policy) is \`Allowed\` (an RCP Deny for a request the identity policies or the trust policy do not
+allow is still \`ExplicitlyDenied\`, but not listed).
 
 ## Counts
 

