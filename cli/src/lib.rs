@@ -3,6 +3,7 @@
 //! `main` only parses arguments and dispatches, so tests call the commands directly.
 
 pub mod analysis;
+pub mod chains;
 pub mod output;
 pub mod simulate;
 
@@ -108,6 +109,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The shortest chain of role assumptions from FROM to TO, where TO is a role (ARN or
+    /// name) or `ACTION RESOURCE` (a role or FROM itself that can do it), and why each hop is
+    /// allowed. Exit 1 when there is none.
+    Path {
+        /// The user or role the chain starts from.
+        from: String,
+        /// A role, or an action and a resource.
+        #[arg(num_args = 1..=2, required = true)]
+        to: Vec<String>,
+        /// The account owning RESOURCE when its ARN has none (S3).
+        #[arg(long)]
+        resource_account: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// `table` (text) or `json`.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Decide one request given as an iam-simulate `Simulation` JSON document (the bare object or
     /// `{"simulation": {...}}`), with the same rules as `explain`.
     Simulate {
@@ -166,6 +185,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             org,
             format,
         } => who_can(&org, &action, &resource, resource_account, format, out, err),
+        Command::Path {
+            from,
+            to,
+            resource_account,
+            org,
+            format,
+        } => path(&org, &from, &to, resource_account, format, out, err),
         Command::WhatCan {
             principal,
             all,
@@ -417,7 +443,7 @@ fn who_can(
     if !aws.resource_policies.policies.is_empty() {
         sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
     }
-    let points: Vec<RequestPoint> = sources
+    let mut points: Vec<RequestPoint> = sources
         .iter()
         .map(|s| RequestPoint {
             source: s.clone(),
@@ -426,8 +452,10 @@ fn who_can(
             resource_account: resource_account.clone(),
         })
         .collect();
+    // Role assumptions, for access reached through chains.
+    points.extend(facts::assume_candidates(aws));
     let question = Question {
-        sources: Sources::Only(sources),
+        sources: Sources::Only(sources.clone()),
         points: Points::Only(points),
         context: iamlog_ingest::aws::facts::Context::Static,
     };
@@ -435,9 +463,235 @@ fn who_can(
     let canonical_action = Catalogue::embedded()
         .canonical(action)
         .map_or_else(|| action.to_string(), str::to_string);
-    let rows = analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
+    let mut rows =
+        analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
+    rows.extend(chain_rows(&answer, &rows, &sources));
+    rows.sort();
+    rows.dedup();
     write_access(&rows, format, out)?;
     Ok(EXIT_OK)
+}
+
+/// `iamlog path FROM TO`.
+fn path(
+    args: &OrgArgs,
+    from: &str,
+    to: &[String],
+    resource_account: Option<String>,
+    format: Format,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CmdResult {
+    let org = load(args, err)?;
+    let aws = org.aws();
+    let from = find_source(&org, from)?;
+    let sources: Vec<String> = aws
+        .principals
+        .values()
+        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
+        .map(|p| p.arn.clone())
+        .collect();
+    let mut points = facts::assume_candidates(aws);
+    // The target: a role, or every source that can do ACTION on RESOURCE.
+    let (target_role, access): (Option<String>, Option<(String, String)>) = match to {
+        [role] => {
+            let p = aws.find_principal(role).map_err(CliError)?;
+            if p.kind != iamlog_ingest::aws::model::PrincipalKind::Role {
+                return Err(CliError(format!(
+                    "`{}` is not a role: give a role, or ACTION RESOURCE",
+                    p.arn
+                )));
+            }
+            (Some(p.arn.clone()), None)
+        }
+        [action, resource] => {
+            points.extend(sources.iter().map(|s| RequestPoint {
+                source: s.clone(),
+                action: action.clone(),
+                resource: resource.clone(),
+                resource_account: resource_account.clone(),
+            }));
+            (None, Some((action.clone(), resource.clone())))
+        }
+        _ => {
+            return Err(CliError(
+                "give TO as a role, or ACTION RESOURCE".to_string(),
+            ))
+        }
+    };
+    let question = Question {
+        sources: Sources::Only(sources),
+        points: Points::Only(points),
+        context: iamlog_ingest::aws::facts::Context::Static,
+    };
+    let answer = analysis::ask(&org, &question);
+    let chains = chains::Chains::from_answer(&answer);
+    let reachable = chains.reachable(&from);
+    // The access at the end: the rows of whoever can do it.
+    let access_rows: Vec<AccessRow> = match &access {
+        Some((action, resource)) => {
+            let canonical = Catalogue::embedded()
+                .canonical(action)
+                .map_or_else(|| action.clone(), str::to_string);
+            analysis::effective_rows(&answer, &|_, a, d| a == canonical && d == resource)
+        }
+        None => Vec::new(),
+    };
+    // The shortest chain to the target: zero hops when FROM itself has the access.
+    let found: Option<(Vec<chains::Hop>, String)> = match (&target_role, &access) {
+        (Some(role), _) => reachable.get(role).map(|c| (c.clone(), role.clone())),
+        (None, _) if access_rows.iter().any(|r| r.source == from) => {
+            Some((Vec::new(), from.clone()))
+        }
+        (None, _) => reachable
+            .iter()
+            .filter(|(role, _)| access_rows.iter().any(|r| &r.source == *role))
+            .min_by_key(|(role, chain)| (chain.len(), role.as_str()))
+            .map(|(role, chain)| (chain.clone(), role.clone())),
+    };
+    let target_text = match (&target_role, &access) {
+        (Some(r), _) => r.clone(),
+        (None, Some((a, r))) => format!("{a} {r}"),
+        _ => String::new(),
+    };
+    let Some((chain, last)) = found else {
+        match format {
+            Format::Json | Format::Jsonl => {
+                serde_json::to_writer_pretty(
+                    &mut *out,
+                    &json!({"from": from, "to": target_text, "found": false, "hops": []}),
+                )?;
+                writeln!(out)?;
+            }
+            _ => writeln!(out, "no chain from {from} to {target_text}")?,
+        }
+        return Ok(EXIT_FINDINGS);
+    };
+    let final_rows: Vec<&AccessRow> = access_rows.iter().filter(|r| r.source == last).collect();
+    match format {
+        Format::Json | Format::Jsonl => {
+            let hops: Vec<Value> = chain
+                .iter()
+                .map(|h| {
+                    json!({
+                        "from": h.from,
+                        "to": h.to,
+                        "condition": h.condition,
+                        "identity": h.identity.iter().map(|(p, g)| json!({"policy": p, "granter": g})).collect::<Vec<_>>(),
+                        "trust": h.trust,
+                        "caveats": h.caveats.iter().map(|(p, c)| json!({"policy": p, "condition": c})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let grants: Vec<Value> = final_rows
+                .iter()
+                .map(|r| json!({"source": r.source, "policy": r.policy, "granter": r.granter, "condition": r.condition}))
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &json!({"from": from, "to": target_text, "found": true, "hops": hops, "access": grants}),
+            )?;
+            writeln!(out)?;
+        }
+        _ => {
+            writeln!(
+                out,
+                "{from} reaches {target_text} in {} hop(s)",
+                chain.len()
+            )?;
+            for (i, h) in chain.iter().enumerate() {
+                writeln!(out, "{}. {} -> {} (sts:AssumeRole)", i + 1, h.from, h.to)?;
+                if h.identity.is_empty() {
+                    writeln!(
+                        out,
+                        "   identity: not needed (the trust policy names the caller in its own account)"
+                    )?;
+                }
+                for (p, g) in &h.identity {
+                    writeln!(out, "   identity: {p} (via {g})")?;
+                }
+                for st in &h.trust {
+                    writeln!(out, "   trust:    {st}")?;
+                }
+                if let Some(c) = &h.condition {
+                    writeln!(out, "   when:     {c}")?;
+                }
+                for (p, c) in &h.caveats {
+                    match c {
+                        Some(c) => writeln!(out, "   limited:  {p}: {c}")?,
+                        None => writeln!(out, "   limited:  {p} (in part)")?,
+                    }
+                }
+            }
+            for r in &final_rows {
+                writeln!(
+                    out,
+                    "then {} can do it: {} (via {}){}",
+                    r.source,
+                    r.policy,
+                    r.granter,
+                    r.condition
+                        .as_deref()
+                        .map(|c| format!(" when {c}"))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Access reached through role chains: for every source, each role it reaches (one hop or
+/// more) that has access in `direct` gives a row with the role's policy, the chain as granter,
+/// and each conditional hop as a caveat.
+fn chain_rows(
+    answer: &analysis::Answer,
+    direct: &[AccessRow],
+    sources: &[String],
+) -> Vec<AccessRow> {
+    let chains = chains::Chains::from_answer(answer);
+    if chains.is_empty() {
+        return Vec::new();
+    }
+    let mut by_source: BTreeMap<&str, Vec<&AccessRow>> = BTreeMap::new();
+    for r in direct {
+        by_source.entry(r.source.as_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for s in sources {
+        for (role, chain) in chains.reachable(s) {
+            let Some(rows) = by_source.get(role.as_str()) else {
+                continue;
+            };
+            for r in rows {
+                let mut caveats = r.caveats.clone();
+                for hop in &chain {
+                    if hop.condition.is_some() {
+                        caveats.extend(hop.caveats.iter().cloned());
+                    }
+                }
+                caveats.sort();
+                caveats.dedup();
+                let limited = chain.iter().any(|h| h.condition.is_some());
+                let condition = match (&r.condition, limited) {
+                    (c, false) => c.clone(),
+                    (None, true) => Some("(limited: see caveats)".to_string()),
+                    (Some(c), true) if c.contains("(limited: see caveats)") => Some(c.clone()),
+                    (Some(c), true) => Some(format!("{c} (limited: see caveats)")),
+                };
+                out.push(AccessRow {
+                    source: s.clone(),
+                    action: r.action.clone(),
+                    destination: r.destination.clone(),
+                    policy: r.policy.clone(),
+                    granter: chains::chain_text(&chain),
+                    condition,
+                    caveats,
+                });
+            }
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -338,6 +338,10 @@ relations! {
         aws_s3_bpa_restricts(d: ResourceId, pol: PolicyId);
         /// aws_rp_granter(pol, g): the granter shown for access resource policy pol grants: the resource it is attached to.
         aws_rp_granter(pol: PolicyId, g: PrincipalId);
+        /// aws_assume_action(a): action point a assumes a role (`sts:AssumeRole`).
+        aws_assume_action(a: ActionId);
+        /// aws_role_resource(d, r): destination d is the ARN of role r.
+        aws_role_resource(d: ResourceId, r: PrincipalId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }
@@ -428,6 +432,10 @@ relations! {
         policy_denied(s: PrincipalId, a: ActionId, d: ResourceId);
         /// bpa_blocks(s, a, d): S3 Block Public Access denies s doing a on d.
         bpa_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// can_assume(s, r, c): s can assume role r (condition c): identity side, trust policy and organization policies all allow `sts:AssumeRole`.
+        can_assume(s: PrincipalId, r: PrincipalId, c: ConditionId);
+        /// reaches(s, r): s can reach role r through a chain of one or more role assumptions.
+        reaches(s: PrincipalId, r: PrincipalId);
         /// cross_account(s, a, d): s is granted a on d, a resource of an account other than the account of s.
         cross_account(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.

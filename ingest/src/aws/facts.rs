@@ -424,6 +424,57 @@ struct RpPlan<'o> {
     matches: BTreeMap<&'o str, (RpHow, Option<String>)>,
 }
 
+/// The action that assumes a role.
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// The `sts:AssumeRole` points worth deciding to find role chains: every (principal, role)
+/// where the role's trust policy has an Allow of `sts:AssumeRole` that names the principal
+/// (its ARN, session, role, account or `*`). Deciding them (rule C1) gives `can_assume`.
+pub fn assume_candidates(org: &AwsOrg) -> Vec<RequestPoint> {
+    let callers: Vec<&Principal> = org
+        .principals
+        .values()
+        .filter(|p| p.kind != PrincipalKind::Group)
+        .collect();
+    let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
+    for role in org.principals.values() {
+        let Some(trust) = &role.trust_policy else {
+            continue;
+        };
+        for st in &trust.statements {
+            if !matches!(st.effect, Effect::Allow) || !action_block_covers(&st.action, ASSUME_ROLE)
+            {
+                continue;
+            }
+            for p in &callers {
+                if rp_match(st, p, None).is_some() {
+                    out.insert(RequestPoint {
+                        source: p.arn.clone(),
+                        action: ASSUME_ROLE.to_string(),
+                        resource: role.arn.clone(),
+                        resource_account: None,
+                    });
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// True when an Action / NotAction block covers `action` (case-insensitive globs).
+fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    let hit = |patterns: &Vec<String>| {
+        patterns
+            .iter()
+            .any(|p| glob::glob_match(&p.to_ascii_lowercase(), &lower))
+    };
+    match block {
+        ActionBlock::Action(p) => hit(p),
+        ActionBlock::NotAction(p) => !hit(p),
+    }
+}
+
 /// Builds the facts for `question` over `org`.
 pub fn build(org: &AwsOrg, question: &Question, catalogue: &Catalogue) -> Facts {
     Builder::new(org, question, catalogue).run()
@@ -732,6 +783,17 @@ impl<'o> Builder<'o> {
                         self.facts.implicit_grant.push((a, d, implicit));
                     }
                 }
+            }
+        }
+
+        // Role assumption, for chains (rules C1, C2).
+        let assume = self.display_action(ASSUME_ROLE);
+        let assume: ActionId = self.sym(&assume);
+        self.facts.aws_assume_action.push((assume,));
+        for p in org.principals.values() {
+            if p.kind == PrincipalKind::Role {
+                let row = (self.sym(&p.arn), self.sym(&p.arn));
+                self.facts.aws_role_resource.push(row);
             }
         }
 

@@ -1,0 +1,142 @@
+//! Role chains: the `can_assume` edges the core rules derive (rule C1), and shortest chains
+//! over them, for `who-can` (access reached through a chain) and `path`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use iamlog_engine::Sym;
+use iamlog_ingest::aws::facts::TRUE_CONDITION;
+
+use crate::analysis::{Answer, Caveat};
+
+/// One role-assumption edge.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    /// `None` when unconditional; else the residual condition (e.g. on `sts:ExternalId`) or
+    /// `(limited: see caveats)`.
+    pub condition: Option<String>,
+    /// The identity policies that grant the caller `sts:AssumeRole` on the role: (policy,
+    /// granter). Empty when the trust policy alone allows it (same account, naming the caller).
+    pub identity: Vec<(String, String)>,
+    /// The trust-policy statements that allow the caller.
+    pub trust: Vec<String>,
+    /// What limits a conditional edge: (policy, condition), e.g. the trust policy's
+    /// condition on `sts:ExternalId`.
+    pub caveats: Vec<Caveat>,
+}
+
+/// Every `can_assume` edge of an answer, by caller.
+#[derive(Debug, Default)]
+pub struct Chains {
+    edges: BTreeMap<String, Vec<Hop>>,
+}
+
+impl Chains {
+    /// Reads `can_assume` and, for each edge, the statements behind it.
+    pub fn from_answer(answer: &Answer) -> Self {
+        let d = &answer.derived;
+        let assume: BTreeSet<Sym> = answer
+            .facts
+            .aws_assume_action
+            .iter()
+            .map(|(a,)| a.sym())
+            .collect();
+        let mut identity: BTreeMap<(Sym, Sym), Vec<(String, String)>> = BTreeMap::new();
+        for &(s, a, x, pol, g, _) in &d.effective {
+            if assume.contains(&a.sym()) {
+                identity
+                    .entry((s.sym(), x.sym()))
+                    .or_default()
+                    .push((answer.name(pol).to_string(), answer.name(g).to_string()));
+            }
+        }
+        let mut trust: BTreeMap<(Sym, Sym), Vec<String>> = BTreeMap::new();
+        for &(s, a, x, _, st, _) in &d.rp_allow {
+            if assume.contains(&a.sym()) {
+                trust
+                    .entry((s.sym(), x.sym()))
+                    .or_default()
+                    .push(answer.name(st).to_string());
+            }
+        }
+        let mut caveats: BTreeMap<(Sym, Sym), Vec<Caveat>> = BTreeMap::new();
+        for &(s, a, x, pol, c) in &d.effective_caveat {
+            if assume.contains(&a.sym()) {
+                let c = answer.name(c);
+                caveats.entry((s.sym(), x.sym())).or_default().push((
+                    answer.name(pol).to_string(),
+                    (c != TRUE_CONDITION).then(|| c.to_string()),
+                ));
+            }
+        }
+        let mut edges: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        for &(s, r, c) in &d.can_assume {
+            let key = (s.sym(), r.sym());
+            let mut ids: Vec<(String, String)> = identity.get(&key).cloned().unwrap_or_default();
+            // Rows granted by the trust policy itself name the role as granter.
+            ids.retain(|(_, g)| g != answer.name(r));
+            ids.sort();
+            ids.dedup();
+            let mut sts: Vec<String> = trust.get(&key).cloned().unwrap_or_default();
+            sts.sort();
+            sts.dedup();
+            let cond = answer.name(c);
+            let mut cav = if cond == TRUE_CONDITION {
+                Vec::new()
+            } else {
+                caveats.get(&key).cloned().unwrap_or_default()
+            };
+            cav.sort();
+            cav.dedup();
+            edges
+                .entry(answer.name(s).to_string())
+                .or_default()
+                .push(Hop {
+                    from: answer.name(s).to_string(),
+                    to: answer.name(r).to_string(),
+                    condition: (cond != TRUE_CONDITION).then(|| cond.to_string()),
+                    identity: ids,
+                    trust: sts,
+                    caveats: cav,
+                });
+        }
+        for hops in edges.values_mut() {
+            hops.sort();
+            // One edge per role: the unconditional one when there is one.
+            hops.dedup_by(|later, earlier| later.to == earlier.to);
+        }
+        Chains { edges }
+    }
+
+    /// The shortest chain (one hop or more) from `from` to every role it reaches, by role;
+    /// ties are broken by the smaller ARNs, so the answer is deterministic.
+    pub fn reachable(&self, from: &str) -> BTreeMap<String, Vec<Hop>> {
+        let mut seen: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        let mut queue: VecDeque<(String, Vec<Hop>)> = VecDeque::from([(from.to_string(), vec![])]);
+        let mut visited: BTreeSet<String> = BTreeSet::from([from.to_string()]);
+        while let Some((at, path)) = queue.pop_front() {
+            for hop in self.edges.get(&at).map(Vec::as_slice).unwrap_or_default() {
+                if !visited.insert(hop.to.clone()) {
+                    continue;
+                }
+                let mut next = path.clone();
+                next.push(hop.clone());
+                seen.insert(hop.to.clone(), next.clone());
+                queue.push_back((hop.to.clone(), next));
+            }
+        }
+        seen
+    }
+
+    /// True when no edge exists at all.
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+}
+
+/// The granter text of access reached through `chain`: `via A -> B -> C`.
+pub fn chain_text(chain: &[Hop]) -> String {
+    let names: Vec<&str> = chain.iter().map(|h| h.to.as_str()).collect();
+    format!("via {}", names.join(" -> "))
+}
