@@ -433,12 +433,7 @@ fn who_can(
 ) -> CmdResult {
     let org = load(args, err)?;
     let aws = org.aws();
-    let mut sources: Vec<String> = aws
-        .principals
-        .values()
-        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
-        .map(|p| p.arn.clone())
-        .collect();
+    let mut sources = callers(aws);
     // The anonymous caller, when some resource policy may reach it.
     if !aws.resource_policies.policies.is_empty() {
         sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
@@ -472,6 +467,15 @@ fn who_can(
     Ok(EXIT_OK)
 }
 
+/// Every user and role of the org: the principals that can make requests.
+fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
+    aws.principals
+        .values()
+        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
+        .map(|p| p.arn.clone())
+        .collect()
+}
+
 /// `iamlog path FROM TO`.
 fn path(
     args: &OrgArgs,
@@ -485,12 +489,7 @@ fn path(
     let org = load(args, err)?;
     let aws = org.aws();
     let from = find_source(&org, from)?;
-    let sources: Vec<String> = aws
-        .principals
-        .values()
-        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
-        .map(|p| p.arn.clone())
-        .collect();
+    let sources = callers(aws);
     let mut points = facts::assume_candidates(aws);
     // The target: a role, or every source that can do ACTION on RESOURCE.
     let (target_role, access): (Option<String>, Option<(String, String)>) = match to {
