@@ -204,6 +204,9 @@ pub struct Explanation {
     pub resource_denies_account: bool,
     /// True when S3 Block Public Access denies the request.
     pub bpa_blocked: bool,
+    /// The session policy of the caller, if any, and whether it allows the request.
+    pub session_policy: Option<String>,
+    pub session_permits: bool,
 }
 
 impl Explanation {
@@ -265,6 +268,20 @@ impl Explanation {
         }
     }
 
+    /// The session policy layer's result.
+    pub fn session_result(&self) -> &'static str {
+        let denies = self
+            .denies
+            .iter()
+            .any(|d| d.kind == "aws_session" && d.condition.is_none());
+        match (&self.session_policy, self.session_permits) {
+            (None, _) => "NotApplicable",
+            (Some(_), _) if denies => "ExplicitlyDenied",
+            (Some(_), true) => "Allowed",
+            (Some(_), false) => "ImplicitlyDenied",
+        }
+    }
+
     /// The boundary layer's result.
     pub fn boundary_result(&self) -> &'static str {
         match (&self.boundary, self.boundary_allows.is_empty()) {
@@ -313,6 +330,7 @@ struct PointRows {
     /// (policy, statement, condition) of resource-policy Allows that match
     rp_allows: Vec<(Sym, Sym, Sym)>,
     bpa_blocked: bool,
+    session_permits: bool,
 }
 
 impl<'a> PointIndex<'a> {
@@ -362,6 +380,11 @@ impl<'a> PointIndex<'a> {
                 .or_default()
                 .rp_allows
                 .push((pol.sym(), st.sym(), c.sym()));
+        }
+        for &(s, a, x) in &d.session_permits {
+            rows.entry((s.sym(), a.sym(), x.sym()))
+                .or_default()
+                .session_permits = true;
         }
         for &(s, a, x) in &d.bpa_blocks {
             rows.entry((s.sym(), a.sym(), x.sym()))
@@ -483,6 +506,8 @@ impl<'a> PointIndex<'a> {
             resource_denies_direct: false,
             resource_denies_account: false,
             bpa_blocked: false,
+            session_policy: org.session_policies.get(&point.source).cloned(),
+            session_permits: false,
         };
         let (Some(s), Some(a), Some(d)) = (
             answer.lookup(&point.source),
@@ -568,6 +593,7 @@ impl<'a> PointIndex<'a> {
             }
         }
         ex.bpa_blocked = rows.bpa_blocked;
+        ex.session_permits = rows.session_permits;
         ex.always_allowed = rows
             .effective
             .iter()

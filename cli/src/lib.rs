@@ -858,6 +858,10 @@ pub fn explanation_json(ex: &Explanation) -> Value {
                 "policy": ex.resource_policy,
                 "statements": ex.resource_allows.iter().map(statement_json).collect::<Vec<_>>(),
             },
+            "session": {
+                "result": ex.session_result(),
+                "policy": ex.session_policy,
+            },
             "s3_block_public_access": {
                 "result": if ex.bpa_blocked { "ExplicitlyDenied" } else { "NotApplicable" },
             },
@@ -934,6 +938,9 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
                 write_statement(s, out)?;
             }
         }
+    }
+    if let Some(p) = &ex.session_policy {
+        writeln!(out, "session policy: {} ({p})", ex.session_result())?;
     }
     if ex.bpa_blocked {
         writeln!(

@@ -17,9 +17,17 @@
 //!   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`); the principal and the
 //!   resource have no tags, so tag keys not given are absent.
 //!
-//! Layers iamlog does not evaluate yet (a resource policy, RCPs other than
-//! `RCPFullAWSAccess`, a session policy, VPC endpoint policies, S3 Block Public Access) and the
-//! anonymous principal are errors, never silently ignored.
+//! - `resourceControlPolicies`: only their Denies act (`RCPFullAWSAccess` is the only Allow), so
+//!   every RCP of every level is attached at the resource's account (`accountId`).
+//! - `resourcePolicy`: for an sts action on a role ARN, the role's trust policy; else the
+//!   policy of the bucket (bucket or object ARN; `accountId` is its owner), of the KMS key, or
+//!   of the resource itself.
+//! - `sessionPolicy`: the session policy of the principal (rules S1, S2).
+//! - `additionalSettings.s3.blockPublicAccess`: RestrictPublicBuckets on the bucket.
+//! - `request.principal` `{"type": "Anonymous"}`: the anonymous caller.
+//!
+//! VPC endpoint policies and Discovery mode are not evaluated yet: they are errors, never
+//! silently ignored.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,12 +35,15 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use iamlog_ingest::aws::facts::RequestPoint;
-use iamlog_ingest::aws::model::{AwsOrg, Policy, PolicyKind, Principal, PrincipalKind, Source};
+use iamlog_ingest::aws::facts::{RequestPoint, SESSION_NAME_KEY};
+use iamlog_ingest::aws::model::{
+    AwsOrg, Policy, PolicyKind, Principal, PrincipalKind, Source, ANONYMOUS,
+};
 use iamlog_ingest::aws::organizations::{
     Account, OrgPolicy, OrgPolicyKind, OrgStructure, Ou, Root,
 };
 use iamlog_ingest::aws::policy::{self, PolicyDocument, PolicyError};
+use iamlog_ingest::aws::resource_policies::{BpaSettings, ResourcePolicy, Service};
 use iamlog_ingest::LoadedOrg;
 
 use crate::analysis::{self, Explanation, Org};
@@ -198,11 +209,11 @@ fn principal_of(
     arn: &str,
     pointer: &str,
 ) -> Result<(PrincipalKind, String, String, String, String), CliError> {
-    if arn == "anonymousPrincipal" {
-        return Err(not_supported(
+    if arn == "anonymousPrincipal" || arn == ANONYMOUS {
+        return Err(located(
             origin,
             pointer,
-            "the anonymous principal (`anonymousPrincipal`)",
+            "the anonymous principal is written `{\"type\": \"Anonymous\"}`",
         ));
     }
     let bad = || {
@@ -346,20 +357,6 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
     let m = object(origin, sim, base, "a Simulation", SIMULATION_KEYS)?;
 
     // Layers not evaluated yet: refuse rather than ignore.
-    if !is_empty(m.get("resourcePolicy")) {
-        return Err(not_supported(
-            origin,
-            &format!("{base}/resourcePolicy"),
-            "a resource-based policy (`resourcePolicy`)",
-        ));
-    }
-    if !is_empty(m.get("sessionPolicy")) {
-        return Err(not_supported(
-            origin,
-            &format!("{base}/sessionPolicy"),
-            "a session policy (`sessionPolicy`)",
-        ));
-    }
     if !is_empty(m.get("vpcEndpointPolicies")) {
         return Err(not_supported(
             origin,
@@ -367,32 +364,7 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
             "VPC endpoint policies (`vpcEndpointPolicies`)",
         ));
     }
-    let rcp_ptr = format!("{base}/resourceControlPolicies");
-    for (i, level) in array(origin, m, "resourceControlPolicies", base)?
-        .iter()
-        .enumerate()
-    {
-        let lp = format!("{rcp_ptr}/{i}");
-        let lm = object(origin, level, &lp, "an RCP level", LEVEL_KEYS)?;
-        for (j, (name, _)) in named_policies(
-            origin,
-            array(origin, lm, "policies", &lp)?,
-            &format!("{lp}/policies"),
-        )?
-        .iter()
-        .enumerate()
-        {
-            if name != RCP_FULL_ACCESS {
-                return Err(not_supported(
-                    origin,
-                    &format!("{lp}/policies/{j}"),
-                    &format!(
-                        "resource control policy `{name}` (RCPs other than `{RCP_FULL_ACCESS}`)"
-                    ),
-                ));
-            }
-        }
-    }
+    let mut block_public_access = false;
     if let Some(settings) = m.get("additionalSettings").filter(|v| !v.is_null()) {
         let sp = format!("{base}/additionalSettings");
         let sm = object(origin, settings, &sp, "additional settings", &["s3"])?;
@@ -405,12 +377,16 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
                 "S3 settings",
                 &["bucketAbacEnabled", "blockPublicAccess"],
             )?;
-            if !is_empty(s3m.get("blockPublicAccess")) {
-                return Err(not_supported(
-                    origin,
-                    &format!("{s3p}/blockPublicAccess"),
-                    "S3 Block Public Access (`additionalSettings.s3.blockPublicAccess`)",
-                ));
+            match s3m.get("blockPublicAccess") {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+                Some(Value::Bool(true)) => block_public_access = true,
+                Some(_) => {
+                    return Err(located(
+                        origin,
+                        &format!("{s3p}/blockPublicAccess"),
+                        "expected a boolean (RestrictPublicBuckets in force for the bucket)",
+                    ))
+                }
             }
         }
     }
@@ -421,7 +397,15 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
         return Err(located(origin, base, "missing `request`"));
     };
     let req = object(origin, request, &rp, "a request", REQUEST_KEYS)?;
-    let principal_arn = string(origin, req, "principal", &rp)?;
+    let anonymous = req
+        .get("principal")
+        .and_then(Value::as_object)
+        .is_some_and(|o| o.get("type").and_then(Value::as_str) == Some("Anonymous"));
+    let principal_arn = if anonymous {
+        ANONYMOUS
+    } else {
+        string(origin, req, "principal", &rp)?
+    };
     let action = string(origin, req, "action", &rp)?;
     let resp = format!("{rp}/resource");
     let Some(resource) = req.get("resource") else {
@@ -440,13 +424,31 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
             ))
         }
     };
-    let context = context_of(
+    let mut context = context_of(
         origin,
         req.get("contextVariables"),
         &format!("{rp}/contextVariables"),
     )?;
-    let (kind, arn, name, path, account) =
-        principal_of(origin, principal_arn, &format!("{rp}/principal"))?;
+    let (kind, arn, name, path, account) = if anonymous {
+        (
+            PrincipalKind::Anonymous,
+            ANONYMOUS.to_string(),
+            ANONYMOUS.to_string(),
+            String::new(),
+            String::new(),
+        )
+    } else {
+        principal_of(origin, principal_arn, &format!("{rp}/principal"))?
+    };
+    // A role session: its name decides resource policies that name session ARNs.
+    if let Some((_, session)) = principal_arn
+        .split_once(":assumed-role/")
+        .and_then(|(_, rest)| rest.split_once('/'))
+    {
+        context
+            .entry(SESSION_NAME_KEY.to_string())
+            .or_insert_with(|| vec![session.to_string()]);
+    }
 
     let mut org = AwsOrg::default();
     let mut labels = BTreeMap::new();
@@ -523,24 +525,53 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
         );
     }
 
-    org.principals.insert(
-        arn.clone(),
-        Principal {
-            arn: arn.clone(),
-            kind,
-            name,
-            unique_id: String::new(),
-            account: account.clone(),
-            path,
-            tags: Vec::new(),
-            groups: Vec::new(),
-            policies: policy_ids,
-            boundary,
-            trust_policy: None,
-            instance_profiles: Vec::new(),
-            source: src(format!("{rp}/principal")),
-        },
-    );
+    if !anonymous {
+        org.principals.insert(
+            arn.clone(),
+            Principal {
+                arn: arn.clone(),
+                kind,
+                name,
+                unique_id: String::new(),
+                account: account.clone(),
+                path,
+                tags: Vec::new(),
+                groups: Vec::new(),
+                policies: policy_ids,
+                boundary,
+                trust_policy: None,
+                instance_profiles: Vec::new(),
+                source: src(format!("{rp}/principal")),
+            },
+        );
+    }
+
+    // The session policy.
+    if let Some(doc) = m.get("sessionPolicy").filter(|v| !is_empty(Some(v))) {
+        let pointer = format!("{base}/sessionPolicy");
+        let doc = policy::parse_policy(doc, &pointer).map_err(|e| policy_error(origin, e))?;
+        policy::validate_identity_policy(&doc, &pointer).map_err(|e| policy_error(origin, e))?;
+        if anonymous {
+            return Err(located(
+                origin,
+                &pointer,
+                "an anonymous request has no session policy",
+            ));
+        }
+        let id = format!("{arn}#session-policy");
+        org.session_policies.insert(arn.clone(), id.clone());
+        org.policies.insert(
+            id.clone(),
+            Policy {
+                id,
+                name: "sessionPolicy".to_string(),
+                kind: PolicyKind::Session,
+                version: None,
+                document: doc,
+                source: src(pointer),
+            },
+        );
+    }
 
     // SCP levels: root, OUs, the principal's account.
     let scp_ptr = format!("{base}/serviceControlPolicies");
@@ -650,11 +681,117 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
         org.organization = structure;
     }
 
+    // RCPs: only their Denies act (RCPFullAWSAccess is the only Allow), so every RCP of every
+    // level is attached at the resource's account, under the root.
+    let rcp_ptr = format!("{base}/resourceControlPolicies");
+    let mut rcps: Vec<(String, String, PolicyDocument)> = Vec::new();
+    for (i, level) in array(origin, m, "resourceControlPolicies", base)?
+        .iter()
+        .enumerate()
+    {
+        let lp = format!("{rcp_ptr}/{i}");
+        let lm = object(origin, level, &lp, "an RCP level", LEVEL_KEYS)?;
+        string(origin, lm, "orgIdentifier", &lp)?;
+        for (j, (name, doc)) in named_policies(
+            origin,
+            array(origin, lm, "policies", &lp)?,
+            &format!("{lp}/policies"),
+        )?
+        .into_iter()
+        .enumerate()
+        {
+            if name != RCP_FULL_ACCESS {
+                rcps.push((name, format!("{lp}/policies/{j}/policy"), doc));
+            }
+        }
+    }
+    if !rcps.is_empty() {
+        let Some(resource_account) = resource_account.clone() else {
+            return Err(located(
+                origin,
+                &resp,
+                "resource control policies need `accountId`: they govern the resources of that account",
+            ));
+        };
+        let structure = &mut org.organization;
+        let root = structure
+            .roots
+            .entry(ROOT_ID.to_string())
+            .or_insert_with(|| Root {
+                id: ROOT_ID.to_string(),
+                source: src(rcp_ptr.clone()),
+                ..Root::default()
+            });
+        root.policy_types
+            .push(("RESOURCE_CONTROL_POLICY".to_string(), "ENABLED".to_string()));
+        structure
+            .accounts
+            .entry(resource_account.clone())
+            .or_insert_with(|| Account {
+                id: resource_account.clone(),
+                parent: Some(ROOT_ID.to_string()),
+                source: src(rcp_ptr.clone()),
+                ..Account::default()
+            });
+        for (n, (name, pointer, doc)) in rcps.into_iter().enumerate() {
+            let id = format!("p-simrcp{:04}", n + 1);
+            labels.insert(id.clone(), name.clone());
+            structure
+                .attachments
+                .insert((id.clone(), resource_account.clone()));
+            structure.policies.insert(
+                id.clone(),
+                OrgPolicy {
+                    id,
+                    arn: None,
+                    name: Some(name),
+                    description: None,
+                    kind: OrgPolicyKind::Rcp,
+                    aws_managed: false,
+                    document: Some(doc),
+                    source: src(pointer),
+                },
+            );
+        }
+    }
+
+    // The resource-based policy: a role's trust policy for sts actions on a role, else the
+    // policy of the bucket (for a bucket or object), the key, or the resource itself.
+    if let Some(doc) = m.get("resourcePolicy").filter(|v| !is_empty(Some(v))) {
+        let pointer = format!("{base}/resourcePolicy");
+        let doc = policy::parse_policy(doc, &pointer).map_err(|e| policy_error(origin, e))?;
+        attach_resource_policy(
+            &mut org,
+            action,
+            resource_arn,
+            resource_account.as_deref(),
+            doc,
+            src(pointer),
+        );
+    }
+    if block_public_access {
+        if let Some(bucket) = bucket_of(resource_arn) {
+            org.resource_policies.s3_block_public_access.insert(
+                bucket,
+                BpaSettings {
+                    restrict_public_buckets: true,
+                    ..BpaSettings::default()
+                },
+            );
+        }
+    }
+
     let world_key = json!([
         principal_arn,
         m.get("identityPolicies"),
         m.get("permissionBoundaryPolicies"),
         m.get("serviceControlPolicies"),
+        m.get("resourceControlPolicies"),
+        m.get("resourcePolicy"),
+        m.get("sessionPolicy"),
+        m.get("additionalSettings"),
+        resource_arn,
+        resource_account,
     ])
     .to_string();
     Ok(Simulation {
@@ -672,6 +809,75 @@ pub fn parse_simulation(value: &Value, origin: &str) -> Result<Simulation, CliEr
     })
 }
 
+/// The bucket ARN of an S3 bucket or object ARN.
+fn bucket_of(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("arn:aws:s3:::")?;
+    let bucket = rest.split('/').next().unwrap_or_default();
+    (!bucket.is_empty()).then(|| format!("arn:aws:s3:::{bucket}"))
+}
+
+/// Attaches a Simulation's `resourcePolicy` to what it governs in the synthesized org.
+fn attach_resource_policy(
+    org: &mut AwsOrg,
+    action: &str,
+    resource: &str,
+    account: Option<&str>,
+    document: PolicyDocument,
+    source: Source,
+) {
+    let sts = action.to_ascii_lowercase().starts_with("sts:");
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    if let (true, [_, _, "iam", _, acct, tail]) = (sts, parts.as_slice()) {
+        if let Some(rest) = tail.strip_prefix("role/") {
+            let (path, name) = match rest.rsplit_once('/') {
+                Some((p, n)) => (format!("/{p}/"), n.to_string()),
+                None => ("/".to_string(), rest.to_string()),
+            };
+            let role = org
+                .principals
+                .entry(resource.to_string())
+                .or_insert_with(|| Principal {
+                    arn: resource.to_string(),
+                    kind: PrincipalKind::Role,
+                    name,
+                    unique_id: String::new(),
+                    account: (*acct).to_string(),
+                    path,
+                    tags: Vec::new(),
+                    groups: Vec::new(),
+                    policies: Vec::new(),
+                    boundary: None,
+                    trust_policy: None,
+                    instance_profiles: Vec::new(),
+                    source: source.clone(),
+                });
+            role.trust_policy = Some(document);
+            return;
+        }
+    }
+    let (arn, service) = if let Some(bucket) = bucket_of(resource) {
+        if let Some(a) = account {
+            org.resource_policies
+                .s3_bucket_account
+                .insert(bucket.clone(), a.to_string());
+        }
+        (bucket, Service::S3Bucket)
+    } else if matches!(parts.as_slice(), [_, _, "kms", _, _, tail] if tail.starts_with("key/")) {
+        (resource.to_string(), Service::KmsKey)
+    } else {
+        (resource.to_string(), Service::Other)
+    };
+    org.resource_policies.policies.insert(
+        arn.clone(),
+        ResourcePolicy {
+            arn,
+            service,
+            document,
+            source,
+        },
+    );
+}
+
 /// Replaces synthesized SCP ids by their Simulation names.
 fn relabel(ex: &mut Explanation, sim: &Simulation) {
     for (level, _) in &mut ex.scp_levels {
@@ -684,7 +890,7 @@ fn relabel(ex: &mut Explanation, sim: &Simulation) {
         ex.scp_levels.dedup();
     }
     for s in &mut ex.denies {
-        if s.kind != "aws_scp" {
+        if s.kind != "aws_scp" && s.kind != "aws_rcp" {
             continue;
         }
         let Some(name) = sim.labels.get(&s.policy) else {

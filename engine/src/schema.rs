@@ -342,6 +342,8 @@ relations! {
         aws_assume_action(a: ActionId);
         /// aws_role_resource(d, r): destination d is the ARN of role r.
         aws_role_resource(d: ResourceId, r: PrincipalId);
+        /// aws_session_policy(s, pol): pol is the session policy of source s (a role session or federated user).
+        aws_session_policy(s: PrincipalId, pol: PolicyId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }
@@ -424,6 +426,8 @@ relations! {
         rp_refuses(s: PrincipalId, a: ActionId, d: ResourceId);
         /// rp_path(s, a, d, pol, c): resource policy pol allows s to do a on d by itself (same account or anonymous; condition c).
         rp_path(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
+        /// rp_path_direct(s, a, d, pol, c): resource policy pol names s directly (ARN, session or `*`) and allows it a on d by itself, past identity, boundary and session policies.
+        rp_path_direct(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
         /// rp_path_bounded(s, a, d, pol, c): a role-ARN grant of resource policy pol that the role's boundary allows only under a condition or in part.
         rp_path_bounded(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
         /// allowed_before_bpa(s, a, d): s would be allowed a on d but for S3 Block Public Access.
@@ -436,6 +440,10 @@ relations! {
         can_assume(s: PrincipalId, r: PrincipalId, c: ConditionId);
         /// reaches(s, r): s can reach role r through a chain of one or more role assumptions.
         reaches(s: PrincipalId, r: PrincipalId);
+        /// session_permits(s, a, d): the session policy of s allows it to do a on d unconditionally.
+        session_permits(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// session_blocks(s, a, d): s has a session policy that does not allow a on d.
+        session_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
         /// cross_account(s, a, d): s is granted a on d, a resource of an account other than the account of s.
         cross_account(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.

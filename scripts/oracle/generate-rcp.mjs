@@ -4,7 +4,8 @@
 //   node generate-rcp.mjs [--seed N] [--count N] [--out DIR]
 //   node generate-rcp.mjs --check [DIR]     rebuild every simulation from DIR's files and compare with expected.jsonl
 //
-// Writes DIR (default ../../tests/fixtures/differential/aws-rcp): the same layout as aws-scp (see generate-scp.mjs).
+// Writes DIR (default ../../tests/fixtures/differential/aws-rcp): the same layout as aws-scp (see generate-scp.mjs), plus
+// simulations.jsonl.gz (line i = the {"simulation", "mode": "Strict"} given to iam-simulate for request line i).
 // Same seed => byte-identical output. Every request is decided by iam-simulate from a model rebuilt from the
 // written documents (loadModel). The vocabulary, condition and policy generators come from lib/scenario.mjs,
 // instantiated for a placeholder account 000000000000 that is replaced textually by each real account id.
@@ -197,7 +198,8 @@ async function main() {
   }
 
   const { renderRcpReadme } = await import('./readme-rcp.mjs')
-  writeFixture(OUT, { built, orgFiles, requests, expected, stats, readme: renderRcpReadme(stats, Object.keys(orgFiles).sort(), ORG_POLICIES) })
+  writeFixture(OUT, { built, orgFiles, requests, expected, stats, readme: renderRcpReadme(stats, Object.keys(orgFiles).sort(), ORG_POLICIES),
+    simulations: requests.map((req) => buildSimulation(model, req)) })
   console.log(JSON.stringify({ decisions: counts, reasons: stats.reasons, rcp: stats.rcp, blockedBy: stats.blockedBy, rcpDenyBy: stats.rcpDenyBy, probes, exemptProbe: exemptProbes, dropped, attempts, rejectedForBalance, ignoredKeys }, null, 1))
 }
 

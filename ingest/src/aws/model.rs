@@ -82,6 +82,8 @@ pub enum PolicyKind {
     CustomerManaged,
     /// An inline policy embedded in the user, group or role with this ARN.
     Inline { holder: String },
+    /// The session policy of a role session (from a Simulation; exports carry none).
+    Session,
 }
 
 impl PolicyKind {
@@ -91,6 +93,7 @@ impl PolicyKind {
             PolicyKind::AwsManaged => "aws_managed",
             PolicyKind::CustomerManaged => "customer_managed",
             PolicyKind::Inline { .. } => "inline",
+            PolicyKind::Session => "aws_session",
         }
     }
 }
@@ -122,10 +125,13 @@ pub struct AwsOrg {
     pub principals: BTreeMap<String, Principal>,
     pub policies: BTreeMap<String, Policy>,
     pub resources: BTreeMap<String, Resource>,
-    /// The AWS Organizations structure, SCPs and RCPs (read, not yet evaluated).
+    /// The AWS Organizations structure, SCPs and RCPs.
     pub organization: OrgStructure,
-    /// Resource-based policies, S3 Block Public Access and ownership (read, not yet evaluated).
+    /// Resource-based policies, S3 Block Public Access and ownership.
     pub resource_policies: ResourcePolicies,
+    /// Principal ARN -> the id of its session policy (in `policies`), for requests made by a
+    /// session created with one (only `iamlog simulate` gives them).
+    pub session_policies: BTreeMap<String, String>,
 }
 
 impl AwsOrg {

