@@ -467,11 +467,13 @@ fn who_can(
     Ok(EXIT_OK)
 }
 
-/// Every user and role of the org: the principals that can make requests.
+/// Every user and role of the org, and the principals outside it that resource policies name:
+/// the principals that can make requests.
 fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
     aws.principals
         .values()
         .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
+        .chain(aws.external.values())
         .map(|p| p.arn.clone())
         .collect()
 }

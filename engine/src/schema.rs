@@ -344,6 +344,10 @@ relations! {
         aws_role_resource(d: ResourceId, r: PrincipalId);
         /// aws_session_policy(s, pol): pol is the session policy of source s (a role session or federated user).
         aws_session_policy(s: PrincipalId, pol: PolicyId);
+        /// aws_external(p): p is a principal outside the export that a resource policy names (its own policies are unknown).
+        aws_external(p: PrincipalId);
+        /// aws_external_requirement(p, pol, c): access of outside principal p is limited by pseudo-policy pol with condition c (its own account must allow it too; a service acts only where it is configured with the resource).
+        aws_external_requirement(p: PrincipalId, pol: PolicyId, c: ConditionId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }
@@ -444,6 +448,8 @@ relations! {
         session_permits(s: PrincipalId, a: ActionId, d: ResourceId);
         /// session_blocks(s, a, d): s has a session policy that does not allow a on d.
         session_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
+        /// rp_external(s, a, d, pol, c): resource policy pol allows s, a principal outside the export, to do a on d (condition c), as far as the resource side decides.
+        rp_external(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
         /// cross_account(s, a, d): s is granted a on d, a resource of an account other than the account of s.
         cross_account(s: PrincipalId, a: ActionId, d: ResourceId);
         /// granted(s, a, d, pol, granter, c): identity policy pol allows s to do a on d (condition c), and the boundary does not rule it out.

@@ -41,6 +41,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
         });
     }
     check_scp_content(&org.aws.organization, dirs)?;
+    org.aws.index_external();
     not_yet_evaluated(&mut org, dirs);
     org.files = files;
     Ok(org)

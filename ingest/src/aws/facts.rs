@@ -54,6 +54,13 @@ pub const KMS_KEY_POLICY_CONDITION: &str =
 pub const ROLE_TRUST_POLICY: &str = "aws:implicit/role-trust-policy";
 pub const ROLE_TRUST_POLICY_CONDITION: &str =
     "the role's trust policy must allow it too (the role was not read)";
+/// The pseudo-policy and condition that limit access of a principal outside the export: its
+/// own account's policies (identity policies, boundary, SCPs) must allow it too.
+pub const EXTERNAL_POLICY: &str = "aws:implicit/outside-principal";
+pub const EXTERNAL_CONDITION: &str =
+    "the principal's own account must allow it too (its policies are not in the export)";
+pub const EXTERNAL_SERVICE_CONDITION: &str =
+    "an AWS service acts only for whoever configures it with this resource (e.g. passes the role)";
 /// The pseudo-policy that records S3 Block Public Access (RestrictPublicBuckets) denying a
 /// caller outside the bucket owner's account access a public bucket policy grants.
 pub const S3_BPA_POLICY: &str = "aws:implicit/s3-block-public-access";
@@ -435,6 +442,7 @@ pub fn assume_candidates(org: &AwsOrg) -> Vec<RequestPoint> {
         .principals
         .values()
         .filter(|p| p.kind != PrincipalKind::Group)
+        .chain(org.external.values())
         .collect();
     let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
     for role in org.principals.values() {
@@ -532,7 +540,15 @@ impl<'o> Builder<'o> {
                 .values()
                 .filter(|p| p.kind != PrincipalKind::Group)
                 .collect(),
-            Sources::Only(arns) => arns.iter().filter_map(|a| org.principals.get(a)).collect(),
+            Sources::Only(arns) => arns
+                .iter()
+                .filter_map(|a| org.principals.get(a).or_else(|| org.external.get(a)))
+                .collect(),
+        };
+        // Principals outside the export that resource policies name, in whole-org questions.
+        let sources: Vec<&'o Principal> = match &self.question.sources {
+            Sources::All => sources.into_iter().chain(org.external.values()).collect(),
+            Sources::Only(_) => sources,
         };
         // The anonymous caller, where a resource policy may reach it.
         let sources: Vec<&'o Principal> = {
@@ -590,6 +606,16 @@ impl<'o> Builder<'o> {
                 let (kind, cloud): (SymbolId, SymbolId) = (self.sym(ANONYMOUS), self.sym("aws"));
                 self.facts.principal.push((sid, kind, cloud));
                 self.facts.aws_anonymous.push((sid,));
+            }
+            if s.kind == PrincipalKind::External {
+                let (kind, cloud): (SymbolId, SymbolId) =
+                    (self.sym(s.kind.as_str()), self.sym("aws"));
+                self.facts.principal.push((sid, kind, cloud));
+                self.facts.aws_external.push((sid,));
+                if !s.account.is_empty() {
+                    let scope: ScopeId = self.sym(&s.account);
+                    self.facts.principal_in_scope.push((sid, scope));
+                }
             }
             if let Some(b) = &s.boundary {
                 let bid = self.sym(b);
@@ -829,6 +855,16 @@ impl<'o> Builder<'o> {
             self.sym(CROSS_ACCOUNT_CONDITION),
         );
         self.facts.aws_cross_account_requirement.push((xpol, xcond));
+        let epol: PolicyId = self.sym(EXTERNAL_POLICY);
+        for p in org.external.values() {
+            let text = if p.account.is_empty() {
+                EXTERNAL_SERVICE_CONDITION
+            } else {
+                EXTERNAL_CONDITION
+            };
+            let row = (self.sym(&p.arn), epol, self.sym(text));
+            self.facts.aws_external_requirement.push(row);
+        }
         let conditions: Vec<ConditionId> = self.allow_conditions.iter().copied().collect();
         for c in conditions {
             let text = if c == self.true_condition {
@@ -2029,6 +2065,21 @@ impl<'o> Builder<'o> {
                     // An unauthenticated request carries no principal keys.
                     return KeyValue::Absent;
                 }
+                if p.kind == PrincipalKind::External {
+                    // Outside the export: its ARN and account are known, nothing else.
+                    return match key {
+                        "aws:principalarn" if p.account.is_empty() => KeyValue::Absent,
+                        "aws:principalarn" => KeyValue::Known(vec![p.arn.clone()]),
+                        "aws:principalaccount" if !p.account.is_empty() => {
+                            KeyValue::Known(vec![p.account.clone()])
+                        }
+                        "aws:principalorgid" => self.org_key(&p.account, false, KeyValue::Unknown),
+                        "aws:principalorgpaths" => {
+                            self.org_key(&p.account, true, KeyValue::Unknown)
+                        }
+                        _ => KeyValue::Unknown,
+                    };
+                }
                 let one = |s: &str| KeyValue::Known(vec![s.to_string()]);
                 match key {
                     "aws:username" => match p.kind {
@@ -2157,6 +2208,18 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
     if p.kind == PrincipalKind::Anonymous {
         return EntryMatch::No;
     }
+    if p.kind == PrincipalKind::External {
+        // `*` reaches outsiders as the anonymous caller does; an outsider is named by its ARN
+        // (or, for an account, its root ARN or id).
+        let root = format!("arn:aws:iam::{}:root", p.account);
+        return if v == p.arn {
+            EntryMatch::Yes(RpHow::Direct)
+        } else if !p.account.is_empty() && (v == p.account || v == root) {
+            EntryMatch::Yes(RpHow::Account)
+        } else {
+            EntryMatch::No
+        };
+    }
     if v == p.account || v == format!("arn:aws:iam::{}:root", p.account) {
         return EntryMatch::Yes(RpHow::Account);
     }
@@ -2188,13 +2251,17 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
 }
 
 /// The AWS principal entries of a Principal / NotPrincipal block (`"*"` for `Principal: "*"`);
-/// service, federated and canonical-user entries never name an IAM caller.
-fn aws_entries(block: &PrincipalBlock) -> Vec<&str> {
+/// federated and canonical-user entries never name an IAM caller, and service entries name
+/// only the service principals iamlog knows as outsiders (`service` true).
+fn aws_entries(block: &PrincipalBlock, service: bool) -> Vec<&str> {
+    let wanted = |kind: &PolicyPrincipalKind| {
+        *kind == PolicyPrincipalKind::Aws || (service && *kind == PolicyPrincipalKind::Service)
+    };
     match block {
         PrincipalBlock::Any => vec!["*"],
         PrincipalBlock::Map(entries) => entries
             .iter()
-            .filter(|(kind, _)| *kind == PolicyPrincipalKind::Aws)
+            .filter(|(kind, _)| wanted(kind))
             .flat_map(|(_, values)| values.iter().map(String::as_str))
             .collect(),
     }
@@ -2213,7 +2280,11 @@ fn rp_match(
     let scan = |block: &PrincipalBlock| {
         let mut best: Option<RpHow> = None;
         let mut sessions: Vec<String> = Vec::new();
-        for v in aws_entries(block) {
+        let service = p.kind == PrincipalKind::External && p.account.is_empty();
+        for v in aws_entries(block, service) {
+            if v == "*" && p.kind == PrincipalKind::External {
+                continue;
+            }
             match entry_match(v, p) {
                 EntryMatch::Yes(h) => best = best.max(Some(h)),
                 EntryMatch::Session(s) => sessions.push(s),
@@ -2281,7 +2352,7 @@ fn statement_is_public(st: &Statement) -> bool {
         (None, _) => return true,
         (Some(b), _) => b,
     };
-    if !aws_entries(block).contains(&"*") {
+    if !aws_entries(block, false).contains(&"*") {
         return false;
     }
     !st.condition.iter().any(limits_public_access)

@@ -254,8 +254,8 @@ fn read_principal(
         PrincipalKind::User => ("a user", USER, "UserName", "UserId", "UserPolicyList"),
         PrincipalKind::Group => ("a group", GROUP, "GroupName", "GroupId", "GroupPolicyList"),
         PrincipalKind::Role => ("a role", ROLE, "RoleName", "RoleId", "RolePolicyList"),
-        PrincipalKind::Anonymous => {
-            return Err(node.error("the anonymous caller is not a GAAD entry".to_string()))
+        PrincipalKind::Anonymous | PrincipalKind::External => {
+            return Err(node.error("only users, groups and roles are GAAD entries".to_string()))
         }
     };
     node.object(what)?;

@@ -24,6 +24,10 @@ pub enum PrincipalKind {
     Role,
     /// The unauthenticated caller (see [`anonymous`]).
     Anonymous,
+    /// A principal outside the export that a resource or trust policy names: a user, role or
+    /// session ARN of an account that was not exported, such an account itself (its root
+    /// ARN), or an AWS service (`lambda.amazonaws.com`). Its own policies are unknown.
+    External,
 }
 
 impl PrincipalKind {
@@ -34,6 +38,7 @@ impl PrincipalKind {
             PrincipalKind::Group => "group",
             PrincipalKind::Role => "role",
             PrincipalKind::Anonymous => "anonymous",
+            PrincipalKind::External => "external",
         }
     }
 
@@ -44,6 +49,7 @@ impl PrincipalKind {
             PrincipalKind::Group => "Group",
             PrincipalKind::Role => "AssumedRole",
             PrincipalKind::Anonymous => "Anonymous",
+            PrincipalKind::External => "",
         }
     }
 }
@@ -132,9 +138,74 @@ pub struct AwsOrg {
     /// Principal ARN -> the id of its session policy (in `policies`), for requests made by a
     /// session created with one (only `iamlog simulate` gives them).
     pub session_policies: BTreeMap<String, String>,
+    /// Principals outside the export that resource and trust policies name (kind
+    /// [`PrincipalKind::External`]), by ARN (or service name); see [`AwsOrg::index_external`].
+    pub external: BTreeMap<String, Principal>,
 }
 
 impl AwsOrg {
+    /// Fills [`AwsOrg::external`]: every AWS principal entry of a resource or trust policy
+    /// (`Allow` statements) that names an account no principal of the export belongs to (a
+    /// user, role or session ARN, the account's root ARN or bare id), and every service
+    /// principal. Entries of exported accounts name exported principals or nobody.
+    pub fn index_external(&mut self) {
+        use crate::aws::policy::{Effect, PrincipalBlock, PrincipalKind as Named};
+        let exported: std::collections::BTreeSet<&str> = self
+            .principals
+            .values()
+            .map(|p| p.account.as_str())
+            .collect();
+        let mut found: BTreeMap<String, Principal> = BTreeMap::new();
+        let documents = self
+            .resource_policies
+            .policies
+            .values()
+            .map(|rp| &rp.document)
+            .chain(
+                self.principals
+                    .values()
+                    .filter_map(|p| p.trust_policy.as_ref()),
+            );
+        for doc in documents {
+            for st in doc
+                .statements
+                .iter()
+                .filter(|st| matches!(st.effect, Effect::Allow))
+            {
+                let Some(PrincipalBlock::Map(entries)) = &st.principal else {
+                    continue;
+                };
+                for (kind, values) in entries {
+                    for v in values {
+                        let external = match kind {
+                            Named::Aws => external_aws(v, &exported),
+                            Named::Service => Some((v.clone(), String::new())),
+                            _ => None,
+                        };
+                        if let Some((arn, account)) = external {
+                            found.entry(arn.clone()).or_insert_with(|| Principal {
+                                name: arn.rsplit(['/', ':']).next().unwrap_or(&arn).to_string(),
+                                arn,
+                                kind: PrincipalKind::External,
+                                unique_id: String::new(),
+                                account,
+                                path: String::new(),
+                                tags: Vec::new(),
+                                groups: Vec::new(),
+                                policies: Vec::new(),
+                                boundary: None,
+                                trust_policy: None,
+                                instance_profiles: Vec::new(),
+                                source: Source::default(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.external = found;
+    }
+
     /// The id of the inline policy `name` of `holder`.
     pub fn inline_policy_id(holder: &str, name: &str) -> String {
         format!("{holder}#inline/{name}")
@@ -189,6 +260,18 @@ impl AwsOrg {
             )),
         }
     }
+}
+
+/// An AWS principal entry outside the exported accounts: (ARN, account). A bare account id
+/// becomes the account's root ARN.
+fn external_aws(v: &str, exported: &std::collections::BTreeSet<&str>) -> Option<(String, String)> {
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return (!exported.contains(v)).then(|| (format!("arn:aws:iam::{v}:root"), v.to_string()));
+    }
+    let account = arn_account(v)?;
+    let known_shape = v.starts_with("arn:aws:iam::") || v.starts_with("arn:aws:sts::");
+    (known_shape && account.len() == 12 && !exported.contains(account) && !v.contains(['*', '?']))
+        .then(|| (v.to_string(), account.to_string()))
 }
 
 /// The name that stands for the anonymous (unauthenticated) caller in questions, requests and
