@@ -478,6 +478,35 @@ fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
         .collect()
 }
 
+/// Access row `r` of the last role of `chain`, as reached by `source` through the chain: the
+/// chain is the granter, and each conditional hop limits the row.
+fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
+    let mut caveats = r.caveats.clone();
+    for hop in chain {
+        if hop.condition.is_some() {
+            caveats.extend(hop.caveats.iter().cloned());
+        }
+    }
+    caveats.sort();
+    caveats.dedup();
+    let limited = chain.iter().any(|h| h.condition.is_some());
+    let condition = match (&r.condition, limited) {
+        (c, false) => c.clone(),
+        (None, true) => Some("(limited: see caveats)".to_string()),
+        (Some(c), true) if c.contains("(limited: see caveats)") => Some(c.clone()),
+        (Some(c), true) => Some(format!("{c} (limited: see caveats)")),
+    };
+    AccessRow {
+        source: source.to_string(),
+        action: r.action.clone(),
+        destination: r.destination.clone(),
+        policy: r.policy.clone(),
+        granter: chains::chain_text(chain),
+        condition,
+        caveats,
+    }
+}
+
 /// `iamlog path FROM TO`.
 fn path(
     args: &OrgArgs,
@@ -664,31 +693,8 @@ fn chain_rows(
             let Some(rows) = by_source.get(role.as_str()) else {
                 continue;
             };
-            for r in rows {
-                let mut caveats = r.caveats.clone();
-                for hop in &chain {
-                    if hop.condition.is_some() {
-                        caveats.extend(hop.caveats.iter().cloned());
-                    }
-                }
-                caveats.sort();
-                caveats.dedup();
-                let limited = chain.iter().any(|h| h.condition.is_some());
-                let condition = match (&r.condition, limited) {
-                    (c, false) => c.clone(),
-                    (None, true) => Some("(limited: see caveats)".to_string()),
-                    (Some(c), true) if c.contains("(limited: see caveats)") => Some(c.clone()),
-                    (Some(c), true) => Some(format!("{c} (limited: see caveats)")),
-                };
-                out.push(AccessRow {
-                    source: s.clone(),
-                    action: r.action.clone(),
-                    destination: r.destination.clone(),
-                    policy: r.policy.clone(),
-                    granter: chains::chain_text(&chain),
-                    condition,
-                    caveats,
-                });
+            for r in rows.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
+                out.push(via_chain(r, s, &chain));
             }
         }
     }
@@ -707,10 +713,21 @@ fn what_can(
     err: &mut dyn Write,
 ) -> CmdResult {
     let org = load(args, err)?;
-    let sources = if all {
-        Sources::All
+    // One principal: its own access, and that of every role it reaches through a chain.
+    let (sources, chained) = if all {
+        (Sources::All, BTreeMap::new())
     } else {
-        Sources::Only(vec![find_source(&org, principal.unwrap_or_default())?])
+        let p = find_source(&org, principal.unwrap_or_default())?;
+        let chain_question = Question {
+            sources: Sources::Only(callers(org.aws())),
+            points: Points::Only(facts::assume_candidates(org.aws())),
+            context: iamlog_ingest::aws::facts::Context::Static,
+        };
+        let reach =
+            chains::Chains::from_answer(&analysis::ask(&org, &chain_question)).reachable(&p);
+        let mut list = vec![p.clone()];
+        list.extend(reach.keys().filter(|r| **r != p).cloned());
+        (Sources::Only(list), reach)
     };
     let question = Question {
         sources,
@@ -732,7 +749,21 @@ fn what_can(
         let resource_ok = resource.as_deref().is_none_or(|r| r == d);
         service_ok && resource_ok
     };
-    let rows = analysis::effective_rows(&answer, &keep);
+    let mut rows = analysis::effective_rows(&answer, &keep);
+    if !all {
+        if let Some(me) = principal.and_then(|p| find_source(&org, p).ok()) {
+            let (own, theirs): (Vec<AccessRow>, Vec<AccessRow>) =
+                rows.into_iter().partition(|r| r.source == me);
+            rows = own;
+            for r in theirs.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
+                if let Some(chain) = chained.get(&r.source) {
+                    rows.push(via_chain(r, &me, chain));
+                }
+            }
+            rows.sort();
+            rows.dedup();
+        }
+    }
     write_access(&rows, format, out)?;
     if format == Format::Table && !all {
         let mut by_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
