@@ -483,7 +483,16 @@ fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
 fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
     let mut caveats = r.caveats.clone();
     for hop in chain {
-        if hop.condition.is_some() {
+        if let Some(c) = &hop.condition {
+            // The hop's own condition (e.g. the trust policy's `sts:ExternalId`), and what
+            // limits it further.
+            let own = c.trim_end_matches("(limited: see caveats)").trim();
+            if !own.is_empty() {
+                caveats.push((
+                    format!("{}{}", hop.to, facts::TRUST_POLICY_SUFFIX),
+                    Some(own.to_string()),
+                ));
+            }
             caveats.extend(hop.caveats.iter().cloned());
         }
     }

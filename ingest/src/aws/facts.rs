@@ -1089,7 +1089,7 @@ impl<'o> Builder<'o> {
         for &(polid, resource, bucket, trust) in &rp_policies {
             let restricted = bucket && self.bucket_restricts_public(resource);
             for d in universe {
-                if rp_governs(resource, bucket, d) != Coverage::Full {
+                if !rp_governs_fully(resource, bucket, d) {
                     continue;
                 }
                 let did: ResourceId = self.sym(&d.display());
@@ -1806,6 +1806,15 @@ impl<'o> Builder<'o> {
                     if rcp_reach == Some(Some(false)) {
                         continue;
                     }
+                    // A resource policy speaks only for its own resource: skip at once the
+                    // destinations that cannot reach it.
+                    if plan
+                        .rp
+                        .as_ref()
+                        .is_some_and(|rp| !rp_may_govern(rp.resource, d))
+                    {
+                        continue;
+                    }
                     let mut cov = resource_coverage(block, &patterns, d);
                     // Variables blanked to `*` make the listed set larger than the real one:
                     // a Resource list may then cover only part of what it seems to, and a
@@ -1821,8 +1830,10 @@ impl<'o> Builder<'o> {
                         cov = Coverage::Partial;
                     }
                     // A resource policy speaks only for its own resource.
-                    if let Some(rp) = &plan.rp {
-                        cov = cov.min(rp_governs(rp.resource, rp.bucket, d));
+                    if let (Some(rp), false) = (&plan.rp, cov == Coverage::None) {
+                        if !rp_governs_fully(rp.resource, rp.bucket, d) {
+                            cov = cov.min(rp_governs(rp.resource, rp.bucket, d));
+                        }
                     }
                     if cov == Coverage::None {
                         continue;
@@ -2151,6 +2162,32 @@ impl<'o> Builder<'o> {
             KeyClass::Request => not_known,
         }
     }
+}
+
+/// False when destination `d` certainly does not reach `resource` (nor, for a bucket, its
+/// objects): the literal text before `d`'s first wildcard is not a prefix of the resource, nor
+/// the resource a prefix of `d`. String comparisons only, a filter before glob matching.
+fn rp_may_govern(resource: &str, d: &Dest) -> bool {
+    let a = match d {
+        Dest::Exact(a) | Dest::Pattern(a) => a,
+        Dest::Not(_) => return true,
+    };
+    let literal = a.find(['*', '?']).map_or(a.as_str(), |i| &a[..i]);
+    resource.starts_with(literal) || literal.starts_with(resource)
+}
+
+/// True when the policy of `resource` decides all of destination `d` (string comparisons only:
+/// `d` is the resource, or for a bucket lies among its objects with no wildcard before).
+fn rp_governs_fully(resource: &str, bucket: bool, d: &Dest) -> bool {
+    let a = match d {
+        Dest::Exact(a) => a,
+        Dest::Pattern(p) if p.find(['*', '?']).is_none_or(|i| i > resource.len()) => p,
+        _ => return false,
+    };
+    a == resource
+        || (bucket
+            && a.strip_prefix(resource)
+                .is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// How much of destination `d` the policy of `resource` decides: all of it when `d` is the
