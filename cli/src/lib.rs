@@ -269,7 +269,7 @@ fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
 
 /// The ARN of the user or role `name` names; groups cannot make requests.
 fn find_source(org: &Org, name: &str) -> Result<String, CliError> {
-    if name == iamlog_ingest::aws::model::ANONYMOUS {
+    if name == iamlog_ingest::aws::model::ANONYMOUS || org.aws().external.contains_key(name) {
         return Ok(name.to_string());
     }
     let p = org.aws().find_principal(name).map_err(CliError)?;
@@ -640,7 +640,13 @@ fn path(
             )?;
             for (i, h) in chain.iter().enumerate() {
                 writeln!(out, "{}. {} -> {} (sts:AssumeRole)", i + 1, h.from, h.to)?;
-                if h.identity.is_empty() {
+                let outside = h.caveats.iter().any(|(p, _)| p == facts::EXTERNAL_POLICY);
+                if h.identity.is_empty() && outside {
+                    writeln!(
+                        out,
+                        "   identity: not in the export (the caller's own account must allow it)"
+                    )?;
+                } else if h.identity.is_empty() {
                     writeln!(
                         out,
                         "   identity: not needed (the trust policy names the caller in its own account)"
