@@ -24,6 +24,7 @@ use criterion::{BenchmarkId, Criterion};
 use serde_json::Value;
 
 use iamlog_cli::analysis::{self, Org};
+use iamlog_cli::rulecmds;
 use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{Context, Points, Question, RequestPoint, Sources};
 use iamlog_ingest::aws::model::PrincipalKind;
@@ -264,6 +265,20 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
     for f in fixtures {
         g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
             b.iter(|| black_box(what_can(org, &f.what_can)))
+        });
+    }
+    g.finish();
+
+    // Every bundled detection rule, in the interpreter, over the whole-org answer (the time
+    // `iamlog check` takes after loading the org).
+    let mut g = c.benchmark_group("check_bundled_rules");
+    for f in &whole {
+        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+            b.iter_with_large_drop(|| {
+                let mut sink: Vec<u8> = Vec::new();
+                rulecmds::findings(org, &[], true, rulecmds::ErrorFormat::Human, &mut sink)
+                    .map(|r| r.map(|v| v.len()))
+            })
         });
     }
     g.finish();

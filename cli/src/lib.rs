@@ -5,7 +5,9 @@
 pub mod analysis;
 pub mod chains;
 pub mod output;
+pub mod rulecmds;
 pub mod simulate;
+pub mod userrules;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -136,6 +138,56 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Ad-hoc Datalog over every relation of the org: prints the relations the rules define
+    /// (their `.output`s, or the one named with --output).
+    Query {
+        /// The rules, e.g. `admins(p) :- effective(p, "*", "*", _, _, "true").`
+        rules: Option<String>,
+        /// Read the rules from this `.dl` file instead.
+        #[arg(long, value_name = "F.dl")]
+        file: Option<PathBuf>,
+        /// The relation to print.
+        #[arg(long)]
+        output: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// `table` (canonical rows) or `json`.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// How rule diagnostics are printed.
+        #[arg(long, value_enum, default_value_t)]
+        error_format: rulecmds::ErrorFormat,
+    },
+    /// Run the bundled detection rules and the rules of DIRs over the org; exit 1 on findings.
+    Check {
+        /// A directory (or `.dl` file) of your own rules; repeatable.
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+        /// Only the rules of DIRs, not the bundled pack.
+        #[arg(long)]
+        no_bundled: bool,
+        /// Only findings of this severity or higher (info, low, medium, high, critical).
+        #[arg(long)]
+        severity: Option<String>,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// `table`, `json` or `sarif` (SARIF 2.1.0).
+        #[arg(long, value_enum, default_value_t)]
+        format: rulecmds::CheckFormat,
+        /// How rule diagnostics are printed.
+        #[arg(long, value_enum, default_value_t)]
+        error_format: rulecmds::ErrorFormat,
+    },
+    /// Run rule tests (`X.case.test` with `.expect` / `.expect_none` / `.todo`) and fixture orgs
+    /// with `expected_findings.txt`; the bundled pack's tests without PATH. Ends with
+    /// `N passed, N failed`; exit 1 when a test fails or none ran.
+    Test {
+        /// Directories of rules and tests, or fixture orgs.
+        paths: Vec<PathBuf>,
+        /// Rewrite `.expect` and `expected_findings.txt` files from the actual results.
+        #[arg(long)]
+        bless: bool,
+    },
     /// The bundled rules, or with --relations the schema of every relation.
     Rules {
         /// Print every relation with its columns and meaning.
@@ -234,6 +286,45 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         },
         Command::Simulate { file, format } => simulate::simulate_file(&file, format, out),
         Command::Rules { relations, format } => rules(relations, format, out),
+        Command::Query {
+            rules,
+            file,
+            output,
+            org,
+            format,
+            error_format,
+        } => load(&org, err).and_then(|o| {
+            rulecmds::query(
+                &o,
+                rules.as_deref(),
+                file.as_deref(),
+                output.as_deref(),
+                format,
+                error_format,
+                out,
+                err,
+            )
+        }),
+        Command::Check {
+            rules,
+            no_bundled,
+            severity,
+            org,
+            format,
+            error_format,
+        } => load(&org, err).and_then(|o| {
+            rulecmds::check(
+                &o,
+                &rules,
+                no_bundled,
+                severity.as_deref(),
+                format,
+                error_format,
+                out,
+                err,
+            )
+        }),
+        Command::Test { paths, bless } => rulecmds::test(&paths, bless, out),
         Command::Facts { out: dir, org } => write_facts(&org, &dir, out, err),
     };
     match result {
@@ -255,7 +346,7 @@ impl<E: std::fmt::Display> From<E> for CliError {
     }
 }
 
-type CmdResult = Result<i32, CliError>;
+pub type CmdResult = Result<i32, CliError>;
 
 fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
     let org = Org::load(&args.org)?;
@@ -1081,11 +1172,7 @@ fn explain_requests(
 
 fn rules(relations: bool, format: Format, out: &mut dyn Write) -> CmdResult {
     if !relations {
-        writeln!(
-            out,
-            "no detection rules are bundled yet; `iamlog rules --relations` lists the relations"
-        )?;
-        return Ok(EXIT_OK);
+        return rulecmds::list_rules(format, out);
     }
     let mut rows = Rows::new(&["relation", "kind", "columns", "doc"]);
     for r in SCHEMA {

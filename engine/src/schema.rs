@@ -348,6 +348,10 @@ relations! {
         aws_external(p: PrincipalId);
         /// aws_external_requirement(p, pol, c): access of outside principal p is limited by pseudo-policy pol with condition c (its own account must allow it too; a service acts only where it is configured with the resource).
         aws_external_requirement(p: PrincipalId, pol: PolicyId, c: ConditionId);
+        /// action_covers(point, action): action point `point` of `effective` (an action, `*`, or `NotAction:...`) covers the concrete action `action`; filled for the actions user rules name (`iamlog query` / `check`).
+        action_covers(point: ActionId, action: ActionId);
+        /// effective_action(s, a, d, pol, granter, c): like `effective`, for a concrete action a that user rules name, decided exactly for each (s, a, d) whose action point covers a (so an SCP, boundary or Deny that removes a from a `*` grant removes the row); filled for `iamlog query` / `check`.
+        effective_action(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, granter: PrincipalId, c: ConditionId);
         /// implicit_grant(a, d, pol): action point a on d is always allowed by the cloud itself (e.g. `sts:GetCallerIdentity`), recorded as pseudo-policy pol.
         implicit_grant(a: ActionId, d: ResourceId, pol: PolicyId);
     }

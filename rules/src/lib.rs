@@ -14,6 +14,10 @@ mod sources {
     include!(concat!(env!("OUT_DIR"), "/core_sources.rs"));
 }
 
+mod packs {
+    include!(concat!(env!("OUT_DIR"), "/pack_sources.rs"));
+}
+
 #[cfg(test)]
 mod codegen_cases;
 
@@ -23,4 +27,10 @@ pub use core_program::run_core;
 /// was compiled from.
 pub fn core_sources() -> &'static [(&'static str, &'static str)] {
     sources::CORE_SOURCES
+}
+
+/// The bundled detection packs (`rules/packs/**`: rule files, their tests and expectations) as
+/// `(path under rules/packs, text)`, in path order. They run in the engine's interpreter.
+pub fn pack_sources() -> &'static [(&'static str, &'static str)] {
+    packs::PACK_SOURCES
 }

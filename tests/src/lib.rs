@@ -75,3 +75,11 @@ pub fn check_golden(path: &Path, actual: &str) -> Option<String> {
         al.len()
     ))
 }
+
+/// A fresh, empty scratch directory for one test (under the system temp dir, per process).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamlog-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}

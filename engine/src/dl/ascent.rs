@@ -107,9 +107,9 @@ fn column_types(program: &Program, decl: &Decl) -> Result<Vec<ColumnType>, DlErr
 }
 
 /// Generates the Rust source of an `ascent!` program for `program` (see the module notes),
-/// after running [`check`]; the first error found is returned.
+/// after running [`check`]; the first error found (not warning) is returned.
 pub fn compile_to_ascent(program: &Program, opts: &AscentOptions) -> Result<String, DlError> {
-    if let Some(err) = check(program).into_iter().next() {
+    if let Some(err) = check(program).into_iter().find(|e| !e.is_warning()) {
         return Err(err);
     }
 

@@ -1,7 +1,8 @@
 //! The checker: names, arities and range restriction; and agreement with the engine schema.
 //!
 //! [`check`] runs independent passes over a [`Program`] and returns every error, sorted by
-//! position. It is built to grow: a pass is a function from the [`Catalog`] and the program to
+//! position (warnings, such as singleton variables, included: see [`DlError::is_warning`]).
+//! It is built to grow: a pass is a function from the [`Catalog`] and the program to
 //! errors, so type inference and stratification can be added as further passes.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +54,8 @@ pub struct Catalog<'p> {
     pub types: BTreeMap<&'p str, &'p Ident>,
     /// `.decl` declarations by name (the first one when declared twice).
     pub relations: BTreeMap<&'p str, &'p Decl>,
+    /// The base of each `.type`, by type name.
+    pub type_bases: BTreeMap<&'p str, &'p str>,
 }
 
 impl<'p> Catalog<'p> {
@@ -66,6 +69,7 @@ impl<'p> Catalog<'p> {
                         errors.push(duplicate(program, "type", &t.name, first.span));
                     } else {
                         catalog.types.insert(&t.name.name, &t.name);
+                        catalog.type_bases.insert(&t.name.name, &t.base.name);
                     }
                 }
                 Item::Decl(d) => {
@@ -114,7 +118,12 @@ fn error_at(program: &Program, code: &'static str, message: String, span: Span) 
 /// Checks `program`: declared types, relation names and arities in rules and directives,
 /// builtin calls, and range restriction (every variable of the head, of a negated atom, and
 /// of a constraint or call is bound by a positive atom or an equality with bound terms).
-/// Returns every error, sorted by file and position.
+/// Also: stratification (no relation depends on its own negation or aggregate,
+/// [`codes::UNSTRATIFIABLE`]), column types (a variable is not used in columns of
+/// incompatible types, constants fit their columns, [`codes::COLUMN_TYPE_MISMATCH`]), and
+/// singleton variables (a *warning*, [`codes::SINGLETON_VARIABLE`]: callers that fail on any
+/// diagnostic must skip [`DlError::is_warning`] ones).
+/// Returns every error and warning, sorted by file and position.
 pub fn check(program: &Program) -> Vec<DlError> {
     let mut errors = Vec::new();
     let catalog = Catalog::new(program, &mut errors);
@@ -123,7 +132,10 @@ pub fn check(program: &Program) -> Vec<DlError> {
     for rule in program.rules() {
         check_rule_names(program, &catalog, rule, &mut errors);
         check_range_restriction(program, rule, &mut errors);
+        check_singletons(program, rule, &mut errors);
+        check_column_types(program, &catalog, rule, &mut errors);
     }
+    errors.extend(super::strata::stratify(program).1);
     sort_errors(&mut errors);
     errors
 }
@@ -610,4 +622,306 @@ pub fn check_against_schema(program: &Program, schema: &[RelationSchema]) -> Vec
         );
     }
     errors
+}
+
+/// Counts the occurrences of each named variable in `term`, and records whether each was a
+/// plain argument of a positive atom (`plain`).
+fn count_term_vars<'a>(
+    term: &'a Term,
+    plain: bool,
+    counts: &mut BTreeMap<&'a str, (usize, &'a Ident, bool)>,
+) {
+    match term {
+        Term::Var(v) => {
+            let entry = counts.entry(v.name.as_str()).or_insert((0, v, plain));
+            entry.0 += 1;
+        }
+        Term::Wildcard(_) | Term::Str { .. } | Term::Num { .. } => {}
+        Term::Neg { operand, .. } => count_term_vars(operand, false, counts),
+        Term::Binary { left, right, .. } => {
+            count_term_vars(left, false, counts);
+            count_term_vars(right, false, counts);
+        }
+        Term::Call(c) => c
+            .args
+            .iter()
+            .for_each(|a| count_term_vars(a, false, counts)),
+        Term::Aggregate(agg) => {
+            if let Some(t) = &agg.target {
+                count_term_vars(t, false, counts);
+            }
+            count_body_vars(&agg.body, counts);
+        }
+    }
+}
+
+fn count_body_vars<'a>(
+    body: &'a [Literal],
+    counts: &mut BTreeMap<&'a str, (usize, &'a Ident, bool)>,
+) {
+    for literal in body {
+        match literal {
+            Literal::Atom(a) => a.args.iter().for_each(|t| count_term_vars(t, true, counts)),
+            Literal::Negated { atom, .. } => atom
+                .args
+                .iter()
+                .for_each(|t| count_term_vars(t, false, counts)),
+            Literal::Constraint(c) => {
+                count_term_vars(&c.left, false, counts);
+                count_term_vars(&c.right, false, counts);
+            }
+            Literal::Call(c) => c
+                .args
+                .iter()
+                .for_each(|t| count_term_vars(t, false, counts)),
+        }
+    }
+}
+
+/// Warns about named variables that occur once in a rule, as a plain argument of a positive
+/// atom (a single occurrence anywhere else is an unbound variable, reported as an error).
+fn check_singletons(program: &Program, rule: &Rule, errors: &mut Vec<DlError>) {
+    let mut counts = BTreeMap::new();
+    rule.head
+        .args
+        .iter()
+        .for_each(|t| count_term_vars(t, false, &mut counts));
+    count_body_vars(&rule.body, &mut counts);
+    for (name, (n, ident, plain)) in counts {
+        if n == 1 && plain && !name.starts_with('_') {
+            errors.push(
+                DlError::warning(
+                    codes::SINGLETON_VARIABLE,
+                    format!("variable `{name}` appears only once in this rule"),
+                )
+                .with_span(ident.span)
+                .with_file(program.file_name(ident.span.file))
+                .with_label("used only here")
+                .with_help(format!(
+                    "if it is not a typo, write `_` (or `_{name}`) instead"
+                )),
+            );
+        }
+    }
+}
+
+/// The type a term has on its own, when it says: `symbol` for a string constant or a
+/// function returning a string, `number` for integers, arithmetic and numeric functions and
+/// aggregates. Variables have no type of their own.
+fn literal_type(term: &Term) -> Option<&'static str> {
+    match term {
+        Term::Str { .. } => Some("symbol"),
+        Term::Num { .. } | Term::Neg { .. } | Term::Binary { .. } => Some("number"),
+        Term::Call(c) => match c.name.name.as_str() {
+            "cat" | "substr" | "to_string" => Some("symbol"),
+            "strlen" | "ord" | "to_number" => Some("number"),
+            _ => None,
+        },
+        Term::Aggregate(_) => Some("number"),
+        Term::Var(_) | Term::Wildcard(_) => None,
+    }
+}
+
+impl Catalog<'_> {
+    /// The chain `ty`, its base, its base's base, ... up to a primitive type.
+    fn ancestors<'a>(&'a self, ty: &'a str) -> Vec<&'a str> {
+        let mut chain = vec![ty];
+        let mut at = ty;
+        while let Some(ident) = self.types.get(at) {
+            let Some(base) = self.type_base(ident) else {
+                break;
+            };
+            if chain.contains(&base) {
+                break;
+            }
+            chain.push(base);
+            at = base;
+        }
+        chain
+    }
+
+    fn type_base(&self, name: &Ident) -> Option<&str> {
+        self.type_bases.get(name.name.as_str()).copied()
+    }
+
+    /// True when one type is the other or one of its supertypes.
+    fn compatible(&self, a: &str, b: &str) -> bool {
+        self.ancestors(a).contains(&b) || self.ancestors(b).contains(&a)
+    }
+
+    /// True when a value of primitive kind `own` (`symbol` or `number`) fits a column of
+    /// type `ty`: strings any symbol type, integers any numeric type.
+    fn fits(&self, ty: &str, own: &str) -> bool {
+        let root = self.ancestors(ty).last().copied().unwrap_or(ty);
+        match own {
+            "symbol" => root == "symbol",
+            _ => matches!(root, "number" | "unsigned" | "float"),
+        }
+    }
+
+    /// True when `a` is `b` or a subtype of it.
+    fn is_subtype(&self, a: &str, b: &str) -> bool {
+        self.ancestors(a).contains(&b)
+    }
+}
+
+/// Checks that each variable of `rule` is used in columns of compatible types, and that
+/// constants and arithmetic fit the columns they are in.
+fn check_column_types(
+    program: &Program,
+    catalog: &Catalog<'_>,
+    rule: &Rule,
+    errors: &mut Vec<DlError>,
+) {
+    // Variable -> (most specific type seen, where, which column).
+    let mut seen: BTreeMap<&str, (String, Span, String)> = BTreeMap::new();
+    let mut reported: BTreeSet<&str> = BTreeSet::new();
+    // The body first: a head column of the wrong type is reported at the head.
+    let mut atoms: Vec<&Atom> = Vec::new();
+    let mut equalities = Vec::new();
+    collect_atoms(&rule.body, &mut atoms, &mut equalities);
+    atoms.push(&rule.head);
+
+    for atom in atoms {
+        let Some(decl) = catalog.relations.get(atom.name.name.as_str()) else {
+            continue;
+        };
+        if decl.columns.len() != atom.args.len() {
+            continue;
+        }
+        for (arg, column) in atom.args.iter().zip(&decl.columns) {
+            let ty = column.ty.name.as_str();
+            if !catalog.type_exists(ty) {
+                continue;
+            }
+            let where_ = format!("column `{}` of `{}`", column.name.name, atom.name.name);
+            match arg {
+                Term::Var(v) => {
+                    let name = v.name.as_str();
+                    match seen.get(name) {
+                        None => {
+                            seen.insert(name, (ty.to_owned(), v.span, where_));
+                        }
+                        Some((prev, prev_span, prev_where)) => {
+                            if !catalog.compatible(prev, ty) {
+                                if reported.insert(name) {
+                                    errors.push(type_mismatch(
+                                        program, name, ty, &where_, v.span, prev, prev_where,
+                                        *prev_span,
+                                    ));
+                                }
+                            } else if catalog.is_subtype(ty, prev) {
+                                seen.insert(name, (ty.to_owned(), v.span, where_));
+                            }
+                        }
+                    }
+                }
+                other => {
+                    if let Some(own) = literal_type(other) {
+                        if !catalog.fits(ty, own) {
+                            errors.push(constant_mismatch(program, other, own, ty, &where_));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // `x = <number>` makes `x` a number; `x = "s"` a symbol.
+    for (var, term) in equalities {
+        let Some(own) = literal_type(term) else {
+            continue;
+        };
+        let name = var.name.as_str();
+        if let Some((prev, _, prev_where)) = seen.get(name) {
+            if !catalog.fits(prev, own) && reported.insert(name) {
+                errors.push(constant_mismatch(program, term, own, prev, prev_where));
+            }
+        }
+    }
+}
+
+fn collect_atoms<'a>(
+    body: &'a [Literal],
+    atoms: &mut Vec<&'a Atom>,
+    equalities: &mut Vec<(&'a Ident, &'a Term)>,
+) {
+    for literal in body {
+        match literal {
+            Literal::Atom(a) | Literal::Negated { atom: a, .. } => {
+                atoms.push(a);
+                a.args.iter().for_each(|t| term_atoms(t, atoms, equalities));
+            }
+            Literal::Constraint(c) => {
+                if c.op == CmpOp::Eq {
+                    match (&c.left, &c.right) {
+                        (Term::Var(v), t) | (t, Term::Var(v)) => equalities.push((v, t)),
+                        _ => {}
+                    }
+                }
+                term_atoms(&c.left, atoms, equalities);
+                term_atoms(&c.right, atoms, equalities);
+            }
+            Literal::Call(c) => c.args.iter().for_each(|t| term_atoms(t, atoms, equalities)),
+        }
+    }
+}
+
+fn term_atoms<'a>(
+    term: &'a Term,
+    atoms: &mut Vec<&'a Atom>,
+    equalities: &mut Vec<(&'a Ident, &'a Term)>,
+) {
+    match term {
+        Term::Aggregate(agg) => collect_atoms(&agg.body, atoms, equalities),
+        Term::Neg { operand, .. } => term_atoms(operand, atoms, equalities),
+        Term::Binary { left, right, .. } => {
+            term_atoms(left, atoms, equalities);
+            term_atoms(right, atoms, equalities);
+        }
+        Term::Call(c) => c.args.iter().for_each(|t| term_atoms(t, atoms, equalities)),
+        Term::Var(_) | Term::Wildcard(_) | Term::Str { .. } | Term::Num { .. } => {}
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn type_mismatch(
+    program: &Program,
+    name: &str,
+    ty: &str,
+    where_: &str,
+    span: Span,
+    prev: &str,
+    prev_where: &str,
+    prev_span: Span,
+) -> DlError {
+    error_at(
+        program,
+        codes::COLUMN_TYPE_MISMATCH,
+        format!("variable `{name}` is used as both `{prev}` and `{ty}`"),
+        span,
+    )
+    .with_label(format!("`{ty}` here ({where_})"))
+    .with_secondary(prev_span, format!("`{prev}` here ({prev_where})"))
+    .with_help(format!(
+        "`{name}` is first used as `{prev}` in {prev_where}; use two variables, or \
+         declare the columns with the same type"
+    ))
+}
+
+fn constant_mismatch(program: &Program, term: &Term, own: &str, ty: &str, where_: &str) -> DlError {
+    let what = if own == "symbol" {
+        "a string"
+    } else {
+        "a number"
+    };
+    error_at(
+        program,
+        codes::COLUMN_TYPE_MISMATCH,
+        format!("{what} in {where_}, which has type `{ty}`"),
+        term.span(),
+    )
+    .with_label(format!("expected a `{ty}`"))
+    .with_help(format!(
+        "{where_} holds `{ty}` values; {what} does not fit there"
+    ))
 }

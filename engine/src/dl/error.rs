@@ -121,11 +121,29 @@ pub mod codes {
     pub const UNKNOWN_FUNCTION: &str = "E0109";
     /// A builtin called with the wrong number of arguments.
     pub const FUNCTION_ARITY: &str = "E0110";
+    /// A variable used in columns of incompatible declared types (say `Principal` and
+    /// `Action`), or a constant in a column of the wrong kind (a string in a `number` column).
+    pub const COLUMN_TYPE_MISMATCH: &str = "E0111";
+    /// A relation that depends on itself through a negation or an aggregate: the program
+    /// cannot be stratified.
+    pub const UNSTRATIFIABLE: &str = "E0112";
+
+    /// Warning: a named variable that appears only once in its rule (usually a typo; write `_`).
+    pub const SINGLETON_VARIABLE: &str = "W0001";
 
     /// A construct the ascent code generator cannot translate.
     pub const ASCENT_UNSUPPORTED: &str = "E0200";
     /// A column type with no Rust id type.
     pub const ASCENT_COLUMN_TYPE: &str = "E0201";
+
+    /// Evaluation stopped: the database reached [`Limits::max_facts`](crate::dl::eval::Limits).
+    pub const FACT_LIMIT: &str = "E0400";
+    /// Evaluation stopped: it ran longer than [`Limits::max_time`](crate::dl::eval::Limits).
+    pub const TIME_LIMIT: &str = "E0401";
+    /// The database holds a relation with a different arity than the program declares.
+    pub const DATABASE_ARITY: &str = "E0402";
+    /// A rule the interpreter cannot order so that every variable is bound before use.
+    pub const UNPLANNABLE_RULE: &str = "E0403";
 
     /// A declared relation that is not in the engine schema.
     pub const NOT_IN_SCHEMA: &str = "E0300";
@@ -140,31 +158,65 @@ pub mod codes {
 /// An error in `.dl` source: parse, check, code generation or schema agreement.
 ///
 /// Boxed, so that `Result<_, DlError>` stays one pointer wide on the happy path.
+/// A [`DlError`] with [`DlError::is_warning`] is a warning: it is reported but does not stop
+/// compilation or evaluation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("error[{}]: {}", .0.code, .0.message)]
+#[error("{}[{}]: {}", .0.severity(), .0.code, .0.message)]
 pub struct DlError(Box<Details>);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Details {
+    warning: bool,
     code: &'static str,
     message: String,
     span: Option<Span>,
     label: Option<String>,
     help: Option<String>,
     file: Option<String>,
+    /// A second place the error is about (in the same file), with its label.
+    secondary: Option<(Span, String)>,
+}
+
+impl Details {
+    fn severity(&self) -> &'static str {
+        if self.warning {
+            "warning"
+        } else {
+            "error"
+        }
+    }
 }
 
 impl DlError {
     /// A new error with a stable `code` (see [`codes`]) and a lowercase `message`.
     pub fn new(code: &'static str, message: impl Into<String>) -> DlError {
         DlError(Box::new(Details {
+            warning: false,
             code,
             message: message.into(),
             span: None,
             label: None,
             help: None,
             file: None,
+            secondary: None,
         }))
+    }
+
+    /// A new warning with a stable `code` (`W....`, see [`codes`]) and a lowercase `message`.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> DlError {
+        let mut w = DlError::new(code, message);
+        w.0.warning = true;
+        w
+    }
+
+    /// True for a warning, which callers report without failing.
+    pub fn is_warning(&self) -> bool {
+        self.0.warning
+    }
+
+    /// `"warning"` or `"error"`, as rendered before the code.
+    pub fn severity(&self) -> &'static str {
+        self.0.severity()
     }
 
     /// Sets the span the error is about.
@@ -177,6 +229,18 @@ impl DlError {
     pub fn with_label(mut self, label: impl Into<String>) -> DlError {
         self.0.label = Some(label.into());
         self
+    }
+
+    /// Sets a second place the error is about (in the same file as the main span), with a
+    /// label; rendered as a `= note:` line.
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> DlError {
+        self.0.secondary = Some((span, label.into()));
+        self
+    }
+
+    /// The second place the error is about, with its label.
+    pub fn secondary(&self) -> Option<(Span, &str)> {
+        self.0.secondary.as_ref().map(|(s, l)| (*s, l.as_str()))
     }
 
     /// Sets the help line.
@@ -229,7 +293,8 @@ impl DlError {
             .unwrap_or("")
     }
 
-    /// Renders the error like rustc: `file:line:col: error[CODE]: message`, the source line,
+    /// Renders the error like rustc: `file:line:col: error[CODE]: message` (`warning[CODE]`
+    /// for a warning), the source line,
     /// a caret line under the span with the label, and `= help: ...`. `source` is the text of
     /// the error's file.
     pub fn render(&self, source: &str) -> String {
@@ -239,7 +304,7 @@ impl DlError {
             if let Some(file) = &d.file {
                 let _ = write!(out, "{file}: ");
             }
-            let _ = writeln!(out, "error[{}]: {}", d.code, d.message);
+            let _ = writeln!(out, "{}[{}]: {}", d.severity(), d.code, d.message);
             if let Some(help) = &d.help {
                 let _ = writeln!(out, "  = help: {help}");
             }
@@ -249,8 +314,12 @@ impl DlError {
         let file = self.0.file.as_deref().unwrap_or("<input>");
         let _ = writeln!(
             out,
-            "{file}:{}:{}: error[{}]: {}",
-            loc.line, loc.column, d.code, d.message
+            "{file}:{}:{}: {}[{}]: {}",
+            loc.line,
+            loc.column,
+            d.severity(),
+            d.code,
+            d.message
         );
 
         let start = floor_char_boundary(source, span.start);
@@ -284,6 +353,11 @@ impl DlError {
             let _ = write!(out, " {label}");
         }
         out.push('\n');
+        if let Some((second, label)) = &d.secondary {
+            let at = second.location(source);
+            let text = source.get(second.start..second.end).unwrap_or("");
+            let _ = writeln!(out, "{pad} = note: {label}: `{text}` at {at}");
+        }
         if let Some(help) = &d.help {
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{pad} = help: {help}");

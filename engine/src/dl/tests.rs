@@ -617,7 +617,8 @@ const DECLS: &str = "
 fn check_errors(rules: &str) -> (String, Vec<DlError>) {
     let src = format!("{DECLS}{rules}");
     let p = parsed(&src);
-    let errors = check(&p);
+    // Warnings (singleton variables) are tested on their own.
+    let errors = check(&p).into_iter().filter(|e| !e.is_warning()).collect();
     (src, errors)
 }
 
@@ -625,7 +626,7 @@ fn check_errors(rules: &str) -> (String, Vec<DlError>) {
 fn checker_accepts_valid_rules() {
     let (_, errors) = check_errors(
         "member_of(p, g) :- member_of_direct(p, g), !has_boundary(p), x = p, y = x, y != g.
-         has_boundary(p) :- member_of(p, _), n = count : { member_of(p, _) }, n > 1.",
+         has_boundary(p) :- member_of_direct(p, _), n = count : { member_of_direct(p, _) }, n > 1.",
     );
     assert!(errors.is_empty(), "{errors:?}");
 }
