@@ -313,6 +313,34 @@ fn compile_inner(
     }
 }
 
+/// The relations a program's rule bodies read (positively, negated, or in aggregates).
+pub fn read_relations(program: &Program) -> BTreeSet<String> {
+    fn lit(l: &dl::Literal, out: &mut BTreeSet<String>) {
+        match l {
+            dl::Literal::Atom(a) | dl::Literal::Negated { atom: a, .. } => {
+                out.insert(a.name.name.clone());
+                a.args.iter().for_each(|t| term(t, out));
+            }
+            dl::Literal::Constraint(c) => {
+                term(&c.left, out);
+                term(&c.right, out);
+            }
+            dl::Literal::Call(c) => c.args.iter().for_each(|t| term(t, out)),
+        }
+    }
+    fn term(t: &Term, out: &mut BTreeSet<String>) {
+        if let Term::Aggregate(a) = t {
+            a.body.iter().for_each(|l| lit(l, out));
+        }
+    }
+    let mut out = BTreeSet::new();
+    for r in program.rules() {
+        r.body.iter().for_each(|l| lit(l, &mut out));
+        r.head.args.iter().for_each(|t| term(t, &mut out));
+    }
+    out
+}
+
 /// The string constants of a program that look like AWS actions (`service:Name`).
 pub fn named_actions(program: &Program) -> BTreeSet<String> {
     fn walk(t: &Term, out: &mut BTreeSet<String>) {
@@ -367,7 +395,9 @@ pub fn named_actions(program: &Program) -> BTreeSet<String> {
 pub fn database(org: &Org, answer: &Answer, program: &Program) -> (Database, Interner) {
     let mut interner = answer.facts.interner.clone();
     let mut db = Database::new();
-    for r in SCHEMA {
+    // Only the relations the rules read are loaded.
+    let read = read_relations(program);
+    for r in SCHEMA.iter().filter(|r| read.contains(r.name)) {
         let rows = match r.kind {
             RelationKind::Input => answer.facts.rows(r.name),
             RelationKind::Derived => answer.derived.rows(r.name),

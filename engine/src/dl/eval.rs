@@ -34,7 +34,9 @@
 //!   [`Limits`] are reached; the database then holds a partial result the caller discards.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::time::{Duration, Instant};
 
 use super::ast::{AggKind, ArithOp, Atom, CmpOp, Literal, Program, Rule, Term};
@@ -98,7 +100,7 @@ impl Relation {
         if cols.is_empty() || self.indexes.contains_key(cols) {
             return;
         }
-        let mut index = Index::new();
+        let mut index = Index::default();
         for (i, t) in self.tuples.iter().enumerate() {
             index.entry(project(t, cols)).or_default().push(tuple_id(i));
         }
