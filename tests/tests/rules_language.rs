@@ -236,3 +236,67 @@ fn the_bundled_rule_tests_pass_and_every_rule_has_both_cases() {
         );
     }
 }
+
+#[test]
+fn check_prints_sarif_and_filters_by_severity() {
+    let org = path("tests/fixtures/orgs/aws-multi-account/input");
+    let org = org.to_str().unwrap();
+    let run = iamlog(&["check", "--org", org, "--quiet", "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run0 = &log["runs"][0];
+    let rules: BTreeSet<&str> = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let results = run0["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(rules.contains(r["ruleId"].as_str().unwrap()), "{r}");
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+    }
+    // The 3-hop chain to the administrator role is a high finding; nothing there is critical.
+    let high = iamlog(&["check", "--org", org, "--quiet", "--severity", "high"]);
+    assert_eq!(high.code, 1);
+    assert!(high.stdout.contains("AWS-GEN-002"), "{}", high.stdout);
+    assert!(!high.stdout.contains("AWS-GEN-001"), "{}", high.stdout);
+    let critical = iamlog(&["check", "--org", org, "--quiet", "--severity", "critical"]);
+    assert_eq!(critical.code, 0, "{}", critical.stdout);
+    let bad = iamlog(&["check", "--org", org, "--quiet", "--severity", "urgent"]);
+    assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn query_prints_the_relations_it_defines() {
+    let run = iamlog(&[
+        "query",
+        "full_admin(p) :- effective(p, \"*\", \"*\", _, _, \"true\").",
+        "--org",
+        path("demo/input").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "full_admin(\"arn:aws:iam::123456789012:user/alice\")\n"
+    );
+    let chain = iamlog(&[
+        "query",
+        ".decl hops(p: Principal, n: number)\n.output hops\nhops(p, n) :- principal(p, \"user\", _), n = count : { reaches(p, _) }.",
+        "--org",
+        path("tests/fixtures/orgs/aws-multi-account/input").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(chain.code, 0, "{}", chain.stderr);
+    // dev reaches Hop1, Hop2 and Admin (README: the 3-hop chain).
+    assert!(
+        chain
+            .stdout
+            .contains("hops(\"arn:aws:iam::200000000002:user/dev\", 3)"),
+        "{}",
+        chain.stdout
+    );
+}
