@@ -469,6 +469,22 @@ pub fn assume_candidates(org: &AwsOrg) -> Vec<RequestPoint> {
     out.into_iter().collect()
 }
 
+/// True when action point `point` (as `effective` holds them: a catalogue action, `*`, a
+/// symbolic `NotAction:p1,p2`, or an uncatalogued pattern) covers the concrete `action`
+/// (case-insensitive).
+pub fn action_point_covers(point: &str, action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    if point == ANY_ACTION {
+        return true;
+    }
+    if let Some(list) = point.strip_prefix(NOT_ACTION_PREFIX) {
+        return !list
+            .split(',')
+            .any(|p| glob::glob_match(&p.to_ascii_lowercase(), &lower));
+    }
+    glob::glob_match(&point.to_ascii_lowercase(), &lower)
+}
+
 /// True when an Action / NotAction block covers `action` (case-insensitive globs).
 fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     let lower = action.to_ascii_lowercase();
@@ -571,6 +587,16 @@ impl<'o> Builder<'o> {
         for s in &sources {
             holders.insert(&s.arn);
             holders.extend(s.groups.iter().map(String::as_str));
+        }
+        // Whole-org questions know every group, members or not (a rule may ask who can add
+        // users to a group, whatever its members).
+        if matches!(self.question.sources, Sources::All) {
+            holders.extend(
+                org.principals
+                    .values()
+                    .filter(|p| p.kind == PrincipalKind::Group)
+                    .map(|p| p.arn.as_str()),
+            );
         }
         let cloud: SymbolId = self.sym("aws");
         for arn in &holders {
@@ -877,6 +903,18 @@ impl<'o> Builder<'o> {
         }
         self.facts.normalize();
         self.facts
+    }
+
+    /// The destination of an asked resource: exact, or, in a static question, a pattern when it
+    /// has wildcards (`who-can s3:GetObject arn:aws:s3:::b/*` asks about every object of `b`:
+    /// grants on part of it, and Denies of part of it, are partial). A request (`explain`)
+    /// names one resource, taken literally.
+    fn asked_dest(&self, resource: &str) -> Dest {
+        if matches!(self.question.context, Context::Static) && resource.contains(['*', '?']) {
+            Dest::Pattern(resource.to_string())
+        } else {
+            Dest::Exact(resource.to_string())
+        }
     }
 
     /// The session name of the request, for a request made by a role session: `None` when
@@ -1646,8 +1684,8 @@ impl<'o> Builder<'o> {
                 for p in points {
                     m.entry(p.source.as_str())
                         .or_default()
-                        .insert(Dest::Exact(p.resource.clone()));
-                    universe.insert(Dest::Exact(p.resource.clone()));
+                        .insert(self.asked_dest(&p.resource));
+                    universe.insert(self.asked_dest(&p.resource));
                 }
                 Some(m)
             }
