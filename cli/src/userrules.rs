@@ -87,6 +87,9 @@ pub fn schema_source() -> Source {
     let mut text = String::from(
         "// Generated from the engine's schema: every input and core output relation.\n",
     );
+    // `Symbol` is every other type's supertype here, so a column of `Symbol` (a tag's entity,
+    // a kind) takes a principal, an action or a resource.
+    text.push_str(".type Symbol <: symbol\n");
     for t in [
         "Principal",
         "Action",
@@ -95,9 +98,8 @@ pub fn schema_source() -> Source {
         "Statement",
         "Scope",
         "Condition",
-        "Symbol",
     ] {
-        text.push_str(&format!(".type {t} <: symbol\n"));
+        text.push_str(&format!(".type {t} <: Symbol\n"));
     }
     for r in SCHEMA {
         let cols: Vec<String> = r
