@@ -318,22 +318,24 @@ struct ActionUniverse {
 /// A set of catalogue action indices: a bitmap for membership plus the sorted members.
 #[derive(Default)]
 struct CatalogueSet {
-    member: Vec<bool>,
+    /// One bit per catalogue action (a bitset: a set per statement stays small).
+    member: Vec<u64>,
     sorted: Vec<u32>,
 }
 
 impl CatalogueSet {
     fn with_capacity(n: usize) -> Self {
         CatalogueSet {
-            member: vec![false; n],
+            member: vec![0; n.div_ceil(64)],
             sorted: Vec::new(),
         }
     }
 
     fn insert(&mut self, i: u32) {
-        if let Some(slot) = self.member.get_mut(i as usize) {
-            if !*slot {
-                *slot = true;
+        let (word, bit) = ((i / 64) as usize, i % 64);
+        if let Some(w) = self.member.get_mut(word) {
+            if *w & (1 << bit) == 0 {
+                *w |= 1 << bit;
                 self.sorted.push(i);
             }
         }
@@ -346,7 +348,8 @@ impl CatalogueSet {
     }
 
     fn contains(&self, i: u32) -> bool {
-        self.member.get(i as usize).copied().unwrap_or(false)
+        let (word, bit) = ((i / 64) as usize, i % 64);
+        self.member.get(word).is_some_and(|w| w & (1 << bit) != 0)
     }
 
     fn finish(&mut self) {
@@ -359,8 +362,6 @@ impl CatalogueSet {
 }
 
 impl<'o> StatementPlan<'o> {
-    /// The sources whose Resource patterns must be resolved separately (policy variables), or
-    /// one `None` when the patterns are the same for every source.
     /// The statement's `Resource` / `NotResource`, or what a resource policy's statement
     /// without one stands for.
     fn resource_block(&self) -> Option<&ResourceBlock> {
@@ -376,6 +377,8 @@ impl<'o> StatementPlan<'o> {
         self.identity_allow || (self.rp.is_some() && matches!(self.statement.effect, Effect::Allow))
     }
 
+    /// The sources whose Resource patterns must be resolved separately (policy variables), or
+    /// one `None` when the patterns are the same for every source.
     fn resource_variants(&self) -> Vec<Option<&'o str>> {
         if self.resource_has_variables {
             self.sources.iter().map(|s| Some(*s)).collect()
