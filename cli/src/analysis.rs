@@ -2,7 +2,7 @@
 //! answer back as strings. No printing here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use iamlog_engine::{Derived, Facts, Sym};
 use iamlog_ingest::aws::catalogue::Catalogue;
@@ -23,6 +23,13 @@ impl Org {
     pub fn load(dirs: &[PathBuf]) -> Result<Org, IngestError> {
         Ok(Org {
             loaded: iamlog_ingest::load(dirs)?,
+        })
+    }
+
+    /// Reads an org from a snapshot written by `iamlog ingest`.
+    pub fn read_snapshot(file: &Path) -> Result<Org, IngestError> {
+        Ok(Org {
+            loaded: iamlog_ingest::snapshot::read(file)?,
         })
     }
 

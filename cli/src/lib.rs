@@ -42,10 +42,19 @@ pub struct Cli {
 
 /// Options every org-reading command takes.
 #[derive(Debug, Args, Clone)]
+#[command(group(
+    clap::ArgGroup::new("org_source")
+        .required(true)
+        .multiple(false)
+        .args(["org", "snapshot"])
+))]
 pub struct OrgArgs {
     /// A directory (or file) of cloud exports; repeatable. See docs/inputs.md.
-    #[arg(long = "org", value_name = "DIR", required = true)]
+    #[arg(long = "org", value_name = "DIR")]
     pub org: Vec<PathBuf>,
+    /// A snapshot written by `iamlog ingest` (instead of --org). See docs/inputs.md.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
     /// Do not print warnings about the input.
     #[arg(long, short)]
     pub quiet: bool,
@@ -196,6 +205,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Read the exports of ORG once and write them to FILE as a snapshot, for `--snapshot FILE`.
+    Ingest {
+        /// Directories (or files) of cloud exports, as for --org. See docs/inputs.md.
+        #[arg(value_name = "ORG", required = true)]
+        org: Vec<PathBuf>,
+        /// The snapshot file to write (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Do not print warnings about the input, nor the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Write every input relation of the whole-org question as Soufflé-style TSV files.
     Facts {
         /// Output directory (created if missing).
@@ -326,6 +347,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }),
         Command::Test { paths, bless } => rulecmds::test(&paths, bless, out),
         Command::Facts { out: dir, org } => write_facts(&org, &dir, out, err),
+        Command::Ingest {
+            org,
+            out: file,
+            quiet,
+        } => ingest(&org, &file, quiet, err),
     };
     match result {
         Ok(code) => code,
@@ -348,14 +374,43 @@ impl<E: std::fmt::Display> From<E> for CliError {
 
 pub type CmdResult = Result<i32, CliError>;
 
+/// Loads the org of `--org` or `--snapshot` and prints its warnings (unless `--quiet`).
 fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
-    let org = Org::load(&args.org)?;
+    let org = match &args.snapshot {
+        Some(file) => Org::read_snapshot(file)?,
+        None => Org::load(&args.org)?,
+    };
     if !args.quiet {
-        for w in &org.loaded.warnings {
-            let _ = writeln!(err, "warning: {w}");
-        }
+        print_warnings(&org.loaded, err);
     }
     Ok(org)
+}
+
+fn print_warnings(org: &iamlog_ingest::LoadedOrg, err: &mut dyn Write) {
+    for w in &org.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+}
+
+/// `iamlog ingest ORG... --out FILE`: load the exports and write them as a snapshot.
+fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> CmdResult {
+    let org = iamlog_ingest::load(dirs)?;
+    if !quiet {
+        print_warnings(&org, err);
+    }
+    iamlog_ingest::snapshot::write(&org, file)?;
+    if !quiet {
+        let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "wrote {}: {} principals, {} policies, {} resources, {bytes} bytes",
+            file.display(),
+            org.aws.principals.len(),
+            org.aws.policies.len(),
+            org.aws.resources.len(),
+        );
+    }
+    Ok(EXIT_OK)
 }
 
 /// The ARN of the user or role `name` names; groups cannot make requests.

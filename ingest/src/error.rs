@@ -51,7 +51,7 @@ impl IngestError {
 
 /// Something harmless but worth telling: an unknown field, an unrecognised file, a reference to
 /// a policy the export does not contain.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     pub file: PathBuf,
     pub pointer: String,

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod error;
 pub mod json;
 pub mod org;
+pub mod snapshot;
 
 pub use error::{IngestError, Warning};
 pub use org::{load, LoadedOrg};

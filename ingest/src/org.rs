@@ -10,7 +10,7 @@ use crate::error::{IngestError, Warning};
 use crate::json::Located;
 
 /// An org loaded from exports, with the warnings collected on the way.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadedOrg {
     pub aws: AwsOrg,
     pub warnings: Vec<Warning>,

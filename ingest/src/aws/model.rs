@@ -5,19 +5,21 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use crate::aws::organizations::OrgStructure;
 use crate::aws::policy::PolicyDocument;
 use crate::aws::resource_policies::ResourcePolicies;
 
 /// Where a record came from, for messages and `explain`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     pub file: PathBuf,
     pub pointer: String,
 }
 
 /// The kind of an IAM principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PrincipalKind {
     User,
     Group,
@@ -55,7 +57,7 @@ impl PrincipalKind {
 }
 
 /// An IAM user, group or role.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Principal {
     pub arn: String,
     pub kind: PrincipalKind,
@@ -80,7 +82,7 @@ pub struct Principal {
 }
 
 /// How a policy exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyKind {
     /// A managed policy owned by AWS (`arn:aws:iam::aws:policy/...`).
     AwsManaged,
@@ -105,7 +107,7 @@ impl PolicyKind {
 }
 
 /// One policy document in force (for managed policies, the default version).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Policy {
     /// The managed policy ARN, or `<holder ARN>#inline/<PolicyName>` for inline policies.
     pub id: String,
@@ -118,7 +120,7 @@ pub struct Policy {
 }
 
 /// A resource known from the inventory (for now: tagged resources).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Resource {
     pub arn: String,
     pub tags: Vec<(String, String)>,
@@ -126,7 +128,7 @@ pub struct Resource {
 }
 
 /// Everything ingested from the AWS exports of an org.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AwsOrg {
     pub principals: BTreeMap<String, Principal>,
     pub policies: BTreeMap<String, Policy>,

@@ -59,6 +59,7 @@ use crate::aws::model::Source;
 use crate::aws::policy::{self, PolicyDocument};
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
+use serde::{Deserialize, Serialize};
 
 const ORG_TOP: &[&str] = &["Organization"];
 const ORGANIZATION: &[&str] = &[
@@ -169,7 +170,7 @@ pub fn detect(value: &Value) -> Option<ExportKind> {
 }
 
 /// `describe-organization`: the organization itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     /// `o-…`.
     pub id: String,
@@ -185,7 +186,7 @@ pub struct Organization {
 }
 
 /// An organization root (`list-roots`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Root {
     /// `r-…`.
     pub id: String,
@@ -206,7 +207,7 @@ impl Root {
 }
 
 /// An organizational unit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ou {
     /// `ou-…`.
     pub id: String,
@@ -219,7 +220,7 @@ pub struct Ou {
 }
 
 /// A member account.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// 12 digits.
     pub id: String,
@@ -236,7 +237,7 @@ pub struct Account {
 }
 
 /// The two authorization policy types of Organizations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OrgPolicyKind {
     /// `SERVICE_CONTROL_POLICY`.
     Scp,
@@ -264,7 +265,7 @@ impl OrgPolicyKind {
 }
 
 /// An SCP or RCP.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgPolicy {
     /// `p-…` (`p-FullAWSAccess` for the AWS-managed SCP).
     pub id: String,
@@ -328,7 +329,7 @@ impl fmt::Display for StructureIssue {
 }
 
 /// An organization's structure, merged from any number of export files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OrgStructure {
     pub organization: Option<Organization>,
     pub roots: BTreeMap<String, Root>,

@@ -20,7 +20,7 @@
 //!   (`ForAnyValue:stringequalsifexists` is accepted); `NullIfExists` is accepted and means
 //!   `Null` (iam-simulate evaluates it as `Null`).
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// A policy document that is not valid, with the JSON pointer of the offending value (or of
@@ -95,14 +95,65 @@ impl PolicyDocument {
     }
 }
 
+/// In human-readable formats (JSON output) a document serialises as its canonical JSON
+/// ([`PolicyDocument::to_json`]); in binary formats (snapshots) as its fields, so that it reads
+/// back exactly (statement indexes, `single_statement` and operator spellings included).
 impl Serialize for PolicyDocument {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
+        if serializer.is_human_readable() {
+            self.to_json().serialize(serializer)
+        } else {
+            DocumentFieldsRef {
+                version: &self.version,
+                id: &self.id,
+                statements: &self.statements,
+                single_statement: self.single_statement,
+            }
+            .serialize(serializer)
+        }
     }
 }
 
+/// The inverse of the [`Serialize`] implementation: canonical JSON is parsed with
+/// [`parse_policy`]; binary formats carry the fields.
+impl<'de> Deserialize<'de> for PolicyDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let value = Value::deserialize(deserializer)?;
+            parse_policy(&value, "").map_err(serde::de::Error::custom)
+        } else {
+            let f = DocumentFields::deserialize(deserializer)?;
+            Ok(PolicyDocument {
+                version: f.version,
+                id: f.id,
+                statements: f.statements,
+                single_statement: f.single_statement,
+            })
+        }
+    }
+}
+
+/// The fields of a [`PolicyDocument`], borrowed, for binary serialisation (same layout as
+/// [`DocumentFields`]).
+#[derive(Serialize)]
+struct DocumentFieldsRef<'a> {
+    version: &'a Option<String>,
+    id: &'a Option<String>,
+    statements: &'a [Statement],
+    single_statement: bool,
+}
+
+/// The fields of a [`PolicyDocument`], for binary deserialisation.
+#[derive(Deserialize)]
+struct DocumentFields {
+    version: Option<String>,
+    id: Option<String>,
+    statements: Vec<Statement>,
+    single_statement: bool,
+}
+
 /// One statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
     /// Position in the `Statement` list (0 for a single statement object).
     pub index: usize,
@@ -164,7 +215,7 @@ fn string_list(l: &[String]) -> Value {
     Value::Array(l.iter().map(|s| Value::String(s.clone())).collect())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Effect {
     Allow,
     Deny,
@@ -179,20 +230,20 @@ impl Effect {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActionBlock {
     Action(Vec<String>),
     NotAction(Vec<String>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResourceBlock {
     Resource(Vec<String>),
     NotResource(Vec<String>),
 }
 
 /// `Principal` / `NotPrincipal`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PrincipalBlock {
     /// `"*"` (a string of stars). `{"AWS": "*"}` is a [`PrincipalBlock::Map`] holding `"*"`.
     Any,
@@ -217,7 +268,7 @@ impl PrincipalBlock {
 }
 
 /// The type of a principal entry (a key of a `Principal` object).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PrincipalKind {
     Aws,
     Service,
@@ -249,7 +300,7 @@ impl PrincipalKind {
 }
 
 /// One condition: operator, key and the values (ORed; NORed for negated operators).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConditionClause {
     pub operator: ConditionOperator,
     /// The key as written.
@@ -259,7 +310,7 @@ pub struct ConditionClause {
 }
 
 /// `ForAllValues:` / `ForAnyValue:`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SetModifier {
     ForAllValues,
     ForAnyValue,
@@ -277,7 +328,7 @@ impl SetModifier {
 macro_rules! base_operators {
     ($($name:ident),* $(,)?) => {
         /// The 27 base condition operators (aws.md 6.6).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum BaseOperator { $($name),* }
 
         impl BaseOperator {
@@ -349,7 +400,7 @@ impl BaseOperator {
 }
 
 /// A full condition operator: optional set modifier, base operator, optional `IfExists`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ConditionOperator {
     pub set: Option<SetModifier>,
     pub base: BaseOperator,

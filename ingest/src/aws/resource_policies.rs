@@ -61,6 +61,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::aws::model::Source;
@@ -72,7 +73,7 @@ use crate::json::Located;
 mod tests;
 
 /// The service whose resource a policy is attached to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Service {
     S3Bucket,
     Sqs,
@@ -102,7 +103,7 @@ impl Service {
 }
 
 /// One resource-based policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourcePolicy {
     /// The resource's ARN (the map key).
     pub arn: String,
@@ -114,7 +115,7 @@ pub struct ResourcePolicy {
 
 /// S3 Block Public Access settings (bucket or account level). A field missing from the export
 /// reads as `false` (what AWS applies), with a warning.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BpaSettings {
     pub block_public_acls: bool,
     pub ignore_public_acls: bool,
@@ -123,14 +124,14 @@ pub struct BpaSettings {
 }
 
 /// Who manages a KMS key (`KeyMetadata.KeyManager`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum KeyManager {
     Aws,
     Customer,
 }
 
 /// Everything read from resource-policy exports, keyed for deterministic iteration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourcePolicies {
     /// Resource ARN → policy.
     pub policies: BTreeMap<String, ResourcePolicy>,
