@@ -60,6 +60,14 @@ impl Answer {
 
 /// Puts `question` to the core rules over `org`.
 pub fn ask(org: &Org, question: &Question) -> Answer {
+    crate::progress::phase("evaluating the rules");
+    let answer = ask_quietly(org, question);
+    crate::progress::done();
+    answer
+}
+
+/// [`ask`] without progress.
+pub(crate) fn ask_quietly(org: &Org, question: &Question) -> Answer {
     let facts = facts::build(org.aws(), question, Catalogue::embedded());
     let derived = iamlog_rules::run_core(&facts);
     Answer { facts, derived }
@@ -654,6 +662,7 @@ pub fn explain_many(
         .into_iter()
         .flat_map(|(ctx, batches)| batches.into_iter().map(move |(_, idxs)| (ctx, idxs)))
         .collect();
+    crate::progress::phase(&format!("deciding {} requests", requests.len()));
     let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
     for (ctx, idxs) in groups {
         let points: Vec<RequestPoint> = idxs
@@ -666,7 +675,7 @@ pub fn explain_many(
             points: Points::Only(points),
             context: Context::Request(ctx.clone()),
         };
-        let answer = ask(org, &question);
+        let answer = ask_quietly(org, &question);
         let index = PointIndex::new(&answer);
         for &i in &idxs {
             if let (Some(slot), Some((point, _))) = (out.get_mut(i), requests.get(i)) {
@@ -674,5 +683,6 @@ pub fn explain_many(
             }
         }
     }
+    crate::progress::done();
     out.into_iter().flatten().collect()
 }

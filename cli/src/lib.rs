@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod chains;
 pub mod output;
+pub mod progress;
 pub mod rulecmds;
 pub mod simulate;
 pub mod userrules;
@@ -376,10 +377,14 @@ pub type CmdResult = Result<i32, CliError>;
 
 /// Loads the org of `--org` or `--snapshot` and prints its warnings (unless `--quiet`).
 fn load(args: &OrgArgs, err: &mut dyn Write) -> Result<Org, CliError> {
+    progress::enable(args.quiet);
+    progress::phase("reading the exports");
     let org = match &args.snapshot {
-        Some(file) => Org::read_snapshot(file)?,
-        None => Org::load(&args.org)?,
+        Some(file) => Org::read_snapshot(file),
+        None => Org::load(&args.org),
     };
+    progress::done();
+    let org = org?;
     if !args.quiet {
         print_warnings(&org.loaded, err);
     }
@@ -394,11 +399,18 @@ fn print_warnings(org: &iamlog_ingest::LoadedOrg, err: &mut dyn Write) {
 
 /// `iamlog ingest ORG... --out FILE`: load the exports and write them as a snapshot.
 fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> CmdResult {
-    let org = iamlog_ingest::load(dirs)?;
+    progress::enable(quiet);
+    progress::phase("reading the exports");
+    let org = iamlog_ingest::load(dirs);
+    progress::done();
+    let org = org?;
     if !quiet {
         print_warnings(&org, err);
     }
-    iamlog_ingest::snapshot::write(&org, file)?;
+    progress::phase("writing the snapshot");
+    let written = iamlog_ingest::snapshot::write(&org, file);
+    progress::done();
+    written?;
     if !quiet {
         let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
         let _ = writeln!(
