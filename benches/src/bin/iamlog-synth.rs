@@ -1,10 +1,11 @@
-//! `iamlog-synth --size small --seed 1 --out DIR`: writes a synthetic org in the layout of real
-//! exports (`DIR/input/aws/<account>-iam.json`, `DIR/input/aws/tags.json`) and prints its counts.
+//! `iamlog-synth --size small|medium|large --seed 1 --out DIR`: writes a synthetic org in the
+//! layout of real exports (`DIR/input/aws/<account>-iam.json`, `DIR/input/aws/tags.json`, and
+//! for the multi-account sizes `organizations/` and `resources/`) and prints its counts.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use iamlog_benches::{generate, write, Size};
+use iamlog_benches::{generate_to, Size};
 
 const USAGE: &str = "usage: iamlog-synth --size small|medium|large [--seed N] --out DIR";
 
@@ -54,22 +55,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = generate(args.size, args.seed).and_then(|org| {
-        write(&org, &args.out)?;
-        Ok(org)
-    });
-    match result {
-        Ok(org) => {
+    let start = std::time::Instant::now();
+    match generate_to(args.size, args.seed, &args.out) {
+        Ok(w) => {
             println!(
-                "wrote the {} org (seed {}) to {}",
-                org.size,
-                org.seed,
-                args.out.display()
+                "wrote the {} org (seed {}) to {}: {} files in {:.1} s",
+                args.size,
+                args.seed,
+                args.out.display(),
+                w.files,
+                start.elapsed().as_secs_f64()
             );
-            for f in &org.files {
-                println!("  {}", args.out.join(&f.path).display());
-            }
-            println!("{}", org.stats);
+            println!("{}", w.stats);
             ExitCode::SUCCESS
         }
         Err(e) => {

