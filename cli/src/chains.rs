@@ -6,7 +6,22 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use iamlog_engine::Sym;
 use iamlog_ingest::aws::facts::TRUE_CONDITION;
 
-use crate::analysis::{Answer, Caveat};
+use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources};
+
+use crate::analysis::{self, Answer, Caveat, Org};
+
+/// Decides `sts:AssumeRole` points (static context).
+fn ask_points(org: &Org, points: Vec<RequestPoint>) -> Answer {
+    let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+    analysis::ask(
+        org,
+        &Question {
+            sources: Sources::Only(sources.into_iter().collect()),
+            points: Points::Only(points),
+            context: Context::Static,
+        },
+    )
+}
 
 /// One role-assumption edge.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,6 +50,13 @@ pub struct Chains {
 impl Chains {
     /// Reads `can_assume` and, for each edge, the statements behind it.
     pub fn from_answer(answer: &Answer) -> Self {
+        let mut c = Chains::default();
+        c.add(answer);
+        c
+    }
+
+    /// Adds the `can_assume` edges of another answer.
+    pub fn add(&mut self, answer: &Answer) {
         let d = &answer.derived;
         let assume: BTreeSet<Sym> = answer
             .facts
@@ -70,7 +92,7 @@ impl Chains {
                 ));
             }
         }
-        let mut edges: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        let edges = &mut self.edges;
         for &(s, r, c) in &d.can_assume {
             let key = (s.sym(), r.sym());
             let mut ids: Vec<(String, String)> = identity.get(&key).cloned().unwrap_or_default();
@@ -106,7 +128,67 @@ impl Chains {
             // One edge per role: the unconditional one when there is one.
             hops.dedup_by(|later, earlier| later.to == earlier.to);
         }
-        Chains { edges }
+    }
+
+    /// The callers with an edge into one of `roles`.
+    pub fn callers_of(&self, roles: &BTreeSet<String>) -> BTreeSet<String> {
+        self.edges
+            .iter()
+            .filter(|(_, hops)| hops.iter().any(|h| roles.contains(&h.to)))
+            .map(|(from, _)| from.clone())
+            .collect()
+    }
+
+    /// The roles `callers` have an edge into.
+    pub fn roles_of(&self, callers: &BTreeSet<String>) -> BTreeSet<String> {
+        callers
+            .iter()
+            .filter_map(|c| self.edges.get(c))
+            .flatten()
+            .map(|h| h.to.clone())
+            .collect()
+    }
+
+    /// Follows chains back from `targets` (roles): decides, step by step, only the
+    /// `sts:AssumeRole` points into roles already known to lead to a target.
+    pub fn backward(org: &Org, targets: &BTreeSet<String>) -> Chains {
+        let mut chains = Chains::default();
+        let mut seen: BTreeSet<String> = targets.clone();
+        let mut frontier: BTreeSet<String> = targets.clone();
+        while !frontier.is_empty() {
+            let points = facts::assume_candidates_into(org.aws(), &frontier);
+            if points.is_empty() {
+                break;
+            }
+            chains.add(&ask_points(org, points));
+            let callers = chains.callers_of(&frontier);
+            frontier = callers
+                .into_iter()
+                .filter(|c| org.aws().principals.contains_key(c) && seen.insert(c.clone()))
+                .collect();
+        }
+        chains
+    }
+
+    /// Follows chains forward from `from`: decides, step by step, only the `sts:AssumeRole`
+    /// points of principals already reached.
+    pub fn forward(org: &Org, from: &str) -> Chains {
+        let mut chains = Chains::default();
+        let mut seen: BTreeSet<String> = BTreeSet::from([from.to_string()]);
+        let mut frontier = seen.clone();
+        while !frontier.is_empty() {
+            let points = facts::assume_candidates_from(org.aws(), &frontier);
+            if points.is_empty() {
+                break;
+            }
+            chains.add(&ask_points(org, points));
+            let roles = chains.roles_of(&frontier);
+            frontier = roles
+                .into_iter()
+                .filter(|r| seen.insert(r.clone()))
+                .collect();
+        }
+        chains
     }
 
     /// The shortest chain (one hop or more) from `from` to every role it reaches, by role;

@@ -10,7 +10,7 @@ pub mod rulecmds;
 pub mod simulate;
 pub mod userrules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -596,7 +596,7 @@ fn who_can(
     if !aws.resource_policies.policies.is_empty() {
         sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
     }
-    let mut points: Vec<RequestPoint> = sources
+    let points: Vec<RequestPoint> = sources
         .iter()
         .map(|s| RequestPoint {
             source: s.clone(),
@@ -605,8 +605,6 @@ fn who_can(
             resource_account: resource_account.clone(),
         })
         .collect();
-    // Role assumptions, for access reached through chains.
-    points.extend(facts::assume_candidates(aws));
     let question = Question {
         sources: Sources::Only(sources.clone()),
         points: Points::Only(points),
@@ -618,7 +616,18 @@ fn who_can(
         .map_or_else(|| action.to_string(), str::to_string);
     let mut rows =
         analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
-    rows.extend(chain_rows(&answer, &rows, &sources));
+    // Access reached through chains: followed back from the roles that have it.
+    let targets: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| {
+            aws.principals
+                .get(&r.source)
+                .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
+        })
+        .map(|r| r.source.clone())
+        .collect();
+    let chains = chains::Chains::backward(&org, &targets);
+    rows.extend(chain_rows(&chains, &rows, &sources));
     rows.sort();
     rows.dedup();
     write_access(&rows, format, out)?;
@@ -688,7 +697,7 @@ fn path(
     let aws = org.aws();
     let from = find_source(&org, from)?;
     let sources = callers(aws);
-    let mut points = facts::assume_candidates(aws);
+    let mut points: Vec<RequestPoint> = Vec::new();
     // The target: a role, or every source that can do ACTION on RESOURCE.
     let (target_role, access): (Option<String>, Option<(String, String)>) = match to {
         [role] => {
@@ -722,8 +731,6 @@ fn path(
         context: iamlog_ingest::aws::facts::Context::Static,
     };
     let answer = analysis::ask(&org, &question);
-    let chains = chains::Chains::from_answer(&answer);
-    let reachable = chains.reachable(&from);
     // The access at the end: the rows of whoever can do it.
     let access_rows: Vec<AccessRow> = match &access {
         Some((action, resource)) => {
@@ -734,6 +741,20 @@ fn path(
         }
         None => Vec::new(),
     };
+    // Chains followed back from the target role, or from the roles that have the access.
+    let targets: BTreeSet<String> = match &target_role {
+        Some(r) => BTreeSet::from([r.clone()]),
+        None => access_rows
+            .iter()
+            .filter(|r| {
+                aws.principals
+                    .get(&r.source)
+                    .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
+            })
+            .map(|r| r.source.clone())
+            .collect(),
+    };
+    let reachable = chains::Chains::backward(&org, &targets).reachable(&from);
     // The shortest chain to the target: zero hops when FROM itself has the access.
     let found: Option<(Vec<chains::Hop>, String)> = match (&target_role, &access) {
         (Some(role), _) => reachable.get(role).map(|c| (c.clone(), role.clone())),
@@ -847,12 +868,7 @@ fn path(
 /// Access reached through role chains: for every source, each role it reaches (one hop or
 /// more) that has access in `direct` gives a row with the role's policy, the chain as granter,
 /// and each conditional hop as a caveat.
-fn chain_rows(
-    answer: &analysis::Answer,
-    direct: &[AccessRow],
-    sources: &[String],
-) -> Vec<AccessRow> {
-    let chains = chains::Chains::from_answer(answer);
+fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String]) -> Vec<AccessRow> {
     if chains.is_empty() {
         return Vec::new();
     }
@@ -891,13 +907,7 @@ fn what_can(
         (Sources::All, BTreeMap::new())
     } else {
         let p = find_source(&org, principal.unwrap_or_default())?;
-        let chain_question = Question {
-            sources: Sources::Only(callers(org.aws())),
-            points: Points::Only(facts::assume_candidates(org.aws())),
-            context: iamlog_ingest::aws::facts::Context::Static,
-        };
-        let reach =
-            chains::Chains::from_answer(&analysis::ask(&org, &chain_question)).reachable(&p);
+        let reach = chains::Chains::forward(&org, &p).reachable(&p);
         let mut list = vec![p.clone()];
         list.extend(reach.keys().filter(|r| **r != p).cloned());
         (Sources::Only(list), reach)

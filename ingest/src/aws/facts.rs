@@ -441,14 +441,33 @@ pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 /// where the role's trust policy has an Allow of `sts:AssumeRole` that names the principal
 /// (its ARN, session, role, account or `*`). Deciding them (rule C1) gives `can_assume`.
 pub fn assume_candidates(org: &AwsOrg) -> Vec<RequestPoint> {
+    assume_candidates_where(org, &|_| true, &|_| true)
+}
+
+/// The candidates (see [`assume_candidates`]) into these roles: one step back along chains.
+pub fn assume_candidates_into(org: &AwsOrg, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
+    assume_candidates_where(org, &|r| roles.contains(r), &|_| true)
+}
+
+/// The candidates (see [`assume_candidates`]) from these callers: one step forward.
+pub fn assume_candidates_from(org: &AwsOrg, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
+    assume_candidates_where(org, &|_| true, &|c| callers.contains(c))
+}
+
+fn assume_candidates_where(
+    org: &AwsOrg,
+    role_ok: &dyn Fn(&str) -> bool,
+    caller_ok: &dyn Fn(&str) -> bool,
+) -> Vec<RequestPoint> {
     let callers: Vec<&Principal> = org
         .principals
         .values()
         .filter(|p| p.kind != PrincipalKind::Group)
         .chain(org.external.values())
+        .filter(|p| caller_ok(&p.arn))
         .collect();
     let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
-    for role in org.principals.values() {
+    for role in org.principals.values().filter(|r| role_ok(&r.arn)) {
         let Some(trust) = &role.trust_policy else {
             continue;
         };
