@@ -963,14 +963,23 @@ impl<'o> Builder<'o> {
     ) {
         let org = self.org;
         // In targeted questions only the policies of the resources asked about matter.
-        let asked: Option<Vec<&str>> = match &self.question.points {
-            Points::Only(points) => Some(points.iter().map(|p| p.resource.as_str()).collect()),
+        // The distinct resources asked (who-can asks one resource for every source).
+        let asked: Option<Vec<Dest>> = match &self.question.points {
+            Points::Only(points) => Some(
+                points
+                    .iter()
+                    .map(|p| p.resource.as_str())
+                    .collect::<BTreeSet<&str>>()
+                    .into_iter()
+                    .map(|d| self.asked_dest(d))
+                    .collect(),
+            ),
             Points::All => None,
         };
         let relevant = |resource: &str, bucket: bool| {
             asked.as_ref().is_none_or(|asked| {
                 asked.iter().any(|d| {
-                    rp_governs(resource, bucket, &Dest::Exact((*d).to_string())) != Coverage::None
+                    rp_may_govern(resource, d) && rp_governs(resource, bucket, d) != Coverage::None
                 })
             })
         };
