@@ -630,10 +630,29 @@ impl<'a> PointIndex<'a> {
     }
 }
 
+/// The number of threads for work that splits into independent runs: `IAMLOG_THREADS`, else
+/// the cores available.
+pub fn threads() -> usize {
+    std::env::var("IAMLOG_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Decides many requests: requests that share a context are decided in one run.
 pub fn explain_many(
     org: &Org,
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+) -> Vec<Explanation> {
+    explain_many_threads(org, requests, threads())
+}
+
+/// [`explain_many`] on `threads` threads (the answers are the same for any number).
+pub fn explain_many_threads(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+    threads: usize,
 ) -> Vec<Explanation> {
     // One run per batch of requests that share a context and agree on the account of every
     // resource they name (a resource string means one thing within a run: `*` in account A and
@@ -663,8 +682,9 @@ pub fn explain_many(
         .flat_map(|(ctx, batches)| batches.into_iter().map(move |(_, idxs)| (ctx, idxs)))
         .collect();
     crate::progress::phase(&format!("deciding {} requests", requests.len()));
-    let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
-    for (ctx, idxs) in groups {
+    // Batches are independent: decided on every core, each answer put back at its request's
+    // index, so the output is the same whatever the number of threads.
+    let decide = |ctx: &RequestContext, idxs: &[usize]| -> Vec<(usize, Explanation)> {
         let points: Vec<RequestPoint> = idxs
             .iter()
             .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
@@ -677,10 +697,38 @@ pub fn explain_many(
         };
         let answer = ask_quietly(org, &question);
         let index = PointIndex::new(&answer);
-        for &i in &idxs {
-            if let (Some(slot), Some((point, _))) = (out.get_mut(i), requests.get(i)) {
-                *slot = Some(index.explain(org.aws(), point));
-            }
+        idxs.iter()
+            .filter_map(|&i| {
+                requests
+                    .get(i)
+                    .map(|(p, _)| (i, index.explain(org.aws(), p)))
+            })
+            .collect()
+    };
+    let threads = threads.min(groups.len()).max(1);
+    let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
+    let results: Vec<Vec<(usize, Explanation)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<&(&RequestContext, Vec<usize>)> =
+                    groups.iter().skip(t).step_by(threads).collect();
+                let decide = &decide;
+                scope.spawn(move || {
+                    mine.into_iter()
+                        .flat_map(|(ctx, idxs)| decide(ctx, idxs))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a worker is a bug: it propagates, never a partial answer.
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (i, ex) in results.into_iter().flatten() {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(ex);
         }
     }
     crate::progress::done();

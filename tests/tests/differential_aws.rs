@@ -183,3 +183,52 @@ fn replay_checked(
     }
     (actual, expected)
 }
+
+/// Deciding requests on one thread or on two gives the same explanations, in the same order.
+#[test]
+fn explain_requests_are_the_same_on_one_and_two_threads() {
+    use iamlog_cli::analysis::{explain_many_threads, Org};
+    use iamlog_ingest::aws::facts::RequestPoint;
+    use std::collections::BTreeMap;
+    let dir = path("tests/fixtures/differential/aws-scp");
+    let org = Org::load(&[dir.join("input")]).unwrap();
+    let requests: Vec<(RequestPoint, BTreeMap<String, Vec<String>>)> =
+        std::fs::read_to_string(dir.join("requests.jsonl"))
+            .unwrap()
+            .lines()
+            .take(600)
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let ctx = v["context"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, x)| {
+                                let vals = match x {
+                                    serde_json::Value::Array(a) => {
+                                        a.iter().map(|s| s.as_str().unwrap().to_string()).collect()
+                                    }
+                                    serde_json::Value::String(s) => vec![s.clone()],
+                                    other => vec![other.to_string()],
+                                };
+                                (k.to_ascii_lowercase(), vals)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    RequestPoint {
+                        source: v["principal"].as_str().unwrap().to_string(),
+                        action: v["action"].as_str().unwrap().to_string(),
+                        resource: v["resource"].as_str().unwrap().to_string(),
+                        resource_account: v["resource_account"].as_str().map(str::to_string),
+                    },
+                    ctx,
+                )
+            })
+            .collect();
+    let one = explain_many_threads(&org, &requests, 1);
+    let two = explain_many_threads(&org, &requests, 2);
+    assert_eq!(one.len(), requests.len());
+    assert_eq!(format!("{one:?}"), format!("{two:?}"));
+}
