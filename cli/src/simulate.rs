@@ -940,7 +940,8 @@ pub fn simulate_many(sims: &[Simulation]) -> Vec<Explanation> {
             .filter_map(|&i| sims.get(i))
             .map(|s| (s.point.clone(), s.context.clone()))
             .collect();
-        let answers = analysis::explain_many(&org, &requests);
+        // One world per simulation group is small: its requests are decided on this thread.
+        let answers = analysis::explain_many_threads(&org, &requests, 1);
         for (&i, mut ex) in idxs.iter().zip(answers) {
             if let (Some(slot), Some(sim)) = (out.get_mut(i), sims.get(i)) {
                 relabel(&mut ex, sim);
