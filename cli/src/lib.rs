@@ -617,15 +617,7 @@ fn who_can(
     let mut rows =
         analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
     // Access reached through chains: followed back from the roles that have it.
-    let targets: BTreeSet<String> = rows
-        .iter()
-        .filter(|r| {
-            aws.principals
-                .get(&r.source)
-                .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
-        })
-        .map(|r| r.source.clone())
-        .collect();
+    let targets = role_sources(aws, &rows);
     let chains = chains::Chains::backward(&org, &targets);
     rows.extend(chain_rows(&chains, &rows, &sources));
     rows.sort();
@@ -681,6 +673,18 @@ fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
         condition,
         caveats,
     }
+}
+
+/// The roles among the sources of `rows`: where chains that reach the access end.
+fn role_sources(aws: &iamlog_ingest::aws::model::AwsOrg, rows: &[AccessRow]) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| {
+            aws.principals
+                .get(&r.source)
+                .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
+        })
+        .map(|r| r.source.clone())
+        .collect()
 }
 
 /// `iamlog path FROM TO`.
@@ -744,15 +748,7 @@ fn path(
     // Chains followed back from the target role, or from the roles that have the access.
     let targets: BTreeSet<String> = match &target_role {
         Some(r) => BTreeSet::from([r.clone()]),
-        None => access_rows
-            .iter()
-            .filter(|r| {
-                aws.principals
-                    .get(&r.source)
-                    .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
-            })
-            .map(|r| r.source.clone())
-            .collect(),
+        None => role_sources(aws, &access_rows),
     };
     let reachable = chains::Chains::backward(&org, &targets).reachable(&from);
     // The shortest chain to the target: zero hops when FROM itself has the access.

@@ -837,19 +837,14 @@ fn attach_resource_policy(
                 .principals
                 .entry(resource.to_string())
                 .or_insert_with(|| Principal {
-                    arn: resource.to_string(),
-                    kind: PrincipalKind::Role,
-                    name,
-                    unique_id: String::new(),
-                    account: (*acct).to_string(),
                     path,
-                    tags: Vec::new(),
-                    groups: Vec::new(),
-                    policies: Vec::new(),
-                    boundary: None,
-                    trust_policy: None,
-                    instance_profiles: Vec::new(),
                     source: source.clone(),
+                    ..Principal::bare(
+                        resource.to_string(),
+                        PrincipalKind::Role,
+                        name,
+                        (*acct).to_string(),
+                    )
                 });
             role.trust_policy = Some(document);
             return;

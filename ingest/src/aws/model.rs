@@ -145,6 +145,27 @@ pub struct AwsOrg {
     pub external: BTreeMap<String, Principal>,
 }
 
+impl Principal {
+    /// A principal known only by ARN, kind, name and account: no policies, tags or groups.
+    pub fn bare(arn: String, kind: PrincipalKind, name: String, account: String) -> Principal {
+        Principal {
+            arn,
+            kind,
+            name,
+            unique_id: String::new(),
+            account,
+            path: "/".to_string(),
+            tags: Vec::new(),
+            groups: Vec::new(),
+            policies: Vec::new(),
+            boundary: None,
+            trust_policy: None,
+            instance_profiles: Vec::new(),
+            source: Source::default(),
+        }
+    }
+}
+
 impl AwsOrg {
     /// Fills [`AwsOrg::external`]: every AWS principal entry of a resource or trust policy
     /// (`Allow` statements) that names an account no principal of the export belongs to (a
@@ -185,20 +206,10 @@ impl AwsOrg {
                             _ => None,
                         };
                         if let Some((arn, account)) = external {
-                            found.entry(arn.clone()).or_insert_with(|| Principal {
-                                name: arn.rsplit(['/', ':']).next().unwrap_or(&arn).to_string(),
-                                arn,
-                                kind: PrincipalKind::External,
-                                unique_id: String::new(),
-                                account,
-                                path: String::new(),
-                                tags: Vec::new(),
-                                groups: Vec::new(),
-                                policies: Vec::new(),
-                                boundary: None,
-                                trust_policy: None,
-                                instance_profiles: Vec::new(),
-                                source: Source::default(),
+                            found.entry(arn.clone()).or_insert_with(|| {
+                                let name =
+                                    arn.rsplit(['/', ':']).next().unwrap_or(&arn).to_string();
+                                Principal::bare(arn, PrincipalKind::External, name, account)
                             });
                         }
                     }
@@ -283,20 +294,13 @@ pub const ANONYMOUS: &str = "anonymous";
 /// The anonymous caller as a principal: no account, no policies, no tags.
 pub fn anonymous() -> &'static Principal {
     static ANON: std::sync::OnceLock<Principal> = std::sync::OnceLock::new();
-    ANON.get_or_init(|| Principal {
-        arn: ANONYMOUS.to_string(),
-        kind: PrincipalKind::Anonymous,
-        name: ANONYMOUS.to_string(),
-        unique_id: String::new(),
-        account: String::new(),
-        path: String::new(),
-        tags: Vec::new(),
-        groups: Vec::new(),
-        policies: Vec::new(),
-        boundary: None,
-        trust_policy: None,
-        instance_profiles: Vec::new(),
-        source: Source::default(),
+    ANON.get_or_init(|| {
+        Principal::bare(
+            ANONYMOUS.to_string(),
+            PrincipalKind::Anonymous,
+            ANONYMOUS.to_string(),
+            String::new(),
+        )
     })
 }
 
