@@ -48,14 +48,7 @@ pub struct Chains {
 }
 
 impl Chains {
-    /// Reads `can_assume` and, for each edge, the statements behind it.
-    pub fn from_answer(answer: &Answer) -> Self {
-        let mut c = Chains::default();
-        c.add(answer);
-        c
-    }
-
-    /// Adds the `can_assume` edges of another answer.
+    /// Adds the `can_assume` edges of an answer and, for each edge, the statements behind it.
     pub fn add(&mut self, answer: &Answer) {
         let d = &answer.derived;
         let assume: BTreeSet<Sym> = answer

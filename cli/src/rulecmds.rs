@@ -128,27 +128,20 @@ pub fn query(
     let names: Vec<String> = match output {
         Some(o) => vec![o.to_string()],
         None if !meta.outputs.is_empty() => meta.outputs.clone(),
-        None => {
-            let core: BTreeSet<&str> = iamlog_engine::SCHEMA.iter().map(|r| r.name).collect();
-            let prelude = userrules::prelude();
-            let prelude_names: BTreeSet<String> = userrules::compile(&[prelude])
-                .map(|(p, _)| p.rules().map(|r| r.head.name.name.clone()).collect())
-                .unwrap_or_default();
-            program
-                .rules()
-                .filter(|r| {
-                    program
-                        .files
-                        .get(r.span.file.0 as usize)
-                        .map(String::as_str)
-                        == sources.get(1).map(|s| s.name.as_str())
-                })
-                .map(|r| r.head.name.name.clone())
-                .filter(|n| !core.contains(n.as_str()) && !prelude_names.contains(n))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        }
+        // The relations the query's own rules define (compile refused any core or prelude one).
+        None => program
+            .rules()
+            .filter(|r| {
+                program
+                    .files
+                    .get(r.span.file.0 as usize)
+                    .map(String::as_str)
+                    == sources.get(1).map(|s| s.name.as_str())
+            })
+            .map(|r| r.head.name.name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     };
     if names.is_empty() {
         return Err(CliError(

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::docs::{allow, deny, doc, doc_single, trust_aws, trust_service};
+use super::docs::{allow, deny, doc, doc_single, trust_aws, trust_saml, trust_service};
 use super::gaad::{timestamp, Account, CustomerPolicy, Group, Inline, Role, User, Version};
 use super::managed::{self, Catalogue};
 use super::resources::{self, Kind, Resource};
@@ -1842,16 +1842,7 @@ impl Gen<'_> {
             self.push_role(r);
         }
 
-        let saml = format!("arn:aws:iam::{a}:saml-provider/{}", ctx.idp);
-        let saml_trust = doc(vec![allow()
-            .principal("Federated", &[saml.as_str()])
-            .action(&["sts:AssumeRoleWithSAML"])
-            .when(
-                "StringEquals",
-                "SAML:aud",
-                &["https://signin.aws.amazon.com/saml"],
-            )
-            .build()]);
+        let saml_trust = trust_saml(&a.to_string(), &ctx.idp);
         let r = self.role(
             &format!("{}-engineering", ctx.idp),
             "/sso/",

@@ -143,6 +143,21 @@ pub fn trust_aws<S: AsRef<str>>(
 }
 
 /// A trust policy for AWS services.
+/// The trust policy of a role people reach through SAML identity provider `idp` of account
+/// `account` (the AWS sign-in audience).
+pub fn trust_saml(account: &str, idp: &str) -> Value {
+    let saml = format!("arn:aws:iam::{account}:saml-provider/{idp}");
+    doc(vec![allow()
+        .principal("Federated", &[saml.as_str()])
+        .action(&["sts:AssumeRoleWithSAML"])
+        .when(
+            "StringEquals",
+            "SAML:aud",
+            &["https://signin.aws.amazon.com/saml"],
+        )
+        .build()])
+}
+
 pub fn trust_service<S: AsRef<str>>(
     services: &[S],
     conditions: &[(&str, &str, Vec<String>)],

@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::account::{self, AccountShape, OrgContext, TEAMS};
-use super::docs::{allow, deny, doc, trust_aws, trust_service};
+use super::docs::{allow, deny, doc, trust_aws, trust_saml, trust_service};
 use super::gaad::{self, timestamp, Account, Inline, Role};
 use super::managed::{self, Catalogue};
 use super::resources::{Kind, Resource};
@@ -566,16 +566,7 @@ fn add_roles(
     let mut roles = Vec::new();
     match acct.hub {
         Hub::Management => {
-            let saml = format!("arn:aws:iam::{a}:saml-provider/{}", ctx.idp);
-            let trust = doc(vec![allow()
-                .principal("Federated", &[saml.as_str()])
-                .action(&["sts:AssumeRoleWithSAML"])
-                .when(
-                    "StringEquals",
-                    "SAML:aud",
-                    &["https://signin.aws.amazon.com/saml"],
-                )
-                .build()]);
+            let trust = trust_saml(a, &ctx.idp);
             roles.push(hub_role(
                 rng,
                 "org-admin",

@@ -437,19 +437,15 @@ struct RpPlan<'o> {
 /// The action that assumes a role.
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
-/// The `sts:AssumeRole` points worth deciding to find role chains: every (principal, role)
-/// where the role's trust policy has an Allow of `sts:AssumeRole` that names the principal
-/// (its ARN, session, role, account or `*`). Deciding them (rule C1) gives `can_assume`.
-pub fn assume_candidates(org: &AwsOrg) -> Vec<RequestPoint> {
-    assume_candidates_where(org, &|_| true, &|_| true)
-}
-
-/// The candidates (see [`assume_candidates`]) into these roles: one step back along chains.
+/// The `sts:AssumeRole` points worth deciding to find role chains into these roles (one step
+/// back along chains): every (principal, role) where the role's trust policy has an Allow of
+/// `sts:AssumeRole` that names the principal (its ARN, session, role, account or `*`).
+/// Deciding them (rule C1) gives `can_assume`.
 pub fn assume_candidates_into(org: &AwsOrg, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
     assume_candidates_where(org, &|r| roles.contains(r), &|_| true)
 }
 
-/// The candidates (see [`assume_candidates`]) from these callers: one step forward.
+/// The candidates (see [`assume_candidates_into`]) from these callers: one step forward.
 pub fn assume_candidates_from(org: &AwsOrg, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
     assume_candidates_where(org, &|_| true, &|c| callers.contains(c))
 }
