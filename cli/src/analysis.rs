@@ -149,6 +149,79 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .collect()
 }
 
+/// The number of sources a whole-org table is computed for at a time (`IAMLOG_BATCH`, else
+/// [`DEFAULT_BATCH`]).
+pub fn batch_size() -> usize {
+    std::env::var("IAMLOG_BATCH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_BATCH)
+}
+
+/// Sources per run of a streamed whole-org table: large enough that the per-run work (the
+/// org's resource policies and tags) is shared by many principals, small enough that one
+/// batch's rows stay a few hundred MB.
+pub const DEFAULT_BATCH: usize = 64;
+
+/// The whole org's effective access (`what-can --all`), computed `batch` sources at a time on
+/// `threads` threads and handed to `sink` in order, batch by batch: memory holds the org and
+/// `threads` batches of rows, never the whole table (DESIGN.md §3: expand per principal only
+/// when streaming output). Sources are taken in string order and each batch's rows are sorted,
+/// so the concatenation is the sorted table, the same for any batch size and thread count
+/// (tests). An org with at most `batch` sources is one whole-org run.
+pub fn effective_streamed<E>(
+    org: &Org,
+    keep: &(dyn Fn(&str, &str, &str) -> bool + Sync),
+    batch: usize,
+    threads: usize,
+    sink: &mut dyn FnMut(Vec<AccessRow>) -> Result<(), E>,
+) -> Result<(), E> {
+    let sources = facts::whole_org_sources(org.aws());
+    let batch = batch.max(1);
+    if sources.len() <= batch {
+        return sink(effective_rows(&ask(org, &Question::whole_org()), keep));
+    }
+    let batches: Vec<&[String]> = sources.chunks(batch).collect();
+    let rows_of = |slice: &[String]| -> Vec<AccessRow> {
+        let question = Question {
+            sources: Sources::Only(slice.to_vec()),
+            points: Points::All,
+            context: Context::Static,
+        };
+        effective_rows(&ask_quietly(org, &question), keep)
+    };
+    let threads = threads.max(1);
+    let mut done = 0usize;
+    let started = std::time::Instant::now();
+    for wave in batches.chunks(threads) {
+        crate::progress::phase_since(
+            &format!("effective access: {done} of {} sources", sources.len()),
+            started,
+        );
+        let results: Vec<Vec<AccessRow>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = wave
+                .iter()
+                .map(|slice| {
+                    let rows_of = &rows_of;
+                    scope.spawn(move || rows_of(slice))
+                })
+                .collect();
+            handles
+                .into_iter()
+                // A panic in a worker is a bug: it propagates, never a partial answer.
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        crate::progress::done();
+        for rows in results {
+            sink(rows)?;
+        }
+        done += wave.iter().map(|s| s.len()).sum::<usize>();
+    }
+    Ok(())
+}
+
 fn condition_text(c: &str) -> Option<String> {
     (c != TRUE_CONDITION).then(|| c.to_string())
 }

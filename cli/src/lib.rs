@@ -527,39 +527,76 @@ fn caveat_text(r: &AccessRow) -> String {
 
 /// Writes access rows; JSON, JSON lines and CSV stream row by row.
 fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std::io::Result<()> {
-    match format {
-        Format::Table => access_rows(rows).write(format, out),
-        Format::Jsonl => {
-            for r in rows {
-                serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
-                writeln!(out)?;
-            }
-            Ok(())
+    let mut w = AccessWriter::new(format);
+    w.rows(rows.to_vec(), out)?;
+    w.finish(out)
+}
+
+/// Access rows written as they come, batch by batch: JSON lines, JSON and CSV stream; a table
+/// is laid out once every row is in (its columns are as wide as the widest cell).
+struct AccessWriter {
+    format: Format,
+    written: usize,
+    table: Vec<AccessRow>,
+}
+
+impl AccessWriter {
+    fn new(format: Format) -> Self {
+        AccessWriter {
+            format,
+            written: 0,
+            table: Vec::new(),
         }
-        Format::Json => {
-            write!(out, "[")?;
-            for (i, r) in rows.iter().enumerate() {
-                write!(out, "{}\n  ", if i == 0 { "" } else { "," })?;
-                serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+    }
+
+    fn rows(&mut self, rows: Vec<AccessRow>, out: &mut dyn Write) -> std::io::Result<()> {
+        match self.format {
+            Format::Table => self.table.extend(rows),
+            Format::Jsonl => {
+                for r in &rows {
+                    serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+                    writeln!(out)?;
+                }
             }
-            writeln!(out, "{}]", if rows.is_empty() { "" } else { "\n" })
+            Format::Json => {
+                for r in &rows {
+                    let lead = if self.written == 0 { "[" } else { "," };
+                    write!(out, "{lead}\n  ")?;
+                    serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+                    self.written += 1;
+                }
+            }
+            Format::Csv => {
+                if self.written == 0 {
+                    writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
+                    self.written = 1;
+                }
+                for r in &rows {
+                    let cells = [
+                        r.source.as_str(),
+                        &r.action,
+                        &r.destination,
+                        &r.policy,
+                        &r.granter,
+                        r.condition.as_deref().unwrap_or("-"),
+                        &caveat_text(r),
+                    ];
+                    let cells: Vec<String> = cells.iter().map(|c| output::csv_cell(c)).collect();
+                    writeln!(out, "{}", cells.join(","))?;
+                }
+            }
         }
-        Format::Csv => {
-            writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
-            for r in rows {
-                let cells = [
-                    r.source.as_str(),
-                    &r.action,
-                    &r.destination,
-                    &r.policy,
-                    &r.granter,
-                    r.condition.as_deref().unwrap_or("-"),
-                    &caveat_text(r),
-                ];
-                let cells: Vec<String> = cells.iter().map(|c| output::csv_cell(c)).collect();
-                writeln!(out, "{}", cells.join(","))?;
-            }
-            Ok(())
+        Ok(())
+    }
+
+    fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self.format {
+            Format::Table => access_rows(&self.table).write(self.format, out),
+            Format::Jsonl => Ok(()),
+            Format::Json if self.written == 0 => writeln!(out, "[]"),
+            Format::Json => writeln!(out, "\n]"),
+            Format::Csv if self.written == 0 => writeln!(out, "{}", ACCESS_COLUMNS.join(",")),
+            Format::Csv => Ok(()),
         }
     }
 }
@@ -898,22 +935,6 @@ fn what_can(
     err: &mut dyn Write,
 ) -> CmdResult {
     let org = load(args, err)?;
-    // One principal: its own access, and that of every role it reaches through a chain.
-    let (sources, chained) = if all {
-        (Sources::All, BTreeMap::new())
-    } else {
-        let p = find_source(&org, principal.unwrap_or_default())?;
-        let reach = chains::Chains::forward(&org, &p).reachable(&p);
-        let mut list = vec![p.clone()];
-        list.extend(reach.keys().filter(|r| **r != p).cloned());
-        (Sources::Only(list), reach)
-    };
-    let question = Question {
-        sources,
-        points: Points::All,
-        context: iamlog_ingest::aws::facts::Context::Static,
-    };
-    let answer = analysis::ask(&org, &question);
     let service = service.map(|s| s.to_ascii_lowercase());
     let keep = |_: &str, a: &str, d: &str| {
         let service_ok = match &service {
@@ -928,23 +949,42 @@ fn what_can(
         let resource_ok = resource.as_deref().is_none_or(|r| r == d);
         service_ok && resource_ok
     };
-    let mut rows = analysis::effective_rows(&answer, &keep);
-    if !all {
-        if let Some(me) = principal.and_then(|p| find_source(&org, p).ok()) {
-            let (own, theirs): (Vec<AccessRow>, Vec<AccessRow>) =
-                rows.into_iter().partition(|r| r.source == me);
-            rows = own;
-            for r in theirs.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
-                if let Some(chain) = chained.get(&r.source) {
-                    rows.push(via_chain(r, &me, chain));
-                }
-            }
-            rows.sort();
-            rows.dedup();
+    if all {
+        // The whole table streams batch by batch (analysis::effective_streamed).
+        let mut w = AccessWriter::new(format);
+        analysis::effective_streamed(
+            &org,
+            &keep,
+            analysis::batch_size(),
+            analysis::threads(),
+            &mut |rows| w.rows(rows, out),
+        )?;
+        w.finish(out)?;
+        return Ok(EXIT_OK);
+    }
+    // One principal: its own access, and that of every role it reaches through a chain.
+    let me = find_source(&org, principal.unwrap_or_default())?;
+    let chained = chains::Chains::forward(&org, &me).reachable(&me);
+    let mut list = vec![me.clone()];
+    list.extend(chained.keys().filter(|r| **r != me).cloned());
+    let question = Question {
+        sources: Sources::Only(list),
+        points: Points::All,
+        context: iamlog_ingest::aws::facts::Context::Static,
+    };
+    let answer = analysis::ask(&org, &question);
+    let rows = analysis::effective_rows(&answer, &keep);
+    let (mut rows, theirs): (Vec<AccessRow>, Vec<AccessRow>) =
+        rows.into_iter().partition(|r| r.source == me);
+    for r in theirs.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
+        if let Some(chain) = chained.get(&r.source) {
+            rows.push(via_chain(r, &me, chain));
         }
     }
+    rows.sort();
+    rows.dedup();
     write_access(&rows, format, out)?;
-    if format == Format::Table && !all {
+    if format == Format::Table {
         let mut by_service: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut actions_seen = std::collections::BTreeSet::new();
         for r in &rows {

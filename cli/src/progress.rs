@@ -36,6 +36,14 @@ pub fn phase(name: &str) {
     }
 }
 
+/// Shows `name` for a phase that started at `started` (a long phase whose text changes as it
+/// goes, e.g. "3,000 of 10,000 principals").
+pub fn phase_since(name: &str, started: Instant) {
+    if let Ok(mut s) = STATE.lock() {
+        s.phase = Some((name.to_string(), started));
+    }
+}
+
 /// Ends the current phase and clears the line.
 pub fn done() {
     if let Ok(mut s) = STATE.lock() {

@@ -336,6 +336,8 @@ relations! {
         aws_anonymous(p: PrincipalId);
         /// aws_s3_bpa_restricts(d, pol): d lies in an S3 bucket whose policy is public and whose Block Public Access (RestrictPublicBuckets, bucket or account level) is on, recorded as pseudo-policy pol.
         aws_s3_bpa_restricts(d: ResourceId, pol: PolicyId);
+        /// aws_rp_grant_action(stmt, a): in whole-org questions, a point of Allow statement stmt of a resource policy's own Action / NotAction (where it grants by itself, rule R2; its coverage of other points is statement_action).
+        aws_rp_grant_action(stmt: StatementId, a: ActionId);
         /// aws_rp_granter(pol, g): the granter shown for access resource policy pol grants: the resource it is attached to.
         aws_rp_granter(pol: PolicyId, g: PrincipalId);
         /// aws_assume_action(a): action point a assumes a role (`sts:AssumeRole`).

@@ -82,6 +82,9 @@ const TRUST_ACTIONS: &[&str] = &[
 ];
 /// Display prefix of the action point of an Allow with `NotAction` in whole-org questions.
 pub const NOT_ACTION_PREFIX: &str = "NotAction:";
+/// Suffix of the statement id of the copy of an Allow that acts as a check in whole-org
+/// questions (a policy that is some source's identity policy and another's boundary).
+pub const CHECK_COPY_SUFFIX: &str = "/as-limit";
 /// Display prefix of the destination of an Allow with `NotResource`.
 pub const NOT_RESOURCE_PREFIX: &str = "NotResource:";
 
@@ -313,6 +316,14 @@ struct ActionUniverse {
     /// Symbolic points "every action except these patterns" (Allow with NotAction), by their
     /// sorted lowercased patterns: the display name and the excluded catalogue actions.
     not_actions: BTreeMap<Vec<String>, (String, CatalogueSet)>,
+    /// Symbolic points of whole-org questions for Allow patterns with a wildcard
+    /// (`s3:Get*`), kept as their statement writes them: the catalogue actions each matches.
+    globs: BTreeMap<String, std::rc::Rc<[u32]>>,
+}
+
+/// True when an action pattern has a wildcard (and so may name many actions).
+fn is_action_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?'])
 }
 
 /// A set of catalogue action indices: a bitmap for membership plus the sorted members.
@@ -389,6 +400,7 @@ impl<'o> StatementPlan<'o> {
 }
 
 /// Per-statement facts computed once.
+#[derive(Clone)]
 struct StatementPlan<'o> {
     id: StatementId,
     statement: &'o Statement,
@@ -421,6 +433,7 @@ enum RpHow {
 }
 
 /// What a resource-policy statement needs beyond an identity statement.
+#[derive(Clone)]
 struct RpPlan<'o> {
     /// The resource the policy is attached to.
     resource: &'o str,
@@ -518,6 +531,35 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
 }
 
 /// Builds the facts for `question` over `org`.
+/// Whether a resource policy may grant the anonymous caller something: an Allow naming `*`
+/// or written with NotPrincipal.
+fn anonymous_reachable(org: &AwsOrg) -> bool {
+    org.resource_policies.policies.values().any(|rp| {
+        rp.document.statements.iter().any(|st| {
+            matches!(st.effect, Effect::Allow)
+                && (principal_is_anyone(st) || st.not_principal.is_some())
+        })
+    })
+}
+
+/// The sources of a whole-org question ([`Sources::All`]) by ARN, sorted: every user and role,
+/// the principals outside the export that resource policies name, and the anonymous caller
+/// where a resource policy may reach it. Asking about them in slices (`Sources::Only`) gives,
+/// slice by slice, the rows the whole-org question gives for them.
+pub fn whole_org_sources(org: &AwsOrg) -> Vec<String> {
+    let mut out: Vec<String> = org
+        .users_and_roles()
+        .chain(org.external.values())
+        .map(|p| p.arn.clone())
+        .collect();
+    if anonymous_reachable(org) {
+        out.push(ANONYMOUS.to_string());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn build(org: &AwsOrg, question: &Question, catalogue: &Catalogue) -> Facts {
     Builder::new(org, question, catalogue).run()
 }
@@ -569,11 +611,7 @@ impl<'o> Builder<'o> {
         let org = self.org;
         // Sources and the principals they bring along (their groups).
         let sources: Vec<&'o Principal> = match &self.question.sources {
-            Sources::All => org
-                .principals
-                .values()
-                .filter(|p| p.kind != PrincipalKind::Group)
-                .collect(),
+            Sources::All => org.users_and_roles().collect(),
             Sources::Only(arns) => arns
                 .iter()
                 .filter_map(|a| org.principals.get(a).or_else(|| org.external.get(a)))
@@ -588,12 +626,7 @@ impl<'o> Builder<'o> {
         let sources: Vec<&'o Principal> = {
             let mut sources = sources;
             let wanted = match &self.question.sources {
-                Sources::All => org.resource_policies.policies.values().any(|rp| {
-                    rp.document.statements.iter().any(|st| {
-                        matches!(st.effect, Effect::Allow)
-                            && (principal_is_anyone(st) || st.not_principal.is_some())
-                    })
-                }),
+                Sources::All => anonymous_reachable(org),
                 Sources::Only(arns) => arns.iter().any(|a| a == ANONYMOUS),
             };
             if wanted {
@@ -666,7 +699,15 @@ impl<'o> Builder<'o> {
                 self.facts.aws_permission_boundary.push((sid, bid));
             }
         }
-        for r in org.resources.values() {
+        // The inventory's tags and accounts, for whole-org questions (user rules read them);
+        // other questions get the accounts of the destinations they touch
+        // (emit_destinations), and conditions read tags from the org itself.
+        let inventory = if matches!(self.question.sources, Sources::All) {
+            org.resources.len()
+        } else {
+            0
+        };
+        for r in org.resources.values().take(inventory) {
             for (k, v) in &r.tags {
                 let row = (self.sym(&r.arn), self.sym(k), self.sym(v));
                 self.facts.tag.push(row);
@@ -824,23 +865,57 @@ impl<'o> Builder<'o> {
                 if st.condition.is_empty() && !principal_filter {
                     self.facts.statement_unconditional.push((stid,));
                 }
-                plans.push(StatementPlan {
+                let identity_allow = is_allow && identity.is_some();
+                let check = (!is_allow && identity.is_some())
+                    || boundary.is_some()
+                    || scp.is_some()
+                    || rcp.is_some();
+                let plan = StatementPlan {
                     id: stid,
                     statement: st,
                     variables_enabled,
                     sources: reach,
-                    identity_allow: is_allow && identity.is_some(),
-                    check: (!is_allow && identity.is_some())
-                        || boundary.is_some()
-                        || scp.is_some()
-                        || rcp.is_some(),
+                    identity_allow,
+                    check,
                     resource_has_variables,
                     depends_on_principal,
                     depends_on_resource,
                     rcp_accounts: rcp.cloned(),
                     principal_filter,
                     rp: None,
-                });
+                };
+                if identity_allow && check && matches!(self.question.points, Points::All) {
+                    // An Allow of a policy that is one source's identity policy and another's
+                    // boundary (or session policy): in whole-org questions a grant produces
+                    // rows at its own points only, while a check is compared with every point
+                    // in question. One statement id cannot carry both (the boundary's coverage
+                    // of other sources' points would become this grant's rows, and a source's
+                    // rows would depend on who else is asked), so the check gets its own copy.
+                    let copy: StatementId =
+                        self.sym(&format!("{name}#{}{CHECK_COPY_SUFFIX}", st.index));
+                    self.facts.policy_statement.push((polid, copy));
+                    self.facts.allow_statement.push((copy,));
+                    if st.condition.is_empty() && !principal_filter {
+                        self.facts.statement_unconditional.push((copy,));
+                    }
+                    let mut check_reach: BTreeSet<&'o str> = BTreeSet::new();
+                    for r in [boundary, scp].into_iter().flatten() {
+                        check_reach.extend(r.iter().copied());
+                    }
+                    plans.push(StatementPlan {
+                        id: copy,
+                        sources: check_reach,
+                        identity_allow: false,
+                        ..plan.clone()
+                    });
+                    plans.push(StatementPlan {
+                        check: false,
+                        sources: identity.cloned().unwrap_or_default(),
+                        ..plan
+                    });
+                } else {
+                    plans.push(plan);
+                }
             }
         }
 
@@ -1151,12 +1226,40 @@ impl<'o> Builder<'o> {
         let bpa_pol: PolicyId = self.sym(S3_BPA_POLICY);
         let mut bpa_kind_emitted = false;
         let rp_policies = std::mem::take(&mut self.rp_policies);
-        for &(polid, resource, bucket, trust) in &rp_policies {
-            let restricted = bucket && self.bucket_restricts_public(resource);
-            for d in universe {
-                if !rp_governs_fully(resource, bucket, d) {
-                    continue;
+        // A policy decides all of a destination only when the destination's string is its
+        // resource or, for a bucket, starts with the bucket and a `/` (rp_governs_fully): so
+        // each destination is looked up by itself and by its prefixes before a `/`, instead of
+        // comparing every policy with every destination.
+        let mut by_resource: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, &(_, resource, _, _)) in rp_policies.iter().enumerate() {
+            by_resource.entry(resource).or_default().push(i);
+        }
+        let mut pairs: BTreeSet<(usize, &Dest)> = BTreeSet::new();
+        for d in universe {
+            let a = match d {
+                Dest::Exact(a) | Dest::Pattern(a) => a.as_str(),
+                Dest::Not(_) => continue,
+            };
+            let prefixes = a.match_indices('/').map(|(i, _)| &a[..i]);
+            for key in std::iter::once(a).chain(prefixes) {
+                for &i in by_resource.get(key).into_iter().flatten() {
+                    if let Some(&(_, resource, bucket, _)) = rp_policies.get(i) {
+                        if rp_governs_fully(resource, bucket, d) {
+                            pairs.insert((i, d));
+                        }
+                    }
                 }
+            }
+        }
+        let mut restricted_memo: HashMap<usize, bool> = HashMap::new();
+        for (i, d) in pairs {
+            let Some(&(polid, resource, bucket, trust)) = rp_policies.get(i) else {
+                continue;
+            };
+            let restricted = *restricted_memo
+                .entry(i)
+                .or_insert_with(|| bucket && self.bucket_restricts_public(resource));
+            {
                 let did: ResourceId = self.sym(&d.display());
                 if trust {
                     self.facts.aws_trust_governs.push((did, polid));
@@ -1341,6 +1444,14 @@ impl<'o> Builder<'o> {
     /// to their catalogue actions), not for every point of the universe it happens to cover:
     /// those rows would repeat what its own rows already say.
     fn emit_own_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) {
+        for a in self.own_actions(plan, u) {
+            self.facts.statement_action.push((plan.id, a));
+        }
+    }
+
+    /// The action points a statement names itself, in whole-org questions: `*`, each
+    /// wildcard pattern as written, each catalogue action it names, its NotAction point.
+    fn own_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) -> Vec<ActionId> {
         let mut own: Vec<ActionId> = Vec::new();
         match &plan.statement.action {
             ActionBlock::Action(patterns) => {
@@ -1351,7 +1462,7 @@ impl<'o> Builder<'o> {
                         continue;
                     }
                     let hits = self.expander.expand(pat);
-                    if hits.is_empty() {
+                    if hits.is_empty() || is_action_glob(pat) {
                         own.push(self.sym(pat));
                     } else {
                         idx.extend(hits.iter().copied());
@@ -1373,9 +1484,47 @@ impl<'o> Builder<'o> {
                 }
             }
         }
-        for a in own {
-            self.facts.statement_action.push((plan.id, a));
+        own
+    }
+
+    /// How a statement's Action / NotAction covers each symbolic pattern point of `u` (the
+    /// catalogue actions the pattern matches: all of them, some, or none).
+    fn glob_coverage(
+        &mut self,
+        block: &ActionBlock,
+        u: &ActionUniverse,
+    ) -> Vec<(String, Coverage)> {
+        let (patterns, negated) = match block {
+            ActionBlock::Action(p) => (p, false),
+            ActionBlock::NotAction(p) => (p, true),
+        };
+        let everything = patterns.iter().any(|p| Catalogue::matches_everything(p));
+        let mut named = CatalogueSet::with_capacity(self.expander.catalogue().len());
+        if !everything {
+            for p in patterns {
+                named.extend(self.expander.expand(p).iter().copied());
+            }
         }
+        u.globs
+            .iter()
+            .map(|(g, hits)| {
+                let inside = if everything {
+                    hits.len()
+                } else {
+                    hits.iter().filter(|&&i| named.contains(i)).count()
+                };
+                // The statement covers the point when it names all of the pattern's actions
+                // (Action) or none of them (NotAction).
+                let cov = match (negated, inside) {
+                    (false, n) if n == hits.len() => Coverage::Full,
+                    (false, 0) => Coverage::None,
+                    (true, 0) => Coverage::Full,
+                    (true, n) if n == hits.len() => Coverage::None,
+                    _ => Coverage::Partial,
+                };
+                (g.clone(), cov)
+            })
+            .collect()
     }
 
     /// How a statement's Action / NotAction covers the symbolic point "every action except
@@ -1442,6 +1591,20 @@ impl<'o> Builder<'o> {
             let (k, t) = kinds(self.expander.name(i));
             if k || t {
                 let a = self.action_id(i);
+                marks.push((a, k, t));
+            }
+        }
+        for (g, hits) in &u.globs {
+            // A pattern that matches a KMS action or a trust-policy action carries the
+            // requirement (conservatively, for the whole pattern: it is a caveat).
+            let (mut k, mut t) = (false, false);
+            for &i in hits.iter() {
+                let (ki, ti) = kinds(self.expander.name(i));
+                k |= ki;
+                t |= ti;
+            }
+            if k || t {
+                let a: ActionId = self.sym(g);
                 marks.push((a, k, t));
             }
         }
@@ -1526,6 +1689,10 @@ impl<'o> Builder<'o> {
                                 let hits = self.expander.expand(pat);
                                 if hits.is_empty() {
                                     u.extra.insert(pat.clone());
+                                } else if is_action_glob(pat) {
+                                    // Size discipline: `s3:Get*` stays one point, as `*`
+                                    // and NotAction do, instead of a row per action.
+                                    u.globs.insert(pat.clone(), hits);
                                 } else {
                                     u.catalogued.extend(hits.iter().copied());
                                 }
@@ -1545,7 +1712,10 @@ impl<'o> Builder<'o> {
                                 for pat in slot.key() {
                                     excluded.extend(self.expander.expand(pat).iter().copied());
                                 }
-                                let display = format!("{NOT_ACTION_PREFIX}{}", patterns.join(","));
+                                // Named by the normalized patterns: the same point whichever
+                                // statement (and letter case) named it first.
+                                let display =
+                                    format!("{NOT_ACTION_PREFIX}{}", slot.key().join(","));
                                 slot.insert((display, excluded));
                             }
                         }
@@ -1561,6 +1731,13 @@ impl<'o> Builder<'o> {
         if matches!(self.question.points, Points::All) && plan.identity_allow && !plan.check {
             self.emit_own_actions(plan, u);
             return;
+        }
+        if matches!(self.question.points, Points::All) && plan.rp.is_some() && plan.grants_own() {
+            // Where a resource policy's Allow grants by itself (rule R2): its own points only,
+            // so that a caller's rows do not depend on the points other callers bring.
+            for a in self.own_actions(plan, u) {
+                self.facts.aws_rp_grant_action.push((plan.id, a));
+            }
         }
         let mut full: Vec<String> = Vec::new();
         let mut partial: Vec<String> = Vec::new();
@@ -1615,6 +1792,16 @@ impl<'o> Builder<'o> {
                 }
                 if u.any && !patterns.iter().any(|p| Catalogue::matches_everything(p)) {
                     partial.push(ANY_ACTION.to_string());
+                }
+            }
+        }
+        if !u.globs.is_empty() {
+            let covered = self.glob_coverage(&plan.statement.action, u);
+            for (g, cov) in covered {
+                match cov {
+                    Coverage::Full => full.push(g),
+                    Coverage::Partial => partial.push(g),
+                    Coverage::None => {}
                 }
             }
         }
@@ -1852,7 +2039,48 @@ impl<'o> Builder<'o> {
             condition_points.entry(*i).or_default().insert(d.clone());
         }
 
-        // Limiting statements: coverage of every destination in question.
+        // Limiting statements: coverage of every destination in question. A resource
+        // policy's statement is compared only with the destinations that may reach its
+        // resource (rp_may_govern: the destination's literal prefix and the resource are
+        // prefixes of one another), found through a sorted index rather than a scan.
+        let universe_list: Vec<&Dest> = universe.iter().collect();
+        let mut by_literal: Vec<(&str, usize)> = Vec::new();
+        let mut everywhere: Vec<usize> = Vec::new();
+        for (j, d) in universe_list.iter().enumerate() {
+            match d {
+                Dest::Exact(a) | Dest::Pattern(a) => {
+                    let literal = a.find(['*', '?']).map_or(a.as_str(), |i| &a[..i]);
+                    by_literal.push((literal, j));
+                }
+                Dest::Not(_) => everywhere.push(j),
+            }
+        }
+        by_literal.sort_unstable();
+        let may_govern = |resource: &str| -> Vec<usize> {
+            let mut out = everywhere.clone();
+            // Literals that start with the resource: one sorted range.
+            let start = by_literal.partition_point(|(l, _)| *l < resource);
+            out.extend(
+                by_literal[start..]
+                    .iter()
+                    .take_while(|(l, _)| l.starts_with(resource))
+                    .map(|(_, j)| *j),
+            );
+            // Literals the resource starts with (shorter ones): each prefix looked up.
+            for (i, _) in resource.char_indices() {
+                let prefix = &resource[..i];
+                let from = by_literal.partition_point(|(l, _)| *l < prefix);
+                out.extend(
+                    by_literal[from..]
+                        .iter()
+                        .take_while(|(l, _)| *l == prefix)
+                        .map(|(_, j)| *j),
+                );
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
                 continue;
@@ -1864,7 +2092,14 @@ impl<'o> Builder<'o> {
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
-                for d in &universe {
+                let candidates: Vec<&Dest> = match &plan.rp {
+                    Some(rp) => may_govern(rp.resource)
+                        .into_iter()
+                        .filter_map(|j| universe_list.get(j).copied())
+                        .collect(),
+                    None => universe_list.clone(),
+                };
+                for d in candidates {
                     // An RCP reaches the resources of the accounts it governs; where the
                     // destination's account is unknown (an S3 ARN, a pattern), it may.
                     let rcp_reach = plan.rcp_accounts.as_ref().map(|a| self.rcp_governs(a, d));

@@ -167,6 +167,13 @@ impl Principal {
 }
 
 impl AwsOrg {
+    /// Every user and role of the export (the principals that make requests), in ARN order.
+    pub fn users_and_roles(&self) -> impl Iterator<Item = &Principal> {
+        self.principals
+            .values()
+            .filter(|p| p.kind != PrincipalKind::Group)
+    }
+
     /// Fills [`AwsOrg::external`]: every AWS principal entry of a resource or trust policy
     /// (`Allow` statements) that names an account no principal of the export belongs to (a
     /// user, role or session ARN, the account's root ARN or bare id), and every service

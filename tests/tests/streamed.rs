@@ -1,0 +1,60 @@
+//! The whole-org table computed in batches of sources (`what-can --all`) is the table of one
+//! whole-org run: for every fixture org, the demo, the small synthetic org and the
+//! differential orgs, with batches of 1, 3 and 40 sources, on one thread and on two.
+
+use iamlog_cli::analysis::{self, AccessRow, Org};
+use iamlog_ingest::aws::facts::Question;
+use iamlog_tests::path;
+
+fn streamed(org: &Org, batch: usize, threads: usize) -> Vec<AccessRow> {
+    let mut out: Vec<AccessRow> = Vec::new();
+    let keep = |_: &str, _: &str, _: &str| true;
+    analysis::effective_streamed(org, &keep, batch, threads, &mut |rows| {
+        out.extend(rows);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    out
+}
+
+fn orgs() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(path("tests/fixtures/orgs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("bad-"))
+        .collect();
+    dirs.sort();
+    dirs.push(path("demo"));
+    dirs.push(path("benches/orgs/small"));
+    for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
+        dirs.push(path(&format!("tests/fixtures/differential/{d}/input")));
+    }
+    dirs
+}
+
+#[test]
+fn batched_whole_org_table_is_the_whole_org_run() {
+    let mut compared = 0;
+    for dir in orgs() {
+        let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
+        let whole = analysis::effective_rows(
+            &analysis::ask(&org, &Question::whole_org()),
+            &|_: &str, _: &str, _: &str| true,
+        );
+        assert!(!whole.is_empty(), "{}: no rows", dir.display());
+        for (batch, threads) in [(1, 1), (3, 2), (40, 2)] {
+            let rows = streamed(&org, batch, threads);
+            assert!(
+                rows == whole,
+                "{}: batches of {batch} on {threads} threads give {} rows, the whole run {}",
+                dir.display(),
+                rows.len(),
+                whole.len()
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 15, "only {compared} orgs compared");
+}
