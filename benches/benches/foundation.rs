@@ -10,10 +10,17 @@
 //! | `who_can_one_resource` | the question `who-can` builds (every source, one point) + its rows |
 //! | `what_can_one_principal` | the question `what-can P` builds (one source, every grant) + rows |
 //! | `explain_requests_bulk` | the 2,420 requests of the differential org: parse + `explain_many` |
+//! | `what_can_all` | `what-can --all`: the table in batches of sources on every core, rows rendered and counted |
+//! | `chains_all` | every `can_assume` edge of the org (`Chains::backward` to every role) and the roles each principal reaches |
+//! | `path` | `iamlog path`'s search: the chains forward from one principal (3-hop fixture org) |
 //!
 //! Run: `cargo bench -p iamlog-benches --bench foundation` (a few minutes; add a filter such
 //! as `-- ingest` for one bench). A whole-org bench (`effective_table`, `effective_rows`) whose
 //! single run exceeds 10 s is skipped with a message unless `IAMLOG_BENCH_SLOW=1`.
+//!
+//! `IAMLOG_BENCH_SIZES=medium` (or `medium,large`) adds the generated sizes (written once to
+//! `target/bench-orgs/<size>-seed1`): ingest, one-point questions and `chains_all` on them;
+//! whole-org benches on them only with `IAMLOG_BENCH_SLOW=1` (minutes per sample).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -24,6 +31,7 @@ use criterion::{BenchmarkId, Criterion};
 use serde_json::Value;
 
 use iamlog_cli::analysis::{self, Org};
+use iamlog_cli::chains;
 use iamlog_cli::rulecmds;
 use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{Context, Points, Question, RequestPoint, Sources};
@@ -45,7 +53,9 @@ fn repo(rel: &str) -> PathBuf {
 
 /// One org under bench, with the targets of its one-point questions.
 struct Fixture {
-    name: &'static str,
+    name: String,
+    /// Small enough for the single whole-org run (`effective_table`, `check_bundled_rules`).
+    whole_run: bool,
     dir: PathBuf,
     org: Org,
     /// (action, resource) for `who_can_one_resource`.
@@ -55,13 +65,39 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn load(name: &'static str, rel: &str, who_can: (String, String)) -> Result<Self, Error> {
-        let dir = repo(rel);
+    fn load(name: &str, rel: &str, who_can: (String, String)) -> Result<Self, Error> {
+        Self::load_dir(name, repo(rel), Some(who_can))
+    }
+
+    /// Loads `dir`; without a who-can target, the first S3 bucket of the inventory (an object
+    /// in it).
+    fn load_dir(
+        name: &str,
+        dir: PathBuf,
+        who_can: Option<(String, String)>,
+    ) -> Result<Self, Error> {
         let org =
             Org::load(std::slice::from_ref(&dir)).map_err(|e| format!("{}: {e}", dir.display()))?;
         let what_can = busiest_principal(&org).ok_or("the org has no users or roles")?;
+        let who_can = match who_can {
+            Some(w) => w,
+            None => {
+                let bucket = org
+                    .aws()
+                    .resources
+                    .keys()
+                    .find(|arn| arn.starts_with("arn:aws:s3:::"))
+                    .ok_or("the org has no S3 bucket")?;
+                (
+                    "s3:GetObject".to_string(),
+                    format!("{bucket}/reports/q1.csv"),
+                )
+            }
+        };
+        let whole_run = org.aws().principals.len() < 5_000;
         Ok(Fixture {
-            name,
+            name: name.to_string(),
+            whole_run,
             dir,
             org,
             who_can,
@@ -202,7 +238,7 @@ fn parse_requests(org: &Org, text: &str) -> Result<Vec<Request>, Error> {
 fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), Error> {
     let mut g = c.benchmark_group("ingest");
     for f in fixtures {
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.dir, |b, dir| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.dir, |b, dir| {
             b.iter(|| {
                 Org::load(std::slice::from_ref(dir)).map(|o| black_box(o.aws().principals.len()))
             })
@@ -214,7 +250,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
     // reported and skipped unless IAMLOG_BENCH_SLOW=1.
     let slow_ok = std::env::var_os("IAMLOG_BENCH_SLOW").is_some_and(|v| v == "1");
     let mut whole: Vec<&Fixture> = Vec::new();
-    for f in fixtures {
+    for f in fixtures.iter().filter(|f| f.whole_run) {
         let t = Instant::now();
         let answer = analysis::ask(&f.org, &Question::whole_org());
         let once = t.elapsed();
@@ -235,7 +271,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
 
     let mut g = c.benchmark_group("effective_table");
     for f in &whole {
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
             b.iter_with_large_drop(|| analysis::ask(org, &Question::whole_org()))
         });
     }
@@ -243,7 +279,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
 
     let mut g = c.benchmark_group("effective_rows");
     for f in &whole {
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
             b.iter_with_large_drop(|| {
                 let answer = analysis::ask(org, &Question::whole_org());
                 analysis::effective_rows(&answer, &|_, _, _| true)
@@ -255,7 +291,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
     let mut g = c.benchmark_group("who_can_one_resource");
     for f in fixtures {
         let (action, resource) = &f.who_can;
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
             b.iter(|| black_box(who_can(org, action, resource)))
         });
     }
@@ -263,7 +299,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
 
     let mut g = c.benchmark_group("what_can_one_principal");
     for f in fixtures {
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
             b.iter(|| black_box(what_can(org, &f.what_can)))
         });
     }
@@ -273,7 +309,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
     // `iamlog check` takes after loading the org).
     let mut g = c.benchmark_group("check_bundled_rules");
     for f in &whole {
-        g.bench_with_input(BenchmarkId::from_parameter(f.name), &f.org, |b, org| {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
             b.iter_with_large_drop(|| {
                 let mut sink: Vec<u8> = Vec::new();
                 rulecmds::findings(org, &[], true, rulecmds::ErrorFormat::Human, &mut sink)
@@ -281,6 +317,55 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
             })
         });
     }
+    g.finish();
+
+    // `what-can --all` as the command runs it: batches of sources on every core, streamed.
+    let mut g = c.benchmark_group("what_can_all");
+    for f in fixtures.iter().filter(|f| f.whole_run || slow_ok) {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
+            b.iter(|| {
+                let mut rows = 0usize;
+                analysis::effective_streamed(
+                    org,
+                    &|_: &str, _: &str, _: &str| true,
+                    analysis::batch_size(),
+                    analysis::threads(),
+                    &mut |batch| {
+                        rows += batch.len();
+                        Ok::<(), ()>(())
+                    },
+                )
+                .map(|()| rows)
+            })
+        });
+    }
+    g.finish();
+
+    // Role-chain reachability of every principal: every can_assume edge, then the roles each
+    // user and role reaches.
+    let mut g = c.benchmark_group("chains_all");
+    for f in fixtures {
+        g.bench_with_input(BenchmarkId::from_parameter(&f.name), &f.org, |b, org| {
+            b.iter(|| black_box(chains_all(org)))
+        });
+    }
+    g.finish();
+
+    let multi = Fixture::load(
+        "aws-multi-account",
+        "tests/fixtures/orgs/aws-multi-account/input",
+        (
+            "s3:GetObject".into(),
+            "arn:aws:s3:::fx-data-share/reports/q1.csv".into(),
+        ),
+    )?;
+    let from = "arn:aws:iam::200000000002:user/dev";
+    let mut g = c.benchmark_group("path");
+    g.bench_with_input(
+        BenchmarkId::new("aws-multi-account", "dev"),
+        &multi.org,
+        |b, org| b.iter(|| black_box(chains::Chains::forward(org, from).reachable(from).len())),
+    );
     g.finish();
 
     let Some(diff) = fixtures.iter().find(|f| f.name == "differential") else {
@@ -298,10 +383,45 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
     Ok(())
 }
 
+/// Every can_assume edge of the org and, for each user and role, the roles it reaches: the
+/// number of (principal, reached role) pairs.
+fn chains_all(org: &Org) -> usize {
+    let roles: std::collections::BTreeSet<String> = org
+        .aws()
+        .principals
+        .values()
+        .filter(|p| p.kind == PrincipalKind::Role)
+        .map(|p| p.arn.clone())
+        .collect();
+    let chains = chains::Chains::backward(org, &roles);
+    org.aws()
+        .users_and_roles()
+        .map(|p| chains.reachable(&p.arn).len())
+        .sum()
+}
+
+/// The generated sizes named by `IAMLOG_BENCH_SIZES`, written once under `target/bench-orgs`.
+fn generated_fixtures() -> Result<Vec<Fixture>, Error> {
+    let Ok(list) = std::env::var("IAMLOG_BENCH_SIZES") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let size: iamlog_benches::Size = name.parse()?;
+        let dir = repo(&format!("target/bench-orgs/{name}-seed1"));
+        if !dir.join("input").exists() {
+            eprintln!("generating the {name} org (seed 1) into {}", dir.display());
+            iamlog_benches::generate_to(size, 1, &dir)?;
+        }
+        out.push(Fixture::load_dir(name, dir.join("input"), None)?);
+    }
+    Ok(out)
+}
+
 fn main() -> Result<(), Error> {
     let small_dir = repo("benches/orgs/small/input");
     let small_object = small_org_object(&small_dir)?;
-    let fixtures = [
+    let mut fixtures = vec![
         Fixture::load(
             "small",
             "benches/orgs/small/input",
@@ -313,6 +433,7 @@ fn main() -> Result<(), Error> {
             ("s3:GetObject".into(), "arn:aws:s3:::b1/k".into()),
         )?,
     ];
+    fixtures.extend(generated_fixtures()?);
     let requests_path = repo("tests/fixtures/differential/aws-identity/requests.jsonl");
     let requests = std::fs::read_to_string(&requests_path)
         .map_err(|e| format!("{}: {e}", requests_path.display()))?;

@@ -7,9 +7,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = stderr.lock();
+    // Not locked for the whole run: the progress line (another thread) writes to stderr too.
+    let mut err = std::io::stderr();
     let code = iamlog_cli::run_from_args(std::env::args_os(), &mut out, &mut err);
     drop(out);
     std::process::exit(code);

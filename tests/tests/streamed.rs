@@ -2,6 +2,9 @@
 //! whole-org run: for every fixture org, the demo, the small synthetic org and the
 //! differential orgs, with batches of 1, 3 and 40 sources, on one thread and on two.
 
+// Test code may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use iamlog_cli::analysis::{self, AccessRow, Org};
 use iamlog_ingest::aws::facts::Question;
 use iamlog_tests::path;

@@ -1,4 +1,4 @@
-//! `iamlog-synth --size small|medium|large --seed 1 --out DIR`: writes a synthetic org in the
+//! `iamlog-synth --size small|medium|large|ape --seed 1 --out DIR`: writes a synthetic org in the
 //! layout of real exports (`DIR/input/aws/<account>-iam.json`, `DIR/input/aws/tags.json`, and
 //! for the multi-account sizes `organizations/` and `resources/`) and prints its counts.
 
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use iamlog_benches::{generate_to, Size};
 
-const USAGE: &str = "usage: iamlog-synth --size small|medium|large [--seed N] --out DIR";
+const USAGE: &str = "usage: iamlog-synth --size small|medium|large|ape [--seed N] --out DIR";
 
 struct Args {
     size: Size,

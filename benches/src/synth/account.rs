@@ -260,6 +260,8 @@ struct Gen<'a> {
     groups: Vec<Group>,
     roles: Vec<Role>,
     names: BTreeSet<String>,
+    /// The groups of [`Gen::extra_group_kinds`] this account has (none below `ape`).
+    extra_groups: Vec<String>,
 }
 
 fn tag(k: &str, v: &str) -> (String, String) {
@@ -293,10 +295,12 @@ pub fn generate(
         groups: Vec::new(),
         roles: Vec::new(),
         names: BTreeSet::new(),
+        extra_groups: Vec::new(),
     };
     g.customer_policies();
     g.groups();
     g.users();
+    g.extra_group_members();
     g.roles();
     g.cover_aws_managed();
     g.users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1283,6 +1287,7 @@ impl Gen<'_> {
         for name in &team_groups {
             kinds.push((name.clone(), vec![], vec![]));
         }
+        let base = kinds.len();
         for (name, managed, inline) in kinds.into_iter().take(self.shape.groups) {
             let managed = if let Some(team) = name.strip_suffix("-engineers") {
                 self.managed(&[&format!("{team}-data-access"), &format!("{team}-oncall")])
@@ -1297,6 +1302,193 @@ impl Gen<'_> {
                 inline,
                 managed,
             });
+        }
+        // Shapes with more groups than the job-function and team groups (`ape`: 40 in one
+        // account) add groups per AWS job function and per team; the other sizes never reach
+        // them, so their output is unchanged.
+        let extra = self.shape.groups.saturating_sub(base);
+        for (name, managed) in self.extra_group_kinds().into_iter().take(extra) {
+            let names: Vec<&str> = managed.iter().map(String::as_str).collect();
+            let managed = self.managed(&names);
+            let created = self.created();
+            self.extra_groups.push(name.clone());
+            self.groups.push(Group {
+                name,
+                path: "/".into(),
+                created,
+                inline: vec![],
+                managed,
+            });
+        }
+    }
+
+    /// The groups of large single accounts beyond the job-function and team groups: one per
+    /// AWS job function (AWS-managed policies plus the account's guardrails), then per team
+    /// leads and analysts, then per team and environment operators.
+    fn extra_group_kinds(&self) -> Vec<(String, Vec<String>)> {
+        let fixed: &[(&str, &[&str])] = &[
+            ("PowerUsers", &["PowerUserAccess", "SelfManageCredentials"]),
+            ("IAMAdmins", &["IAMFullAccess", "SelfManageCredentials"]),
+            ("IAMAuditors", &["IAMReadOnlyAccess", "CloudTrailLogReader"]),
+            (
+                "EC2Admins",
+                &["AmazonEC2FullAccess", "DenyOutsideApprovedRegions"],
+            ),
+            ("EC2ReadOnly", &["AmazonEC2ReadOnlyAccess"]),
+            (
+                "StorageAdmins",
+                &["AmazonS3FullAccess", "DenyProdDestructiveActions"],
+            ),
+            ("StorageReaders", &["AmazonS3ReadOnlyAccess"]),
+            ("MessagingAdmins", &["AmazonSQSFullAccess"]),
+            ("MessagingReaders", &["AmazonSQSReadOnlyAccess"]),
+            (
+                "DatabaseAdmins",
+                &[
+                    "AmazonRDSFullAccess",
+                    "AmazonDynamoDBReadOnlyAccess",
+                    "AmazonMemoryDBReadOnlyAccess",
+                ],
+            ),
+            (
+                "NetworkAdmins",
+                &[
+                    "AmazonVPCFullAccess",
+                    "AmazonRoute53FullAccess",
+                    "CorporateNetworkOnly",
+                ],
+            ),
+            ("NetworkReaders", &["AmazonVPCReadOnlyAccess"]),
+            ("Monitoring", &["CloudWatchFullAccess"]),
+            ("KeyAdmins", &["AWSKeyManagementServicePowerUser"]),
+            (
+                "CodeCommitters",
+                &["AWSCodeCommitPowerUser", "SelfManageCredentials"],
+            ),
+            (
+                "Deployers",
+                &["AWSCodeDeployFullAccess", "PassServiceRoles"],
+            ),
+            (
+                "AuditAdmins",
+                &["AWSCloudTrail_FullAccess", "SecurityAudit"],
+            ),
+            (
+                "ServerlessDevelopers",
+                &["AWSLambda_FullAccess", "PassServiceRoles"],
+            ),
+            (
+                "SecretsAdmins",
+                &["SecretsManagerReadWrite", "RequireMFAForProdSecrets"],
+            ),
+            ("ContainerReaders", &["AmazonEC2ContainerRegistryReadOnly"]),
+            (
+                "OrgViewers",
+                &[
+                    "AWSOrganizationsReadOnlyAccess",
+                    "job-function/ViewOnlyAccess",
+                ],
+            ),
+            (
+                "SupportStaff",
+                &["job-function/ViewOnlyAccess", "SelfManageCredentials"],
+            ),
+            ("ReadOnlyAuditors", &["ReadOnlyAccess", "SecurityAudit"]),
+        ];
+        let mut kinds: Vec<(String, Vec<String>)> = fixed
+            .iter()
+            .map(|(n, m)| (n.to_string(), m.iter().map(|s| s.to_string()).collect()))
+            .collect();
+        for t in &self.ctx.teams {
+            kinds.push((
+                format!("{t}-leads"),
+                vec![
+                    format!("{t}-data-access"),
+                    format!("{t}-oncall"),
+                    "job-function/ViewOnlyAccess".into(),
+                ],
+            ));
+            kinds.push((
+                format!("{t}-analysts"),
+                vec![
+                    "AmazonS3ReadOnlyAccess".into(),
+                    "AmazonDynamoDBReadOnlyAccess".into(),
+                    "HomeFolderAccess".into(),
+                ],
+            ));
+        }
+        for t in &self.ctx.teams {
+            for e in &self.ctx.envs {
+                kinds.push((
+                    format!("{t}-{e}-operators"),
+                    vec![format!("{t}-oncall"), "SessionManagerByTeamTag".into()],
+                ));
+            }
+        }
+        kinds
+    }
+
+    /// Members for the groups only large single accounts have (the team `-engineers` groups
+    /// and [`Self::extra_group_kinds`]): a few humans each, team groups from the team's
+    /// humans. Draws from its own stream, and does nothing when there are no such groups.
+    fn extra_group_members(&mut self) {
+        if self.extra_groups.is_empty() {
+            return;
+        }
+        let mut rng = self.rng.fork("extra-groups");
+        let humans: Vec<usize> = (0..self.users.len())
+            .filter(|&i| {
+                self.users
+                    .get(i)
+                    .is_some_and(|u| u.path != "/service/" && u.boundary.is_none())
+            })
+            .collect();
+        let team_of = |u: &User| {
+            u.tags
+                .iter()
+                .find(|(k, _)| k == "team")
+                .map(|(_, v)| v.clone())
+        };
+        let mut groups: Vec<String> = self
+            .ctx
+            .teams
+            .iter()
+            .map(|t| format!("{t}-engineers"))
+            .filter(|g| self.has_group(g))
+            .collect();
+        groups.extend(self.extra_groups.iter().cloned());
+        for g in groups {
+            let team = self
+                .ctx
+                .teams
+                .iter()
+                .find(|t| g.starts_with(&format!("{t}-")))
+                .cloned();
+            let pool: Vec<usize> = humans
+                .iter()
+                .copied()
+                .filter(|&i| match &team {
+                    Some(t) => self
+                        .users
+                        .get(i)
+                        .and_then(team_of)
+                        .is_some_and(|ut| &ut == t),
+                    None => true,
+                })
+                .collect();
+            let k = if g.ends_with("-engineers") {
+                pool.len() / 2
+            } else {
+                rng.range(3, 12)
+            };
+            for i in rng.sample(&pool, k) {
+                if let Some(u) = self.users.get_mut(i) {
+                    // IAM allows 10 groups per user.
+                    if u.groups.len() < 10 && !u.groups.contains(&g) {
+                        u.groups.push(g.clone());
+                    }
+                }
+            }
         }
     }
 

@@ -5,10 +5,11 @@
 //! users, groups, roles, customer-managed policies and tagged resources) by
 //! [`account::generate`], which stamps out principals and policies from weighted templates
 //! (team developers, contractors behind a boundary, Lambda execution roles, cross-account
-//! deploy roles, ...) until the counts are met. `Small` is the one-account org of the size of
-//! the cloudsplaining example, built in memory ([`generate`]); `Medium` and `Large` (many
-//! accounts, an Organizations tree with SCPs and RCPs, hub accounts and role chains, resource
-//! policies) are written streaming, one account at a time ([`scale`], [`generate_to`]).
+//! deploy roles, ...) until the counts are met. `Small` (one account, the size of the
+//! cloudsplaining example) and `Ape` (one account of 2,540 principals, for the comparison with
+//! iam-ape) are built in memory ([`generate`]); `Medium` and `Large` (many accounts, an
+//! Organizations tree with SCPs and RCPs, hub accounts and role chains, resource policies) are
+//! written streaming, one account at a time ([`scale`], [`generate_to`]).
 //!
 //! Output per account: `input/aws/<account>-iam.json` (`aws iam
 //! get-account-authorization-details`, AWS CLI JSON) and `input/aws/tags.json` (`aws
@@ -45,6 +46,10 @@ pub enum Size {
     /// 1,000 accounts, 50,000 roles, 10,000 users (and 3,000 groups), 1,000,000 tagged
     /// resources.
     Large,
+    /// One account, 2,540 principals (2,000 roles, 500 users, 40 groups): `small`'s
+    /// templates and mix at the size of the peer comparison with iam-ape
+    /// (`scripts/peers/iam-ape/`), built in memory like `small`.
+    Ape,
 }
 
 /// What a size aims at, over the whole org.
@@ -57,13 +62,14 @@ pub struct Targets {
 }
 
 impl Size {
-    pub const ALL: [Size; 3] = [Size::Small, Size::Medium, Size::Large];
+    pub const ALL: [Size; 4] = [Size::Small, Size::Medium, Size::Large, Size::Ape];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Size::Small => "small",
             Size::Medium => "medium",
             Size::Large => "large",
+            Size::Ape => "ape",
         }
     }
 
@@ -87,6 +93,11 @@ impl Size {
                     + scale::LARGE.accounts * scale::LARGE_GROUPS,
                 resources: Some(scale::LARGE.resources),
             },
+            Size::Ape => Targets {
+                accounts: 1,
+                principals: APE.users + APE.groups + APE.roles,
+                resources: Some(APE.resources),
+            },
         }
     }
 
@@ -95,6 +106,7 @@ impl Size {
     fn plan(self) -> Result<Vec<AccountShape>, SynthError> {
         match self {
             Size::Small => Ok(vec![SMALL]),
+            Size::Ape => Ok(vec![APE]),
             Size::Medium | Size::Large => Err(SynthError::NotYet(self)),
         }
     }
@@ -107,6 +119,16 @@ const SMALL: AccountShape = AccountShape {
     roles: 80,
     customer_policies: 46,
     resources: 200,
+};
+
+/// The one account of `Size::Ape`: 2,000 roles, 500 users, 40 groups; customer-managed
+/// policies and tagged resources grow with it (small has 46 and 200 for 130 principals).
+const APE: AccountShape = AccountShape {
+    users: 500,
+    groups: 40,
+    roles: 2_000,
+    customer_policies: 150,
+    resources: 1_000,
 };
 
 impl fmt::Display for Size {
@@ -141,7 +163,10 @@ impl fmt::Display for SynthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SynthError::UnknownSize(s) => {
-                write!(f, "unknown size `{s}` (expected small, medium or large)")
+                write!(
+                    f,
+                    "unknown size `{s}` (expected small, medium, large or ape)"
+                )
             }
             SynthError::NotYet(size) => {
                 let t = size.targets();
@@ -305,12 +330,12 @@ pub fn generate(size: Size, seed: u64) -> Result<GeneratedOrg, SynthError> {
 /// What [`generate_to`] wrote.
 pub use scale::Written;
 
-/// Generates the org of `size` from `seed` and writes it below `dir`: `small` is built in
-/// memory and written by [`write`]; `medium` and `large` are written streaming, one account at
-/// a time (memory stays that of one account).
+/// Generates the org of `size` from `seed` and writes it below `dir`: `small` and `ape` are
+/// built in memory and written by [`write`]; `medium` and `large` are written streaming, one
+/// account at a time (memory stays that of one account).
 pub fn generate_to(size: Size, seed: u64, dir: &Path) -> Result<Written, SynthError> {
     match size {
-        Size::Small => {
+        Size::Small | Size::Ape => {
             let org = generate(size, seed)?;
             write(&org, dir)?;
             Ok(Written {
@@ -393,6 +418,17 @@ mod tests {
                 f.path.display()
             );
         }
+    }
+
+    #[test]
+    fn ape_has_the_exact_counts() {
+        let s = generate(Size::Ape, 1).unwrap().stats;
+        assert_eq!(
+            (s.accounts, s.users, s.groups, s.roles),
+            (1, 500, 40, 2_000)
+        );
+        assert_eq!(s.tagged_resources, 1_000);
+        assert_eq!("ape".parse::<Size>().unwrap(), Size::Ape);
     }
 
     #[test]

@@ -437,7 +437,7 @@ pub fn write_org(size: Size, seed: u64, dir: &Path) -> Result<Written, SynthErro
     let totals = match size {
         Size::Medium => MEDIUM,
         Size::Large => LARGE,
-        Size::Small => return Err(SynthError::NotYet(size)),
+        Size::Small | Size::Ape => return Err(SynthError::NotYet(size)),
     };
     write_totals(&totals, seed, dir)
 }
