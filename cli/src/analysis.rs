@@ -162,7 +162,7 @@ pub fn batch_size() -> usize {
 /// Sources per run of a streamed whole-org table: large enough that the per-run work (the
 /// org's resource policies and tags) is shared by many principals, small enough that one
 /// batch's rows stay a few hundred MB.
-pub const DEFAULT_BATCH: usize = 64;
+pub const DEFAULT_BATCH: usize = 16;
 
 /// The whole org's effective access (`what-can --all`), computed `batch` sources at a time on
 /// `threads` threads and handed to `sink` in order, batch by batch: memory holds the org and

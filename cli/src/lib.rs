@@ -633,7 +633,10 @@ fn who_can(
     if !aws.resource_policies.policies.is_empty() {
         sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
     }
-    let points: Vec<RequestPoint> = sources
+    // Only the callers with an Allow that may cover the action (identity or resource side)
+    // are asked; chains are followed from every caller below.
+    let asked = facts::may_be_granted(aws, &sources, action, resource);
+    let points: Vec<RequestPoint> = asked
         .iter()
         .map(|s| RequestPoint {
             source: s.clone(),
@@ -643,7 +646,7 @@ fn who_can(
         })
         .collect();
     let question = Question {
-        sources: Sources::Only(sources.clone()),
+        sources: Sources::Only(asked),
         points: Points::Only(points),
         context: iamlog_ingest::aws::facts::Context::Static,
     };

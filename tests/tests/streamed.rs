@@ -61,3 +61,59 @@ fn batched_whole_org_table_is_the_whole_org_run() {
     }
     assert!(compared >= 15, "only {compared} orgs compared");
 }
+
+/// `who-can` asks only the callers `may_be_granted` keeps: on the differential orgs, for the
+/// (action, resource) pairs of their requests, the rows are those of asking every caller.
+#[test]
+fn who_can_candidates_give_the_rows_of_every_caller() {
+    use iamlog_ingest::aws::facts::{self, Context, Points, RequestPoint, Sources};
+    use std::collections::BTreeSet;
+    let mut compared = 0;
+    for name in ["aws-identity", "aws-resource", "aws-scp", "aws-rcp"] {
+        let dir = path(&format!("tests/fixtures/differential/{name}"));
+        let org = Org::load(&[dir.join("input")]).unwrap();
+        let aws = org.aws();
+        let mut callers: Vec<String> = facts::whole_org_sources(aws);
+        callers.retain(|c| c != "anonymous");
+        callers.push("anonymous".to_string());
+        let pairs: BTreeSet<(String, String)> = std::fs::read_to_string(dir.join("requests.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["action"].as_str().unwrap().to_string(),
+                    v["resource"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        for (action, resource) in pairs.iter().take(60) {
+            let rows_for = |sources: &[String]| {
+                let points = sources
+                    .iter()
+                    .map(|s| RequestPoint {
+                        source: s.clone(),
+                        action: action.clone(),
+                        resource: resource.clone(),
+                        resource_account: None,
+                    })
+                    .collect();
+                let question = Question {
+                    sources: Sources::Only(sources.to_vec()),
+                    points: Points::Only(points),
+                    context: Context::Static,
+                };
+                analysis::effective_rows(&analysis::ask(&org, &question), &|_, _, d| d == resource)
+            };
+            let kept = facts::may_be_granted(aws, &callers, action, resource);
+            assert!(
+                rows_for(&kept) == rows_for(&callers),
+                "{name}: who-can {action} {resource}: {} of {} callers kept, rows differ",
+                kept.len(),
+                callers.len()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 200, "only {compared} questions compared");
+}

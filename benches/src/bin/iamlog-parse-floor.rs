@@ -8,6 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+// The iamlog binary's allocator, so that the floor is measured on equal terms.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if dir.is_file() {
         out.push(dir.to_path_buf());

@@ -517,6 +517,88 @@ pub fn action_point_covers(point: &str, action: &str) -> bool {
 }
 
 /// True when an Action / NotAction block covers `action` (case-insensitive globs).
+/// The callers (users and roles, principals outside the export, the anonymous caller) that
+/// may be granted `action` on `resource`: those with an identity-policy Allow (their own or a
+/// group's) whose Action / NotAction may cover the action, and those a resource or trust
+/// policy that may govern the resource names in an Allow. Every other caller has no Allow on
+/// either path, so a `who-can` question need not ask about it (the answer is the same; the
+/// question is a fraction of the size). An action with a wildcard, or an action AWS always
+/// allows, keeps every caller.
+pub fn may_be_granted(
+    org: &AwsOrg,
+    callers: &[String],
+    action: &str,
+    resource: &str,
+) -> Vec<String> {
+    let always = ALWAYS_ALLOWED
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action));
+    if always || action.contains(['*', '?']) {
+        return callers.to_vec();
+    }
+    let allows = |pol: &str| {
+        org.policies.get(pol).is_some_and(|policy| {
+            policy.document.statements.iter().any(|st| {
+                matches!(st.effect, Effect::Allow) && action_block_covers(&st.action, action)
+            })
+        })
+    };
+    let dest = if resource.contains(['*', '?']) {
+        Dest::Pattern(resource.to_string())
+    } else {
+        Dest::Exact(resource.to_string())
+    };
+    // The Allow statements of the resource and trust policies that may govern the resource.
+    let mut rp_allows: Vec<&Statement> = Vec::new();
+    for rp in org.resource_policies.policies.values() {
+        let bucket = rp.service == Service::S3Bucket;
+        if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None {
+            rp_allows.extend(
+                rp.document
+                    .statements
+                    .iter()
+                    .filter(|st| matches!(st.effect, Effect::Allow)),
+            );
+        }
+    }
+    for p in org.principals.values() {
+        if let Some(doc) = &p.trust_policy {
+            if rp_may_govern(&p.arn, &dest) && rp_governs(&p.arn, false, &dest) != Coverage::None {
+                rp_allows.extend(
+                    doc.statements
+                        .iter()
+                        .filter(|st| matches!(st.effect, Effect::Allow)),
+                );
+            }
+        }
+    }
+    let mut memo: HashMap<&str, bool> = HashMap::new();
+    callers
+        .iter()
+        .filter(|arn| {
+            let principal = org
+                .principals
+                .get(arn.as_str())
+                .or_else(|| org.external.get(arn.as_str()))
+                .or_else(|| (arn.as_str() == ANONYMOUS).then(anonymous));
+            let Some(p) = principal else {
+                return true;
+            };
+            let mut identity = p.policies.iter().map(String::as_str).collect::<Vec<&str>>();
+            for g in &p.groups {
+                if let Some(gp) = org.principals.get(g) {
+                    identity.extend(gp.policies.iter().map(String::as_str));
+                }
+            }
+            let granted = identity
+                .into_iter()
+                .any(|pol| *memo.entry(pol).or_insert_with(|| allows(pol)));
+            granted || rp_allows.iter().any(|st| rp_match(st, p, None).is_some())
+        })
+        .cloned()
+        .collect()
+}
+
 fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     let lower = action.to_ascii_lowercase();
     let hit = |patterns: &Vec<String>| {
