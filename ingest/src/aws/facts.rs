@@ -475,6 +475,32 @@ fn assume_candidates_where(
         .chain(org.external.values())
         .filter(|p| caller_ok(&p.arn))
         .collect();
+    // A trust statement that names a caller only through its account delegates to the
+    // caller's IAM policies, and one of another account needs them too: such a pair is a
+    // candidate only when the caller has an identity Allow that may cover sts:AssumeRole (a
+    // caller outside the export always is: its policies are unknown).
+    let mut memo: HashMap<String, bool> = HashMap::new();
+    let mut may_assume = |p: &Principal| -> bool {
+        if p.kind == PrincipalKind::External {
+            return true;
+        }
+        let mut pols: Vec<&str> = p.policies.iter().map(String::as_str).collect();
+        for g in &p.groups {
+            if let Some(gp) = org.principals.get(g) {
+                pols.extend(gp.policies.iter().map(String::as_str));
+            }
+        }
+        pols.into_iter().any(|pol| {
+            *memo.entry(pol.to_string()).or_insert_with(|| {
+                org.policies.get(pol).is_some_and(|policy| {
+                    policy.document.statements.iter().any(|st| {
+                        matches!(st.effect, Effect::Allow)
+                            && action_block_covers(&st.action, ASSUME_ROLE)
+                    })
+                })
+            })
+        })
+    };
     let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
     for role in org.principals.values().filter(|r| role_ok(&r.arn)) {
         let Some(trust) = &role.trust_policy else {
@@ -486,7 +512,13 @@ fn assume_candidates_where(
                 continue;
             }
             for p in &callers {
-                if rp_match(st, p, None).is_some() {
+                let named = match rp_match(st, p, None) {
+                    None => false,
+                    Some((RpHow::Account, _)) => may_assume(p),
+                    Some(_) if p.account != role.account => may_assume(p),
+                    Some(_) => true,
+                };
+                if named {
                     out.insert(RequestPoint {
                         source: p.arn.clone(),
                         action: ASSUME_ROLE.to_string(),
