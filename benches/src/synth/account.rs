@@ -1428,6 +1428,17 @@ impl Gen<'_> {
         kinds
     }
 
+    /// The indices of the human users: not under `/service/` and without a boundary.
+    fn human_indices(&self) -> Vec<usize> {
+        (0..self.users.len())
+            .filter(|&i| {
+                self.users
+                    .get(i)
+                    .is_some_and(|u| u.path != "/service/" && u.boundary.is_none())
+            })
+            .collect()
+    }
+
     /// Members for the groups only large single accounts have (the team `-engineers` groups
     /// and [`Self::extra_group_kinds`]): a few humans each, team groups from the team's
     /// humans. Draws from its own stream, and does nothing when there are no such groups.
@@ -1436,13 +1447,7 @@ impl Gen<'_> {
             return;
         }
         let mut rng = self.rng.fork("extra-groups");
-        let humans: Vec<usize> = (0..self.users.len())
-            .filter(|&i| {
-                self.users
-                    .get(i)
-                    .is_some_and(|u| u.path != "/service/" && u.boundary.is_none())
-            })
-            .collect();
+        let humans = self.human_indices();
         let team_of = |u: &User| {
             u.tags
                 .iter()
@@ -2449,13 +2454,7 @@ impl Gen<'_> {
             .cloned()
             .collect();
         for arn in missing {
-            let humans: Vec<usize> = (0..self.users.len())
-                .filter(|&i| {
-                    self.users
-                        .get(i)
-                        .is_some_and(|u| u.path != "/service/" && u.boundary.is_none())
-                })
-                .collect();
+            let humans = self.human_indices();
             if let Some(&i) = self.rng.pick(&humans) {
                 if let Some(u) = self.users.get_mut(i) {
                     u.managed.push(arn);
