@@ -955,15 +955,20 @@ fn what_can(
     if all {
         // The whole table streams batch by batch (analysis::effective_streamed).
         let mut w = AccessWriter::new(format);
-        analysis::effective_streamed(
+        let written = analysis::effective_streamed(
             &org,
             &keep,
             analysis::batch_size(),
             analysis::threads(),
             &mut |rows| w.rows(rows, out),
-        )?;
-        w.finish(out)?;
-        return Ok(EXIT_OK);
+        )
+        .and_then(|()| w.finish(out));
+        return match written {
+            // The reader stopped (`| head`): nothing more to say, and no error to report.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+            Err(e) => Err(e.into()),
+            Ok(()) => Ok(EXIT_OK),
+        };
     }
     // One principal: its own access, and that of every role it reaches through a chain.
     let me = find_source(&org, principal.unwrap_or_default())?;
