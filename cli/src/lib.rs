@@ -527,8 +527,11 @@ fn caveat_text(r: &AccessRow) -> String {
 
 /// Writes access rows; JSON, JSON lines and CSV stream row by row.
 fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    if format == Format::Table {
+        return access_rows(rows).write(format, out);
+    }
     let mut w = AccessWriter::new(format);
-    w.rows(rows.to_vec(), out)?;
+    w.rows(rows, out)?;
     w.finish(out)
 }
 
@@ -549,17 +552,17 @@ impl AccessWriter {
         }
     }
 
-    fn rows(&mut self, rows: Vec<AccessRow>, out: &mut dyn Write) -> std::io::Result<()> {
+    fn rows(&mut self, rows: &[AccessRow], out: &mut dyn Write) -> std::io::Result<()> {
         match self.format {
-            Format::Table => self.table.extend(rows),
+            Format::Table => self.table.extend_from_slice(rows),
             Format::Jsonl => {
-                for r in &rows {
+                for r in rows {
                     serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
                     writeln!(out)?;
                 }
             }
             Format::Json => {
-                for r in &rows {
+                for r in rows {
                     let lead = if self.written == 0 { "[" } else { "," };
                     write!(out, "{lead}\n  ")?;
                     serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
@@ -571,7 +574,7 @@ impl AccessWriter {
                     writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
                     self.written = 1;
                 }
-                for r in &rows {
+                for r in rows {
                     let cells = [
                         r.source.as_str(),
                         &r.action,
@@ -669,9 +672,7 @@ fn who_can(
 /// Every user and role of the org, and the principals outside it that resource policies name:
 /// the principals that can make requests.
 fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
-    aws.principals
-        .values()
-        .filter(|p| p.kind != iamlog_ingest::aws::model::PrincipalKind::Group)
+    aws.users_and_roles()
         .chain(aws.external.values())
         .map(|p| p.arn.clone())
         .collect()
@@ -960,7 +961,7 @@ fn what_can(
             &keep,
             analysis::batch_size(),
             analysis::threads(),
-            &mut |rows| w.rows(rows, out),
+            &mut |rows| w.rows(&rows, out),
         )
         .and_then(|()| w.finish(out));
         return match written {

@@ -469,9 +469,7 @@ fn assume_candidates_where(
     caller_ok: &dyn Fn(&str) -> bool,
 ) -> Vec<RequestPoint> {
     let callers: Vec<&Principal> = org
-        .principals
-        .values()
-        .filter(|p| p.kind != PrincipalKind::Group)
+        .users_and_roles()
         .chain(org.external.values())
         .filter(|p| caller_ok(&p.arn))
         .collect();
@@ -479,28 +477,8 @@ fn assume_candidates_where(
     // caller's IAM policies, and one of another account needs them too: such a pair is a
     // candidate only when the caller has an identity Allow that may cover sts:AssumeRole (a
     // caller outside the export always is: its policies are unknown).
-    let mut memo: HashMap<String, bool> = HashMap::new();
-    let mut may_assume = |p: &Principal| -> bool {
-        if p.kind == PrincipalKind::External {
-            return true;
-        }
-        let mut pols: Vec<&str> = p.policies.iter().map(String::as_str).collect();
-        for g in &p.groups {
-            if let Some(gp) = org.principals.get(g) {
-                pols.extend(gp.policies.iter().map(String::as_str));
-            }
-        }
-        pols.into_iter().any(|pol| {
-            *memo.entry(pol.to_string()).or_insert_with(|| {
-                org.policies.get(pol).is_some_and(|policy| {
-                    policy.document.statements.iter().any(|st| {
-                        matches!(st.effect, Effect::Allow)
-                            && action_block_covers(&st.action, ASSUME_ROLE)
-                    })
-                })
-            })
-        })
-    };
+    let mut assume = IdentityAllows::new(org, ASSUME_ROLE);
+    let mut may_assume = |p: &Principal| p.kind == PrincipalKind::External || assume.may_allow(p);
     let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
     for role in org.principals.values().filter(|r| role_ok(&r.arn)) {
         let Some(trust) = &role.trust_policy else {
@@ -548,7 +526,6 @@ pub fn action_point_covers(point: &str, action: &str) -> bool {
     glob::glob_match(&point.to_ascii_lowercase(), &lower)
 }
 
-/// True when an Action / NotAction block covers `action` (case-insensitive globs).
 /// The callers (users and roles, principals outside the export, the anonymous caller) that
 /// may be granted `action` on `resource`: those with an identity-policy Allow (their own or a
 /// group's) whose Action / NotAction may cover the action, and those a resource or trust
@@ -568,13 +545,7 @@ pub fn may_be_granted(
     if always || action.contains(['*', '?']) {
         return callers.to_vec();
     }
-    let allows = |pol: &str| {
-        org.policies.get(pol).is_some_and(|policy| {
-            policy.document.statements.iter().any(|st| {
-                matches!(st.effect, Effect::Allow) && action_block_covers(&st.action, action)
-            })
-        })
-    };
+    let mut identity = IdentityAllows::new(org, action);
     let dest = if resource.contains(['*', '?']) {
         Dest::Pattern(resource.to_string())
     } else {
@@ -604,7 +575,6 @@ pub fn may_be_granted(
             }
         }
     }
-    let mut memo: HashMap<&str, bool> = HashMap::new();
     callers
         .iter()
         .filter(|arn| {
@@ -616,21 +586,47 @@ pub fn may_be_granted(
             let Some(p) = principal else {
                 return true;
             };
-            let mut identity = p.policies.iter().map(String::as_str).collect::<Vec<&str>>();
-            for g in &p.groups {
-                if let Some(gp) = org.principals.get(g) {
-                    identity.extend(gp.policies.iter().map(String::as_str));
-                }
-            }
-            let granted = identity
-                .into_iter()
-                .any(|pol| *memo.entry(pol).or_insert_with(|| allows(pol)));
-            granted || rp_allows.iter().any(|st| rp_match(st, p, None).is_some())
+            identity.may_allow(p) || rp_allows.iter().any(|st| rp_match(st, p, None).is_some())
         })
         .cloned()
         .collect()
 }
 
+/// Whether a principal's identity policies (its own and its groups') have an Allow statement
+/// whose Action / NotAction may cover one action; each policy is looked at once.
+struct IdentityAllows<'o> {
+    org: &'o AwsOrg,
+    action: &'o str,
+    by_policy: HashMap<String, bool>,
+}
+
+impl<'o> IdentityAllows<'o> {
+    fn new(org: &'o AwsOrg, action: &'o str) -> Self {
+        IdentityAllows {
+            org,
+            action,
+            by_policy: HashMap::new(),
+        }
+    }
+
+    fn may_allow(&mut self, p: &Principal) -> bool {
+        let (org, action) = (self.org, self.action);
+        org.identity_policies(p).any(|pol| {
+            if let Some(&known) = self.by_policy.get(pol) {
+                return known;
+            }
+            let allows = org.policies.get(pol).is_some_and(|policy| {
+                policy.document.statements.iter().any(|st| {
+                    matches!(st.effect, Effect::Allow) && action_block_covers(&st.action, action)
+                })
+            });
+            self.by_policy.insert(pol.to_string(), allows);
+            allows
+        })
+    }
+}
+
+/// True when an Action / NotAction block covers `action` (case-insensitive globs).
 fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     let lower = action.to_ascii_lowercase();
     let hit = |patterns: &Vec<String>| {
@@ -644,7 +640,6 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     }
 }
 
-/// Builds the facts for `question` over `org`.
 /// Whether a resource policy may grant the anonymous caller something: an Allow naming `*`
 /// or written with NotPrincipal.
 fn anonymous_reachable(org: &AwsOrg) -> bool {
@@ -674,6 +669,7 @@ pub fn whole_org_sources(org: &AwsOrg) -> Vec<String> {
     out
 }
 
+/// Builds the facts for `question` over `org`.
 pub fn build(org: &AwsOrg, question: &Question, catalogue: &Catalogue) -> Facts {
     Builder::new(org, question, catalogue).run()
 }
@@ -816,12 +812,9 @@ impl<'o> Builder<'o> {
         // The inventory's tags and accounts, for whole-org questions (user rules read them);
         // other questions get the accounts of the destinations they touch
         // (emit_destinations), and conditions read tags from the org itself.
-        let inventory = if matches!(self.question.sources, Sources::All) {
-            org.resources.len()
-        } else {
-            0
-        };
-        for r in org.resources.values().take(inventory) {
+        let inventory: &'o BTreeMap<String, _> = &org.resources;
+        let whole_org = matches!(self.question.sources, Sources::All);
+        for r in inventory.values().filter(|_| whole_org) {
             for (k, v) in &r.tags {
                 let row = (self.sym(&r.arn), self.sym(k), self.sym(v));
                 self.facts.tag.push(row);
@@ -836,15 +829,8 @@ impl<'o> Builder<'o> {
         let mut identity_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
         let mut boundary_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
         for s in &sources {
-            for pol in &s.policies {
+            for pol in org.identity_policies(s) {
                 identity_reach.entry(pol).or_default().insert(&s.arn);
-            }
-            for g in &s.groups {
-                if let Some(gp) = org.principals.get(g) {
-                    for pol in &gp.policies {
-                        identity_reach.entry(pol).or_default().insert(&s.arn);
-                    }
-                }
             }
             if let Some(b) = &s.boundary {
                 boundary_reach.entry(b).or_default().insert(&s.arn);
@@ -976,7 +962,8 @@ impl<'o> Builder<'o> {
                 // An RCP statement naming specific principals holds only for them: it is
                 // evaluated per caller like a condition.
                 let principal_filter = depends_on_principal && rcp.is_some();
-                if st.condition.is_empty() && !principal_filter {
+                let unconditional = st.condition.is_empty() && !principal_filter;
+                if unconditional {
                     self.facts.statement_unconditional.push((stid,));
                 }
                 let identity_allow = is_allow && identity.is_some();
@@ -1009,7 +996,7 @@ impl<'o> Builder<'o> {
                         self.sym(&format!("{name}#{}{CHECK_COPY_SUFFIX}", st.index));
                     self.facts.policy_statement.push((polid, copy));
                     self.facts.allow_statement.push((copy,));
-                    if st.condition.is_empty() && !principal_filter {
+                    if unconditional {
                         self.facts.statement_unconditional.push((copy,));
                     }
                     let mut check_reach: BTreeSet<&'o str> = BTreeSet::new();
@@ -1348,7 +1335,9 @@ impl<'o> Builder<'o> {
         for (i, &(_, resource, _, _)) in rp_policies.iter().enumerate() {
             by_resource.entry(resource).or_default().push(i);
         }
-        let mut pairs: BTreeSet<(usize, &Dest)> = BTreeSet::new();
+        // Each (policy, destination) pair is found once: a policy has one resource, and a
+        // destination's keys are distinct strings.
+        let mut pairs: Vec<(usize, &Dest)> = Vec::new();
         for d in universe {
             let a = match d {
                 Dest::Exact(a) | Dest::Pattern(a) => a.as_str(),
@@ -1359,7 +1348,7 @@ impl<'o> Builder<'o> {
                 for &i in by_resource.get(key).into_iter().flatten() {
                     if let Some(&(_, resource, bucket, _)) = rp_policies.get(i) {
                         if rp_governs_fully(resource, bucket, d) {
-                            pairs.insert((i, d));
+                            pairs.push((i, d));
                         }
                     }
                 }
@@ -1373,30 +1362,28 @@ impl<'o> Builder<'o> {
             let restricted = *restricted_memo
                 .entry(i)
                 .or_insert_with(|| bucket && self.bucket_restricts_public(resource));
+            let did: ResourceId = self.sym(&d.display());
+            if trust {
+                self.facts.aws_trust_governs.push((did, polid));
+            } else {
+                self.facts.aws_rp_governs.push((did, polid));
+            }
+            if trust
+                || org
+                    .resource_policies
+                    .policies
+                    .get(resource)
+                    .is_some_and(|rp| rp.service == Service::KmsKey)
             {
-                let did: ResourceId = self.sym(&d.display());
-                if trust {
-                    self.facts.aws_trust_governs.push((did, polid));
-                } else {
-                    self.facts.aws_rp_governs.push((did, polid));
+                read.insert(d.clone());
+            }
+            if restricted {
+                if !bpa_kind_emitted {
+                    let kind: SymbolId = self.sym("aws_s3_bpa");
+                    self.facts.policy.push((bpa_pol, kind));
+                    bpa_kind_emitted = true;
                 }
-                if trust
-                    || org
-                        .resource_policies
-                        .policies
-                        .get(resource)
-                        .is_some_and(|rp| rp.service == Service::KmsKey)
-                {
-                    read.insert(d.clone());
-                }
-                if restricted {
-                    if !bpa_kind_emitted {
-                        let kind: SymbolId = self.sym("aws_s3_bpa");
-                        self.facts.policy.push((bpa_pol, kind));
-                        bpa_kind_emitted = true;
-                    }
-                    self.facts.aws_s3_bpa_restricts.push((did, bpa_pol));
-                }
+                self.facts.aws_s3_bpa_restricts.push((did, bpa_pol));
             }
         }
         self.rp_policies = rp_policies;
@@ -2170,7 +2157,7 @@ impl<'o> Builder<'o> {
             }
         }
         by_literal.sort_unstable();
-        let may_govern = |resource: &str| -> Vec<usize> {
+        let may_govern = |resource: &str| -> Vec<&Dest> {
             let mut out = everywhere.clone();
             // Literals that start with the resource: one sorted range.
             let start = by_literal.partition_point(|(l, _)| *l < resource);
@@ -2193,8 +2180,12 @@ impl<'o> Builder<'o> {
             }
             out.sort_unstable();
             out.dedup();
-            out
+            out.into_iter()
+                .filter_map(|j| universe_list.get(j).copied())
+                .collect()
         };
+        // The destinations each resource-policy resource may reach, found once per resource.
+        let mut near: HashMap<&str, Vec<&Dest>> = HashMap::new();
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
                 continue;
@@ -2206,14 +2197,13 @@ impl<'o> Builder<'o> {
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
-                let candidates: Vec<&Dest> = match &plan.rp {
-                    Some(rp) => may_govern(rp.resource)
-                        .into_iter()
-                        .filter_map(|j| universe_list.get(j).copied())
-                        .collect(),
-                    None => universe_list.clone(),
+                let candidates: &[&Dest] = match &plan.rp {
+                    Some(rp) => near
+                        .entry(rp.resource)
+                        .or_insert_with(|| may_govern(rp.resource)),
+                    None => &universe_list,
                 };
-                for d in candidates {
+                for &d in candidates {
                     // An RCP reaches the resources of the accounts it governs; where the
                     // destination's account is unknown (an S3 ARN, a pattern), it may.
                     let rcp_reach = plan.rcp_accounts.as_ref().map(|a| self.rcp_governs(a, d));

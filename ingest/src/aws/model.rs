@@ -167,6 +167,16 @@ impl Principal {
 }
 
 impl AwsOrg {
+    /// The identity policies that apply to `p`: its own, then its groups'.
+    pub fn identity_policies<'a>(&'a self, p: &'a Principal) -> impl Iterator<Item = &'a str> {
+        p.policies.iter().map(String::as_str).chain(
+            p.groups
+                .iter()
+                .filter_map(|g| self.principals.get(g))
+                .flat_map(|g| g.policies.iter().map(String::as_str)),
+        )
+    }
+
     /// Every user and role of the export (the principals that make requests), in ARN order.
     pub fn users_and_roles(&self) -> impl Iterator<Item = &Principal> {
         self.principals
