@@ -323,7 +323,7 @@ fn bench(c: &mut Criterion, fixtures: &[Fixture], requests: &str) -> Result<(), 
                 let mut rows = 0usize;
                 analysis::effective_streamed(
                     org,
-                    &|_: &str, _: &str, _: &str| true,
+                    &|_: &str, _: &str| true,
                     analysis::batch_size(),
                     analysis::threads(),
                     &mut |batch| {

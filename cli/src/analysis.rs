@@ -10,6 +10,7 @@ use iamlog_ingest::aws::facts::{
     self, Context, Points, Question, RequestPoint, Sources, TRUE_CONDITION,
 };
 use iamlog_ingest::aws::model::AwsOrg;
+use iamlog_ingest::aws::profiles;
 use iamlog_ingest::{IngestError, LoadedOrg};
 
 /// A loaded org.
@@ -170,61 +171,200 @@ fn env_count(name: &str) -> Option<usize> {
 }
 
 /// The whole org's effective access (`what-can --all`), computed `batch` sources at a time on
-/// `threads` threads and handed to `sink` in order, batch by batch: memory holds the org and
-/// `threads` batches of rows, never the whole table (DESIGN.md §3: expand per principal only
-/// when streaming output). Sources are taken in string order and each batch's rows are sorted,
-/// so the concatenation is the sorted table, the same for any batch size and thread count
-/// (tests). An org with at most `batch` sources is one whole-org run.
+/// `threads` threads and handed to `sink` in order: memory holds the org and the rows of the
+/// profiles still to be stamped, never the whole table (DESIGN.md §3: expand per principal
+/// only when streaming output). Sources are taken in string order and each source's rows are
+/// sorted, so the concatenation is the sorted table, the same for any batch size and thread
+/// count (tests). An org with at most `batch` sources is one whole-org run.
+///
+/// Principals that share an access profile ([`profiles::shared_profiles`]) are computed once:
+/// the first of them (in string order) is asked, the others get its rows stamped with their
+/// own names ([`stamp`]). `IAMLOG_SHARE=0` asks every source itself. `keep` filters on
+/// (action, destination) before anything is rendered.
 pub fn effective_streamed<E>(
     org: &Org,
-    keep: &(dyn Fn(&str, &str, &str) -> bool + Sync),
+    keep: &(dyn Fn(&str, &str) -> bool + Sync),
     batch: usize,
     threads: usize,
     sink: &mut dyn FnMut(Vec<AccessRow>) -> Result<(), E>,
 ) -> Result<(), E> {
     let sources = facts::whole_org_sources(org.aws());
     let batch = batch.max(1);
+    let keep3 = |_: &str, a: &str, d: &str| keep(a, d);
     if sources.len() <= batch {
-        return sink(effective_rows(&ask(org, &Question::whole_org()), keep));
+        return sink(effective_rows(&ask(org, &Question::whole_org()), &keep3));
     }
-    let batches: Vec<&[String]> = sources.chunks(batch).collect();
-    let rows_of = |slice: &[String]| -> Vec<AccessRow> {
+    let reps: Vec<usize> = if std::env::var("IAMLOG_SHARE").is_ok_and(|v| v == "0") {
+        (0..sources.len()).collect()
+    } else {
+        profiles::shared_profiles(org.aws(), &sources)
+    };
+    // How many sources (itself included) still need each computed profile.
+    let mut pending: HashMap<usize, usize> = HashMap::new();
+    for &r in &reps {
+        *pending.entry(r).or_default() += 1;
+    }
+    let computed: Vec<usize> = (0..sources.len())
+        .filter(|&i| reps.get(i) == Some(&i))
+        .collect();
+    let batches: Vec<&[usize]> = computed.chunks(batch).collect();
+    let rows_of = |slice: &[usize]| -> Vec<AccessRow> {
         let question = Question {
-            sources: Sources::Only(slice.to_vec()),
+            sources: Sources::Only(
+                slice
+                    .iter()
+                    .filter_map(|&i| sources.get(i).cloned())
+                    .collect(),
+            ),
             points: Points::All,
             context: Context::Static,
         };
-        effective_rows(&ask_quietly(org, &question), keep)
+        effective_rows(&ask_quietly(org, &question), &keep3)
     };
     let threads = threads.max(1);
-    let mut done = 0usize;
+    // Each computed source's rows, split off its batch's rows by the worker.
+    let split = |slice: &[usize]| -> Vec<(usize, Vec<AccessRow>)> {
+        let mut out: Vec<(usize, Vec<AccessRow>)> =
+            slice.iter().map(|&i| (i, Vec::new())).collect();
+        let at: HashMap<&str, usize> = slice
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| sources.get(i).map(|s| (s.as_str(), k)))
+            .collect();
+        for row in rows_of(slice) {
+            if let Some((_, rows)) = at.get(row.source.as_str()).and_then(|&k| out.get_mut(k)) {
+                rows.push(row);
+            }
+        }
+        out
+    };
+    let mut profiles_rows: HashMap<usize, Vec<AccessRow>> = HashMap::new();
+    let mut next = 0usize;
     let started = std::time::Instant::now();
-    for wave in batches.chunks(threads) {
-        crate::progress::phase_since(
-            &format!("effective access: {done} of {} sources", sources.len()),
-            started,
-        );
-        let results: Vec<Vec<AccessRow>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = wave
+    // Workers take batches in order and send their rows; this thread puts them back in order
+    // and writes them while the workers go on (the channel is bounded: workers wait when the
+    // writer falls behind, so memory holds a few batches, not the table).
+    let taken = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<(), E> {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, Vec<(usize, Vec<AccessRow>)>)>(threads);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (taken, batches, split) = (&taken, &batches, &split);
+            scope.spawn(move || loop {
+                let b = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(slice) = batches.get(b) else {
+                    break;
+                };
+                // The writer stopped (an error): nothing more is wanted.
+                if tx.send((b, split(slice))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut arrived: BTreeMap<usize, Vec<(usize, Vec<AccessRow>)>> = BTreeMap::new();
+        let mut next_batch = 0usize;
+        // Ends when every worker is done; a worker that panicked is re-raised when the scope
+        // joins it, so a panic is never a partial answer.
+        while let Ok((b, rows)) = rx.recv() {
+            arrived.insert(b, rows);
+            while let Some(rows) = arrived.remove(&next_batch) {
+                profiles_rows.extend(rows);
+                next_batch += 1;
+            }
+            crate::progress::phase_since(
+                &format!("effective access: {next} of {} sources", sources.len()),
+                started,
+            );
+            // Every source whose profile is known, in order: a twin's profile is that of an
+            // earlier source, so the order stops only at a profile not computed yet.
+            let mut out: Vec<AccessRow> = Vec::new();
+            while let Some(&rep) = reps.get(next) {
+                let Some(left) = pending.get_mut(&rep) else {
+                    break;
+                };
+                if !profiles_rows.contains_key(&rep) {
+                    break;
+                }
+                *left -= 1;
+                match (sources.get(rep), sources.get(next)) {
+                    (Some(holder), Some(twin)) if rep != next => {
+                        if let Some(rows) = profiles_rows.get(&rep) {
+                            out.extend(stamp(rows, holder, twin));
+                        }
+                    }
+                    _ => out.extend(profiles_rows.get(&rep).cloned().unwrap_or_default()),
+                }
+                if *left == 0 {
+                    profiles_rows.remove(&rep);
+                }
+                next += 1;
+            }
+            if !out.is_empty() {
+                sink(out)?;
+            }
+        }
+        Ok(())
+    })?;
+    crate::progress::done();
+    Ok(())
+}
+
+/// The rows of `holder` as the rows of `twin`, a principal with the same access profile
+/// ([`profiles`]): the source, the ids of `holder`'s own inline policies and the granter
+/// `holder` (its own identity policies and implicit grants, never `holder` as a resource, such
+/// as its trust policy) become `twin`'s; destinations and every other policy stay as they are.
+/// Sorted as [`effective_rows`] sorts.
+pub fn stamp(rows: &[AccessRow], holder: &str, twin: &str) -> Vec<AccessRow> {
+    // `holder#trust-policy` and other `holder#...` ids are holder as a resource.
+    let as_resource = format!("{holder}#");
+    let mut out: Vec<AccessRow> = rows
+        .iter()
+        .map(|row| {
+            let inline = profiles::stamp_inline(&row.policy, holder, twin);
+            let granter = if row.granter == holder
+                && (inline.is_some() || !row.policy.starts_with(&as_resource))
+            {
+                twin.to_string()
+            } else {
+                row.granter.clone()
+            };
+            let mut caveats: Vec<Caveat> = row
+                .caveats
                 .iter()
-                .map(|slice| {
-                    let rows_of = &rows_of;
-                    scope.spawn(move || rows_of(slice))
+                .map(|(policy, c)| {
+                    let policy = profiles::stamp_inline(policy, holder, twin)
+                        .unwrap_or_else(|| policy.clone());
+                    (policy, c.clone())
                 })
                 .collect();
-            handles
-                .into_iter()
-                // A panic in a worker is a bug: it propagates, never a partial answer.
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
-        crate::progress::done();
-        for rows in results {
-            sink(rows)?;
-        }
-        done += wave.iter().map(|s| s.len()).sum::<usize>();
-    }
-    Ok(())
+            caveats.sort();
+            AccessRow {
+                source: twin.to_string(),
+                action: row.action.clone(),
+                destination: row.destination.clone(),
+                policy: inline.unwrap_or_else(|| row.policy.clone()),
+                granter,
+                condition: row.condition.clone(),
+                caveats,
+            }
+        })
+        .collect();
+    let key = |r: &AccessRow| {
+        (
+            r.action.clone(),
+            r.destination.clone(),
+            r.policy.clone(),
+            r.granter.clone(),
+            r.condition
+                .clone()
+                .unwrap_or_else(|| TRUE_CONDITION.to_string()),
+        )
+    };
+    out.sort_by_cached_key(key);
+    out.dedup_by(|a, b| key(a) == key(b));
+    out
 }
 
 fn condition_text(c: &str) -> Option<String> {

@@ -958,7 +958,7 @@ fn what_can(
         let mut w = AccessWriter::new(format);
         let written = analysis::effective_streamed(
             &org,
-            &keep,
+            &|a, d| keep("", a, d),
             analysis::batch_size(),
             analysis::threads(),
             &mut |rows| w.rows(&rows, out),

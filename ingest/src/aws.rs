@@ -9,6 +9,7 @@ pub mod glob;
 pub mod model;
 pub mod organizations;
 pub mod policy;
+pub mod profiles;
 pub mod resource_policies;
 pub mod tagging;
 pub mod variables;

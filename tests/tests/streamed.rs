@@ -11,7 +11,7 @@ use iamlog_tests::path;
 
 fn streamed(org: &Org, batch: usize, threads: usize) -> Vec<AccessRow> {
     let mut out: Vec<AccessRow> = Vec::new();
-    let keep = |_: &str, _: &str, _: &str| true;
+    let keep = |_: &str, _: &str| true;
     analysis::effective_streamed(org, &keep, batch, threads, &mut |rows| {
         out.extend(rows);
         Ok::<(), ()>(())
@@ -27,6 +27,7 @@ fn orgs() -> Vec<std::path::PathBuf> {
         .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("bad-"))
         .collect();
     dirs.sort();
+    dirs.push(path("tests/fixtures/sharing/input"));
     dirs.push(path("demo"));
     dirs.push(path("benches/orgs/small"));
     for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
@@ -59,7 +60,49 @@ fn batched_whole_org_table_is_the_whole_org_run() {
         }
         compared += 1;
     }
-    assert!(compared >= 15, "only {compared} orgs compared");
+    assert!(compared >= 16, "only {compared} orgs compared");
+}
+
+/// Which principals share a profile in `tests/fixtures/sharing` (its README says why each is
+/// or is not shared), and that stamping their twins gives the rows of asking each of them.
+#[test]
+fn shared_profiles_are_those_the_rules_cannot_tell_apart() {
+    use iamlog_ingest::aws::{facts, profiles};
+    let org = Org::load(&[path("tests/fixtures/sharing/input")]).unwrap();
+    let sources = facts::whole_org_sources(org.aws());
+    let reps = profiles::shared_profiles(org.aws(), &sources);
+    let name = |s: &str| s.rsplit('/').next().unwrap().to_string();
+    let mut twins: Vec<(String, String)> = sources
+        .iter()
+        .zip(&reps)
+        .filter(|&(s, &r)| sources[r] != *s)
+        .map(|(s, &r)| (name(&sources[r]), name(s)))
+        .collect();
+    twins.sort();
+    let want = [("app-2", "app-5"), ("bob", "carol"), ("frank", "grace")];
+    assert_eq!(
+        twins,
+        want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    // Each twin's stamped rows are its own rows, asked alone.
+    for (i, s) in sources.iter().enumerate() {
+        let r = reps[i];
+        if r == i {
+            continue;
+        }
+        let ask = |who: &str| {
+            let q = Question {
+                sources: iamlog_ingest::aws::facts::Sources::Only(vec![who.to_string()]),
+                points: iamlog_ingest::aws::facts::Points::All,
+                context: iamlog_ingest::aws::facts::Context::Static,
+            };
+            analysis::effective_rows(&analysis::ask(&org, &q), &|_, _, _| true)
+        };
+        let stamped = analysis::stamp(&ask(&sources[r]), &sources[r], s);
+        let own = ask(s);
+        assert!(!own.is_empty(), "{s}: no rows");
+        assert_eq!(stamped, own, "{s} stamped from {}", sources[r]);
+    }
 }
 
 /// `who-can` asks only the callers `may_be_granted` keeps: on the differential orgs, for the

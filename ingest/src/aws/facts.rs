@@ -2969,7 +2969,7 @@ fn scp_document<'o>(org: &'o AwsOrg, id: &str) -> Option<(String, &'o PolicyDocu
     }
 }
 
-fn tag_value(tags: &[(String, String)], key_lower: &str) -> KeyValue {
+pub(crate) fn tag_value(tags: &[(String, String)], key_lower: &str) -> KeyValue {
     match tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key_lower)) {
         Some((_, v)) => KeyValue::Known(vec![v.clone()]),
         None => KeyValue::Absent,
