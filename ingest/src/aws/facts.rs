@@ -686,6 +686,8 @@ struct Builder<'o> {
     action_ids: Vec<Option<ActionId>>,
     /// The resource policies in play: (id, resource, is a bucket policy, is a trust policy).
     rp_policies: Vec<(PolicyId, &'o str, bool, bool)>,
+    /// The distinct actions a targeted question asks about (`None` for whole-org questions).
+    asked_actions: Option<Vec<String>>,
 }
 
 impl<'o> Builder<'o> {
@@ -700,9 +702,22 @@ impl<'o> Builder<'o> {
                 }
             }
         }
+        let asked_actions = match &question.points {
+            Points::Only(points) => Some(
+                points
+                    .iter()
+                    .map(|p| p.action.as_str())
+                    .collect::<BTreeSet<&str>>()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            Points::All => None,
+        };
         Builder {
             org,
             question,
+            asked_actions,
             expander: Expander::new(catalogue),
             facts,
             true_condition,
@@ -715,6 +730,16 @@ impl<'o> Builder<'o> {
 
     fn sym<T: From<iamlog_engine::Sym>>(&mut self, s: &str) -> T {
         self.facts.interner.id(s)
+    }
+
+    /// Whether a statement may matter to the question: in a targeted question, its Action /
+    /// NotAction must cover one of the actions asked. A statement that covers none of them
+    /// neither grants, denies nor limits any point asked, so it is not planned (its facts
+    /// would join with nothing).
+    fn may_matter(&self, st: &Statement) -> bool {
+        self.asked_actions
+            .as_ref()
+            .is_none_or(|asked| asked.iter().any(|a| action_block_covers(&st.action, a)))
     }
 
     fn run(mut self) -> Facts {
@@ -918,7 +943,7 @@ impl<'o> Builder<'o> {
             for st in &document.statements {
                 // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
                 // their Denies.
-                if rcp.is_some() && matches!(st.effect, Effect::Allow) {
+                if (rcp.is_some() && matches!(st.effect, Effect::Allow)) || !self.may_matter(st) {
                     continue;
                 }
                 let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
@@ -1213,6 +1238,9 @@ impl<'o> Builder<'o> {
             self.rp_policies.push((polid, resource, bucket, trust));
             let variables_enabled = document.variables_enabled();
             for st in &document.statements {
+                if !self.may_matter(st) {
+                    continue;
+                }
                 let mut matches: BTreeMap<&'o str, (RpHow, Option<String>)> = BTreeMap::new();
                 for p in sources {
                     if let Some(m) = rp_match(st, p, session) {
