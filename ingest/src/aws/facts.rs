@@ -479,6 +479,7 @@ fn assume_candidates_where(
     // caller outside the export always is: its policies are unknown).
     let mut assume = IdentityAllows::new(org, ASSUME_ROLE);
     let mut may_assume = |p: &Principal| p.kind == PrincipalKind::External || assume.may_allow(p);
+    let index = CallerIndex::new(&callers);
     let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
     for role in org.principals.values().filter(|r| role_ok(&r.arn)) {
         let Some(trust) = &role.trust_policy else {
@@ -489,7 +490,7 @@ fn assume_candidates_where(
             {
                 continue;
             }
-            for p in &callers {
+            for p in index.named_by(st, &callers) {
                 let named = match rp_match(st, p, None) {
                     None => false,
                     Some((RpHow::Account, _)) => may_assume(p),
@@ -508,6 +509,81 @@ fn assume_candidates_where(
         }
     }
     out.into_iter().collect()
+}
+
+/// The callers a `Principal` entry may name, looked up by ARN, account and role name instead
+/// of comparing every caller with every entry ([`entry_match`] still decides each).
+struct CallerIndex<'o> {
+    by_arn: HashMap<&'o str, Vec<usize>>,
+    by_account: HashMap<&'o str, Vec<usize>>,
+    /// Roles by (account, lowercased name).
+    roles: HashMap<(&'o str, String), Vec<usize>>,
+}
+
+impl<'o> CallerIndex<'o> {
+    fn new(callers: &[&'o Principal]) -> Self {
+        let mut index = CallerIndex {
+            by_arn: HashMap::new(),
+            by_account: HashMap::new(),
+            roles: HashMap::new(),
+        };
+        for (i, p) in callers.iter().enumerate() {
+            index.by_arn.entry(p.arn.as_str()).or_default().push(i);
+            index
+                .by_account
+                .entry(p.account.as_str())
+                .or_default()
+                .push(i);
+            if p.kind == PrincipalKind::Role {
+                index
+                    .roles
+                    .entry((p.account.as_str(), p.name.to_ascii_lowercase()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        index
+    }
+
+    /// The callers that statement `st` may name, in caller order: a superset of those
+    /// [`rp_match`] matches. `*`, `NotPrincipal` and a missing `Principal` may name anyone.
+    fn named_by<'c>(&self, st: &Statement, callers: &'c [&'o Principal]) -> Vec<&'c &'o Principal> {
+        let block = match (&st.principal, &st.not_principal) {
+            (Some(b), None) => b,
+            _ => return callers.iter().collect(),
+        };
+        let entries = aws_entries(block, true);
+        if entries.contains(&"*") {
+            return callers.iter().collect();
+        }
+        let mut hits: BTreeSet<usize> = BTreeSet::new();
+        let mut add = |v: Option<&Vec<usize>>| hits.extend(v.into_iter().flatten().copied());
+        for v in entries {
+            add(self.by_arn.get(v));
+            add(self.by_account.get(v));
+            if let Some(account) = v
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|r| r.strip_suffix(":root"))
+            {
+                add(self.by_account.get(account));
+            }
+            if let Some((account, path)) = v
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|r| r.split_once(":role/"))
+            {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                add(self.roles.get(&(account, name.to_ascii_lowercase())));
+            }
+            if let Some((account, path)) = v
+                .strip_prefix("arn:aws:sts::")
+                .and_then(|r| r.split_once(":assumed-role/"))
+            {
+                let name = path.split('/').next().unwrap_or(path);
+                add(self.roles.get(&(account, name.to_ascii_lowercase())));
+            }
+        }
+        hits.into_iter().filter_map(|i| callers.get(i)).collect()
+    }
 }
 
 /// True when action point `point` (as `effective` holds them: a catalogue action, `*`, a
@@ -1173,12 +1249,41 @@ impl<'o> Builder<'o> {
             ),
             Points::All => None,
         };
+        // Destinations without wildcards are governed by the policy of exactly their resource
+        // (or, for an object, its bucket): looked up, not compared with every policy. The
+        // others (rare in targeted questions) are compared one by one.
+        let (plain, wild): (BTreeSet<&str>, Vec<&Dest>) = match &asked {
+            Some(asked) => {
+                let mut plain = BTreeSet::new();
+                let mut wild = Vec::new();
+                for d in asked {
+                    match d {
+                        Dest::Exact(a) | Dest::Pattern(a) if !a.contains(['*', '?']) => {
+                            plain.insert(a.as_str());
+                        }
+                        _ => wild.push(d),
+                    }
+                }
+                (plain, wild)
+            }
+            None => (BTreeSet::new(), Vec::new()),
+        };
         let relevant = |resource: &str, bucket: bool| {
-            asked.as_ref().is_none_or(|asked| {
-                asked.iter().any(|d| {
+            if asked.is_none() {
+                return true;
+            }
+            let within = plain.contains(resource)
+                || (bucket && {
+                    let objects = format!("{resource}/");
+                    plain
+                        .range(objects.as_str()..)
+                        .next()
+                        .is_some_and(|a| a.starts_with(&objects))
+                });
+            within
+                || wild.iter().any(|d| {
                     rp_may_govern(resource, d) && rp_governs(resource, bucket, d) != Coverage::None
                 })
-            })
         };
         // (policy id, kind, document, resource, bucket, trust, explicit)
         let mut in_play: Vec<(
@@ -2056,25 +2161,25 @@ impl<'o> Builder<'o> {
                     self.resolved_patterns(plan, principal, asked.is_none());
                 match &asked {
                     Some(asked) => {
-                        let candidates: Vec<Dest> = match src {
-                            Some(s) => asked
-                                .get(s)
-                                .map(|d| d.iter().cloned().collect())
-                                .unwrap_or_default(),
-                            None => plan
-                                .sources
-                                .iter()
-                                .filter_map(|s| asked.get(s))
-                                .flat_map(|d| d.iter().cloned())
-                                .collect::<BTreeSet<Dest>>()
-                                .into_iter()
-                                .collect(),
+                        if uncertain {
+                            continue;
+                        }
+                        // A targeted question grants only at the points each source asks: a
+                        // statement shared by many sources is paired with each source's own
+                        // destinations, never with the union of them (sources x destinations).
+                        let owners: Vec<&'o str> = match src {
+                            Some(s) => vec![s],
+                            None => plan.sources.iter().copied().collect(),
                         };
-                        for d in candidates {
-                            if !uncertain
-                                && resource_coverage(block, &patterns, &d) == Coverage::Full
-                            {
-                                grants.push((i, src, d));
+                        let mut covers: HashMap<&Dest, bool> = HashMap::new();
+                        for s in owners {
+                            for d in asked.get(s).into_iter().flatten() {
+                                let full = *covers.entry(d).or_insert_with(|| {
+                                    resource_coverage(block, &patterns, d) == Coverage::Full
+                                });
+                                if full {
+                                    grants.push((i, Some(s), d.clone()));
+                                }
                             }
                         }
                     }
