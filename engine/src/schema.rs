@@ -288,6 +288,8 @@ relations! {
         grant_destination_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
         /// statement_resource(stmt, d): stmt's Resource / NotResource covers all of destination d, for every principal.
         statement_resource(stmt: StatementId, d: ResourceId);
+        /// statement_resource_any(stmt): stmt's Resource is `*`: it covers all of every destination, for every principal (one row instead of one per destination).
+        statement_resource_any(stmt: StatementId);
         /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d.
         statement_resource_partial(stmt: StatementId, d: ResourceId);
         /// statement_resource_for(stmt, p, d): stmt's Resource, with policy variables resolved for p, covers all of d.

@@ -1327,6 +1327,7 @@ impl<'o> Builder<'o> {
             }
         }
         let session = self.session_name();
+        let callers = CallerIndex::new(sources);
         let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             let polid: PolicyId = self.sym(&name);
@@ -1347,7 +1348,7 @@ impl<'o> Builder<'o> {
                     continue;
                 }
                 let mut matches: BTreeMap<&'o str, (RpHow, Option<String>)> = BTreeMap::new();
-                for p in sources {
+                for p in callers.named_by(st, sources) {
                     if let Some(m) = rp_match(st, p, session) {
                         matches.insert(p.arn.as_str(), m);
                     }
@@ -1613,6 +1614,21 @@ impl<'o> Builder<'o> {
                 self.facts.aws_scp_attached.push(row);
             }
         }
+        // The SCPs attached at each level, found once (not a scan of every attachment per
+        // source and level).
+        let mut scps_at: HashMap<&'o str, Vec<&'o str>> = HashMap::new();
+        for (policy_id, target) in &structure.attachments {
+            if structure
+                .policies
+                .get(policy_id)
+                .is_some_and(|p| p.kind == crate::aws::organizations::OrgPolicyKind::Scp)
+            {
+                scps_at
+                    .entry(target.as_str())
+                    .or_default()
+                    .push(policy_id.as_str());
+            }
+        }
         for s in sources {
             // Service-linked roles are not affected by SCPs (aws.md §3.2).
             let service_linked =
@@ -1626,10 +1642,8 @@ impl<'o> Builder<'o> {
                 continue;
             };
             for level in path {
-                for policy_id in
-                    structure.attached(level, crate::aws::organizations::OrgPolicyKind::Scp)
-                {
-                    if let Some(p) = structure.policies.get(policy_id) {
+                for policy_id in scps_at.get(level).into_iter().flatten() {
+                    if let Some(p) = structure.policies.get(*policy_id) {
                         reach.entry(p.id.as_str()).or_default().insert(&s.arn);
                     }
                 }
@@ -2330,6 +2344,26 @@ impl<'o> Builder<'o> {
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
+                // `Resource: "*"` (no RCP, no resource policy, no variables): it covers every
+                // destination fully, said once (rules A6, A10) instead of once per destination
+                // in question. Conditions that read the resource are still evaluated per
+                // destination.
+                let any = src.is_none()
+                    && !uncertain
+                    && plan.rp.is_none()
+                    && plan.rcp_accounts.is_none()
+                    && matches!(block, ResourceBlock::Resource(_))
+                    && patterns.iter().any(|p| p == "*");
+                if any {
+                    self.facts.statement_resource_any.push((plan.id,));
+                    if plan.depends_on_resource {
+                        condition_points
+                            .entry(i)
+                            .or_default()
+                            .extend(universe_list.iter().map(|d| (*d).clone()));
+                    }
+                    continue;
+                }
                 let candidates: &[&Dest] = match &plan.rp {
                     Some(rp) => near
                         .entry(rp.resource)
