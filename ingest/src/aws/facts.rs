@@ -1990,6 +1990,7 @@ impl<'o> Builder<'o> {
         let mut full: Vec<String> = Vec::new();
         let mut partial: Vec<String> = Vec::new();
         let mut full_idx: Vec<u32> = Vec::new();
+        let targeted = matches!(self.question.points, Points::Only(_));
         match &plan.statement.action {
             ActionBlock::Action(patterns) => {
                 if patterns.iter().any(|p| Catalogue::matches_everything(p)) {
@@ -1999,14 +2000,22 @@ impl<'o> Builder<'o> {
                         full.push(ANY_ACTION.to_string());
                     }
                 } else {
-                    for pat in patterns {
-                        full_idx.extend(
-                            self.expander
-                                .expand(pat)
-                                .iter()
-                                .copied()
-                                .filter(|&i| u.catalogued.contains(i)),
-                        );
+                    if targeted {
+                        // A targeted question asks a few actions: each is matched against the
+                        // patterns, instead of expanding each pattern over the catalogue.
+                        full_idx.extend(u.catalogued.iter().filter(|&i| {
+                            action_block_covers(&plan.statement.action, self.expander.name(i))
+                        }));
+                    } else {
+                        for pat in patterns {
+                            full_idx.extend(
+                                self.expander
+                                    .expand(pat)
+                                    .iter()
+                                    .copied()
+                                    .filter(|&i| u.catalogued.contains(i)),
+                            );
+                        }
                     }
                     full_idx.sort_unstable();
                     full_idx.dedup();
@@ -2025,11 +2034,17 @@ impl<'o> Builder<'o> {
                 }
             }
             ActionBlock::NotAction(patterns) => {
-                let mut excluded = CatalogueSet::with_capacity(self.expander.catalogue().len());
-                for pat in patterns {
-                    excluded.extend(self.expander.expand(pat).iter().copied());
+                if targeted {
+                    full_idx.extend(u.catalogued.iter().filter(|&i| {
+                        action_block_covers(&plan.statement.action, self.expander.name(i))
+                    }));
+                } else {
+                    let mut excluded = CatalogueSet::with_capacity(self.expander.catalogue().len());
+                    for pat in patterns {
+                        excluded.extend(self.expander.expand(pat).iter().copied());
+                    }
+                    full_idx.extend(u.catalogued.iter().filter(|&i| !excluded.contains(i)));
                 }
-                full_idx.extend(u.catalogued.iter().filter(|&i| !excluded.contains(i)));
                 let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
                 for e in &u.extra {
                     match action_glob_coverage(&lower, &e.to_ascii_lowercase()) {
