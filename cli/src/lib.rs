@@ -638,7 +638,8 @@ fn who_can(
     }
     // Only the callers with an Allow that may cover the action (identity or resource side)
     // are asked; chains are followed from every caller below.
-    let asked = facts::may_be_granted(aws, &sources, action, resource);
+    let asked =
+        facts::may_be_granted_in(aws, &sources, action, resource, resource_account.as_deref());
     let points: Vec<RequestPoint> = asked
         .iter()
         .map(|s| RequestPoint {

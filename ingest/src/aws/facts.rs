@@ -615,6 +615,21 @@ pub fn may_be_granted(
     action: &str,
     resource: &str,
 ) -> Vec<String> {
+    may_be_granted_in(org, callers, action, resource, None)
+}
+
+/// [`may_be_granted`], with the account that owns the resource when the question names it
+/// (`who-can --resource-account`). It also drops the callers of another account than the
+/// resource's that its resource policy does not name: where a resource policy governs the
+/// resource, such a caller needs the policy's consent (rule R6), and a statement that does not
+/// name it gives none.
+pub fn may_be_granted_in(
+    org: &AwsOrg,
+    callers: &[String],
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
+) -> Vec<String> {
     let always = ALWAYS_ALLOWED
         .iter()
         .any(|a| a.eq_ignore_ascii_case(action));
@@ -629,9 +644,13 @@ pub fn may_be_granted(
     };
     // The Allow statements of the resource and trust policies that may govern the resource.
     let mut rp_allows: Vec<&Statement> = Vec::new();
+    // Whether a resource policy governs all of the resource (then another account's caller
+    // needs its consent).
+    let mut governed = false;
     for rp in org.resource_policies.policies.values() {
         let bucket = rp.service == Service::S3Bucket;
         if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None {
+            governed |= !resource.contains(['*', '?']) && rp_governs_fully(&rp.arn, bucket, &dest);
             rp_allows.extend(
                 rp.document
                     .statements
@@ -651,6 +670,7 @@ pub fn may_be_granted(
             }
         }
     }
+    let owner = resource_owner(org, resource, resource_account);
     callers
         .iter()
         .filter(|arn| {
@@ -662,10 +682,37 @@ pub fn may_be_granted(
             let Some(p) = principal else {
                 return true;
             };
-            identity.may_allow(p) || rp_allows.iter().any(|st| rp_match(st, p, None).is_some())
+            let named = || rp_allows.iter().any(|st| rp_match(st, p, None).is_some());
+            let foreign = governed
+                && matches!(p.kind, PrincipalKind::User | PrincipalKind::Role)
+                && owner.as_deref().is_some_and(|o| o != p.account);
+            if foreign {
+                return named();
+            }
+            identity.may_allow(p) || named()
         })
         .cloned()
         .collect()
+}
+
+/// The account that owns `resource`: the one the question names, else the bucket owner of an
+/// S3 ARN when the export names it, else the ARN's own account.
+fn resource_owner(org: &AwsOrg, resource: &str, named: Option<&str>) -> Option<String> {
+    if let Some(a) = named {
+        return Some(a.to_string());
+    }
+    if let Some(rest) = resource.strip_prefix("arn:aws:s3:::") {
+        let bucket = rest.split('/').next().unwrap_or_default();
+        if !bucket.is_empty() && !bucket.contains(['*', '?']) {
+            let key = format!("arn:aws:s3:::{bucket}");
+            if let Some(acct) = org.resource_policies.s3_bucket_account.get(&key) {
+                return Some(acct.clone());
+            }
+        }
+    }
+    arn_account(resource)
+        .filter(|a| !a.is_empty() && !a.contains(['*', '?']) && *a != "aws")
+        .map(str::to_string)
 }
 
 /// Whether a principal's identity policies (its own and its groups') have an Allow statement
