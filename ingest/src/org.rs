@@ -27,9 +27,32 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
     files.sort();
     files.dedup();
     let mut org = LoadedOrg::default();
-    for file in &files {
-        load_file(file, &mut org)?;
-    }
+    // Files are read and parsed on a second thread while this one turns each parsed document
+    // into the model, in file order (a bounded channel keeps at most two documents waiting).
+    // The first error in file order stops the load, as one thread would.
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<serde_json::Value, IngestError>>(2);
+        let parsing = &files;
+        scope.spawn(move || {
+            for file in parsing {
+                let parsed = parse_file(file);
+                let failed = parsed.is_err();
+                // The reader stopped (an error earlier): nothing more is wanted.
+                if tx.send(parsed).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for file in &files {
+            // A parser that ended early has sent its error first.
+            let value = match rx.recv() {
+                Ok(parsed) => parsed?,
+                Err(_) => break,
+            };
+            apply_value(file, &value, &mut org)?;
+        }
+        Ok(())
+    })?;
     if org.aws.principals.is_empty() && org.aws.policies.is_empty() {
         let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         return Err(IngestError::Io {
@@ -82,21 +105,34 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
 
 /// Reads one export file into `org`, recognising its kind by content.
 pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
+    let value = parse_file(file)?;
+    apply_value(file, &value, org)
+}
+
+/// Reads and parses one file.
+fn parse_file(file: &Path) -> Result<serde_json::Value, IngestError> {
     let text = std::fs::read_to_string(file).map_err(|e| IngestError::Io {
         file: file.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))?;
-    let root = Located::root(&value, file);
+    serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))
+}
+
+/// Adds one parsed export to the org, recognised by its content.
+fn apply_value(
+    file: &Path,
+    value: &serde_json::Value,
+    org: &mut LoadedOrg,
+) -> Result<(), IngestError> {
+    let root = Located::root(value, file);
     // Organizations first: `list-policies` output also has a top-level `Policies` list.
-    if let Some(kind) = organizations::detect(&value) {
+    if let Some(kind) = organizations::detect(value) {
         organizations::read(&root, kind, &mut org.aws.organization, &mut org.warnings)
-    } else if gaad::is_gaad(&value) {
+    } else if gaad::is_gaad(value) {
         gaad::read(&root, &mut org.aws, &mut org.warnings)
-    } else if tagging::is_tagging(&value) {
+    } else if tagging::is_tagging(value) {
         tagging::read(&root, &mut org.aws, &mut org.warnings)
-    } else if let Some(kind) = resource_policies::detect(&value) {
+    } else if let Some(kind) = resource_policies::detect(value) {
         resource_policies::read(
             &root,
             kind,
@@ -159,4 +195,34 @@ fn check_scp_content(structure: &OrgStructure, dirs: &[PathBuf]) -> Result<(), I
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// Files are parsed on another thread, but the first error in file order is the one
+    /// reported: a model error in `a.json` wins over a syntax error in `b.json`, and a syntax
+    /// error in `a.json` over anything after it.
+    #[test]
+    fn the_first_error_in_file_order_is_reported() {
+        let dir = std::env::temp_dir().join(format!("iamlog-org-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad_model = r#"{"UserDetailList": [{"UserName": 3}], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#;
+        std::fs::write(dir.join("a.json"), bad_model).unwrap();
+        std::fs::write(dir.join("b.json"), "{ not json").unwrap();
+        match load(std::slice::from_ref(&dir)) {
+            Err(IngestError::Invalid { file, .. }) => assert!(file.ends_with("a.json"), "{file:?}"),
+            other => panic!("expected the model error of a.json, got {other:?}"),
+        }
+        std::fs::write(dir.join("a.json"), "[1,").unwrap();
+        std::fs::write(dir.join("b.json"), bad_model).unwrap();
+        match load(std::slice::from_ref(&dir)) {
+            Err(IngestError::Syntax { file, .. }) => assert!(file.ends_with("a.json"), "{file:?}"),
+            other => panic!("expected the syntax error of a.json, got {other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

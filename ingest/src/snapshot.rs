@@ -101,7 +101,7 @@ pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
     out.extend_from_slice(&header.format.to_le_bytes());
     put_str(&mut out, &header.iamlog)?;
     put_str(&mut out, &header.catalogue)?;
-    let mut gz = GzEncoder::new(out, Compression::default());
+    let mut gz = GzEncoder::new(out, Compression::fast());
     gz.write_all(&payload)
         .map_err(|e| format!("cannot compress the snapshot: {e}"))?;
     gz.finish()
