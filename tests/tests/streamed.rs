@@ -28,6 +28,7 @@ fn orgs() -> Vec<std::path::PathBuf> {
         .collect();
     dirs.sort();
     dirs.push(path("tests/fixtures/sharing/input"));
+    dirs.push(path("tests/fixtures/sharing-scp/input"));
     dirs.push(path("demo"));
     dirs.push(path("benches/orgs/small"));
     for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
@@ -60,7 +61,7 @@ fn batched_whole_org_table_is_the_whole_org_run() {
         }
         compared += 1;
     }
-    assert!(compared >= 16, "only {compared} orgs compared");
+    assert!(compared >= 17, "only {compared} orgs compared");
 }
 
 /// Which principals share a profile in `tests/fixtures/sharing` (its README says why each is
@@ -159,4 +160,41 @@ fn who_can_candidates_give_the_rows_of_every_caller() {
         }
     }
     assert!(compared >= 200, "only {compared} questions compared");
+}
+
+/// A targeted question that asks an action pattern keeps the statements that cover part of it
+/// (`tests/fixtures/wildcard-ask/README.md`): each row is limited, with the Deny as its caveat.
+#[test]
+fn an_asked_action_pattern_keeps_the_statements_that_cover_part_of_it() {
+    use iamlog_ingest::aws::facts::{Context, Points, RequestPoint, Sources};
+    let org = Org::load(&[path("tests/fixtures/wildcard-ask/input")]).unwrap();
+    let object = "arn:aws:s3:::b/k";
+    for (user, asked) in [("u1", "s3:Get*"), ("u2", "*"), ("u3", "s3:Get*")] {
+        let source = format!("arn:aws:iam::111122223333:user/{user}");
+        let question = Question {
+            sources: Sources::Only(vec![source.clone()]),
+            points: Points::Only(vec![RequestPoint {
+                source: source.clone(),
+                action: asked.to_string(),
+                resource: object.to_string(),
+                resource_account: None,
+            }]),
+            context: Context::Static,
+        };
+        let rows = analysis::effective_rows(&analysis::ask(&org, &question), &|s, _, d| {
+            s == source && d == object
+        });
+        assert_eq!(rows.len(), 1, "{user} {asked}: {rows:?}");
+        let row = &rows[0];
+        assert_eq!(
+            row.condition.as_deref(),
+            Some("(limited: see caveats)"),
+            "{user}: {row:?}"
+        );
+        let deny = format!("{source}#inline/p");
+        assert!(
+            row.caveats.iter().any(|(p, _)| *p == deny),
+            "{user}: the Deny is not a caveat: {row:?}"
+        );
+    }
 }

@@ -763,6 +763,24 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     }
 }
 
+/// Whether an Action / NotAction block covers at least part of `asked`: a concrete action, or
+/// a pattern asked as such (`who-can 's3:Get*'`), which a statement may cover only in part
+/// (`s3:GetObject` of `s3:Get*`).
+fn action_block_may_touch(block: &ActionBlock, asked: &str) -> bool {
+    if !asked.contains(['*', '?']) {
+        return action_block_covers(block, asked);
+    }
+    let asked = asked.to_ascii_lowercase();
+    match block {
+        ActionBlock::Action(p) => p
+            .iter()
+            .any(|p| glob::glob_overlaps(&p.to_ascii_lowercase(), &asked)),
+        ActionBlock::NotAction(p) => !p
+            .iter()
+            .any(|p| glob::glob_covers(&p.to_ascii_lowercase(), &asked)),
+    }
+}
+
 /// Whether a resource policy may grant the anonymous caller something: an Allow naming `*`
 /// or written with NotPrincipal.
 fn anonymous_reachable(org: &AwsOrg) -> bool {
@@ -862,7 +880,7 @@ impl<'o> Builder<'o> {
     fn may_matter(&self, st: &Statement) -> bool {
         self.asked_actions
             .as_ref()
-            .is_none_or(|asked| asked.iter().any(|a| action_block_covers(&st.action, a)))
+            .is_none_or(|asked| asked.iter().any(|a| action_block_may_touch(&st.action, a)))
     }
 
     fn run(mut self) -> Facts {
@@ -2666,22 +2684,11 @@ impl<'o> Builder<'o> {
             Dest::Exact(a) | Dest::Pattern(a) => a,
             Dest::Not(_) => return None,
         };
-        if let Some(acct) = self.resource_accounts.get(arn) {
-            return Some(acct.clone());
-        }
-        // An S3 bucket or object: the bucket owner, when the export names it.
-        if let Some(rest) = arn.strip_prefix("arn:aws:s3:::") {
-            let bucket = rest.split('/').next().unwrap_or_default();
-            if !bucket.is_empty() && !bucket.contains(['*', '?']) {
-                let key = format!("arn:aws:s3:::{bucket}");
-                if let Some(acct) = self.org.resource_policies.s3_bucket_account.get(&key) {
-                    return Some(acct.clone());
-                }
-            }
-        }
-        arn_account(arn)
-            .filter(|a| !a.is_empty() && !a.contains(['*', '?']) && *a != "aws")
-            .map(str::to_string)
+        resource_owner(
+            self.org,
+            arn,
+            self.resource_accounts.get(arn).map(String::as_str),
+        )
     }
 
     /// The value of condition key `key` (lowercased) for a request by `source` on `dest`.

@@ -4,7 +4,8 @@
 //! Two principals share a profile when everything the core rules read of them, other than
 //! their ARN and name, is equal:
 //!
-//! - kind, account (so the SCPs and RCPs above them), tags (`aws:PrincipalTag/*`);
+//! - kind, account (so the SCPs and RCPs above them), whether the role is service-linked (SCPs
+//!   do not apply to it), tags (`aws:PrincipalTag/*`);
 //! - identity policies: the same managed policies, inline policies with equal names and equal
 //!   documents, the same groups, the same permissions boundary;
 //! - the outcome of every condition clause in the org on a key that names the caller
@@ -116,6 +117,8 @@ impl Named {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ProfileKey {
     kind: PrincipalKind,
+    /// A service-linked role (path `/aws-service-role/`): SCPs do not apply to it.
+    service_linked: bool,
     account: String,
     tags: Vec<(String, String)>,
     managed: Vec<String>,
@@ -273,6 +276,8 @@ impl<'o> SharingContext<'o> {
             .collect();
         Some(ProfileKey {
             kind: p.kind,
+            service_linked: p.kind == PrincipalKind::Role
+                && p.path.starts_with("/aws-service-role/"),
             account: p.account.clone(),
             tags,
             managed,
