@@ -824,7 +824,8 @@ struct Builder<'o> {
     allow_conditions: BTreeSet<ConditionId>,
     resource_accounts: HashMap<String, String>,
     /// Interned ids of catalogue actions, by catalogue index.
-    action_ids: Vec<Option<ActionId>>,
+    /// (A map, not a vector by index: a targeted question touches a few of the 22,000.)
+    action_ids: HashMap<u32, ActionId>,
     /// The resource policies in play: (id, resource, is a bucket policy, is a trust policy).
     rp_policies: Vec<(PolicyId, &'o str, bool, bool)>,
     /// The distinct actions a targeted question asks about (`None` for whole-org questions).
@@ -864,7 +865,7 @@ impl<'o> Builder<'o> {
             true_condition,
             allow_conditions: BTreeSet::from([true_condition]),
             resource_accounts,
-            action_ids: Vec::new(),
+            action_ids: HashMap::new(),
             rp_policies: Vec::new(),
         }
     }
@@ -1942,17 +1943,11 @@ impl<'o> Builder<'o> {
 
     /// The id of catalogue action `i`, interned once.
     fn action_id(&mut self, i: u32) -> ActionId {
-        let slot = i as usize;
-        if self.action_ids.len() <= slot {
-            self.action_ids.resize(slot + 1, None);
-        }
-        if let Some(Some(id)) = self.action_ids.get(slot) {
+        if let Some(id) = self.action_ids.get(&i) {
             return *id;
         }
         let id: ActionId = self.facts.interner.id(self.expander.name(i));
-        if let Some(s) = self.action_ids.get_mut(slot) {
-            *s = Some(id);
-        }
+        self.action_ids.insert(i, id);
         id
     }
 
