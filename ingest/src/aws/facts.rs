@@ -567,23 +567,30 @@ impl<'o> CallerIndex<'o> {
             {
                 add(self.by_account.get(account));
             }
-            if let Some((account, path)) = v
-                .strip_prefix("arn:aws:iam::")
-                .and_then(|r| r.split_once(":role/"))
-            {
-                let name = path.rsplit('/').next().unwrap_or(path);
-                add(self.roles.get(&(account, name.to_ascii_lowercase())));
-            }
-            if let Some((account, path)) = v
-                .strip_prefix("arn:aws:sts::")
-                .and_then(|r| r.split_once(":assumed-role/"))
-            {
-                let name = path.split('/').next().unwrap_or(path);
-                add(self.roles.get(&(account, name.to_ascii_lowercase())));
+            if let Some(role) = named_role(v) {
+                add(self.roles.get(&role));
             }
         }
         hits.into_iter().filter_map(|i| callers.get(i)).collect()
     }
+}
+
+/// The role a `Principal` entry names by role or role-session ARN, as (account, lowercased
+/// role name): `arn:aws:iam::A:role/path/NAME` or `arn:aws:sts::A:assumed-role/NAME/SESSION`.
+/// [`entry_match`] decides the match; this finds the candidates (case-insensitively).
+pub(crate) fn named_role(v: &str) -> Option<(&str, String)> {
+    if let Some((account, path)) = v
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split_once(":role/"))
+    {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        return Some((account, name.to_ascii_lowercase()));
+    }
+    let (account, path) = v
+        .strip_prefix("arn:aws:sts::")
+        .and_then(|r| r.split_once(":assumed-role/"))?;
+    let name = path.split('/').next().unwrap_or(path);
+    Some((account, name.to_ascii_lowercase()))
 }
 
 /// True when action point `point` (as `effective` holds them: a catalogue action, `*`, a

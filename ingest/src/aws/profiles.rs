@@ -34,7 +34,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::aws::condition::{self, KeyValue};
-use crate::aws::facts::tag_value;
+use crate::aws::facts::{named_role, tag_value};
 use crate::aws::model::{AwsOrg, PolicyKind, Principal, PrincipalKind};
 use crate::aws::policy::{PolicyDocument, PrincipalBlock, ResourceBlock, Statement};
 use crate::aws::variables;
@@ -89,18 +89,8 @@ impl Named {
 
     fn add(&mut self, v: &str) {
         self.arns.insert(v.to_string());
-        if let Some(rest) = v.strip_prefix("arn:aws:iam::") {
-            if let Some((account, path)) = rest.split_once(":role/") {
-                let name = path.rsplit('/').next().unwrap_or(path);
-                self.roles
-                    .insert((account.to_string(), name.to_ascii_lowercase()));
-            }
-        } else if let Some(rest) = v.strip_prefix("arn:aws:sts::") {
-            if let Some((account, path)) = rest.split_once(":assumed-role/") {
-                let name = path.split('/').next().unwrap_or(path);
-                self.roles
-                    .insert((account.to_string(), name.to_ascii_lowercase()));
-            }
+        if let Some((account, name)) = named_role(v) {
+            self.roles.insert((account.to_string(), name));
         }
     }
 
