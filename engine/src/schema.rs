@@ -410,6 +410,8 @@ relations! {
         scp_blocks(s: PrincipalId, a: ActionId, d: ResourceId);
         /// rp_names(stmt, s): resource-policy statement stmt names s (directly, as its role or as its account).
         rp_names(stmt: StatementId, s: PrincipalId);
+        /// rp_point_foreign(s, d): a resource-policy statement that names s grants on d, a resource of an account other than the account of s (only the identity path, with its own access points, can reach it).
+        rp_point_foreign(s: PrincipalId, d: ResourceId);
         /// rp_allow(s, a, d, pol, stmt, c): an Allow statement of resource policy pol covers s doing a on d (condition c).
         rp_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, c: ConditionId);
         /// rp_allow_partial(s, a, d, pol, stmt, c): an Allow statement of resource policy pol covers part of s doing a on d.

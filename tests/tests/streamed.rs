@@ -198,3 +198,51 @@ fn an_asked_action_pattern_keeps_the_statements_that_cover_part_of_it() {
         );
     }
 }
+
+/// Rule R2: a resource-policy statement that names callers of other accounts (`Principal: "*"`
+/// names every one) gives them no access point of its own on its resource: only the identity
+/// path can reach it, and an identity grant adds its own point. The whole-org answer of
+/// `aws-multi-account` (public and cross-account bucket policies) is the same with and without
+/// those points (the goldens); here, that they are really gone.
+#[test]
+fn resource_policy_points_skip_callers_of_other_accounts() {
+    use std::collections::BTreeSet;
+    let org = Org::load(&[path("tests/fixtures/orgs/aws-multi-account")]).unwrap();
+    let answer = analysis::ask(&org, &Question::whole_org());
+    let name = |s: iamlog_engine::Sym| answer.name(s).to_string();
+    let foreign: BTreeSet<(String, String)> = answer
+        .derived
+        .rp_point_foreign
+        .iter()
+        .map(|&(s, d)| (name(s.sym()), name(d.sym())))
+        .collect();
+    assert!(
+        foreign.contains(&(
+            "arn:aws:iam::200000000003:user/data-eng".to_string(),
+            "arn:aws:s3:::fx-public-site/*".to_string()
+        )),
+        "{foreign:?}"
+    );
+    let identity: BTreeSet<(String, String)> = answer
+        .derived
+        .identity_allow
+        .iter()
+        .map(|r| (name(r.0.sym()), name(r.2.sym())))
+        .collect();
+    let mut checked = 0;
+    for &(s, _, d) in &answer.derived.access_point {
+        let key = (name(s.sym()), name(d.sym()));
+        if foreign.contains(&key) {
+            assert!(
+                identity.contains(&key),
+                "a point from the resource policy only: {key:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        foreign.len() > checked,
+        "{} foreign pairs, {checked} with points",
+        foreign.len()
+    );
+}

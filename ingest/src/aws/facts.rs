@@ -13,7 +13,7 @@
 //!   them leave a residual) or `Request` (the request's keys are known and every other key is
 //!   absent, as in a real request).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use iamlog_engine::{
@@ -2415,6 +2415,33 @@ impl<'o> Builder<'o> {
         };
         // The destinations each resource-policy resource may reach, found once per resource.
         let mut near: HashMap<&str, Vec<&Dest>> = HashMap::new();
+        // Whole-org questions: the destinations of each source's own access points (its grants,
+        // and the grants of the resource-policy statements that name it: rules A9, R2). An
+        // identity-side limiting statement (a Deny, a boundary, a session policy, an SCP) is
+        // compared only with the destinations of the sources it limits, row per source
+        // (`statement_resource_for`), where that is fewer rows than the whole universe: a
+        // batch of sources then costs the sum of its sources' work, not their product (each
+        // source's points meeting every other source's Denies).
+        let own_dests: HashMap<&str, Vec<&Dest>> = if asked.is_none() {
+            let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::new();
+            for (i, src, d) in &grants {
+                match src {
+                    Some(s) => {
+                        own.entry(s).or_default().insert(d);
+                    }
+                    None => {
+                        for s in plans.get(*i).into_iter().flat_map(|p| p.sources.iter()) {
+                            own.entry(s).or_default().insert(d);
+                        }
+                    }
+                }
+            }
+            own.into_iter()
+                .map(|(s, ds)| (s, ds.into_iter().collect()))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
                 continue;
@@ -2446,68 +2473,98 @@ impl<'o> Builder<'o> {
                     }
                     continue;
                 }
-                let candidates: &[&Dest] = match &plan.rp {
-                    Some(rp) => near
-                        .entry(rp.resource)
-                        .or_insert_with(|| may_govern(rp.resource)),
-                    None => &universe_list,
+                let owners: Vec<&'o str> = match src {
+                    Some(s) => vec![s],
+                    None => plan.sources.iter().copied().collect(),
                 };
-                for &d in candidates {
-                    // An RCP reaches the resources of the accounts it governs; where the
-                    // destination's account is unknown (an S3 ARN, a pattern), it may.
-                    let rcp_reach = plan.rcp_accounts.as_ref().map(|a| self.rcp_governs(a, d));
-                    if rcp_reach == Some(Some(false)) {
-                        continue;
-                    }
-                    // A resource policy speaks only for its own resource: skip at once the
-                    // destinations that cannot reach it.
-                    if plan
-                        .rp
-                        .as_ref()
-                        .is_some_and(|rp| !rp_may_govern(rp.resource, d))
-                    {
-                        continue;
-                    }
-                    let mut cov = resource_coverage(block, &patterns, d);
-                    // Variables blanked to `*` make the listed set larger than the real one:
-                    // a Resource list may then cover only part of what it seems to, and a
-                    // NotResource list may leave more than it seems to.
-                    if uncertain {
-                        cov = match (block, cov) {
-                            (ResourceBlock::Resource(_), Coverage::Full) => Coverage::Partial,
-                            (ResourceBlock::NotResource(_), Coverage::None) => Coverage::Partial,
-                            (_, other) => other,
+                let per_source = asked.is_none()
+                    && plan.rp.is_none()
+                    && plan.rcp_accounts.is_none()
+                    && owners
+                        .iter()
+                        .map(|s| own_dests.get(s).map_or(0, Vec::len))
+                        .sum::<usize>()
+                        < universe_list.len();
+                // (the source a row is for, if any; the destinations to compare)
+                let pairs: Vec<(Option<&'o str>, &[&Dest])> = if per_source {
+                    owners
+                        .iter()
+                        .map(|&s| (Some(s), own_dests.get(s).map_or(&[][..], Vec::as_slice)))
+                        .collect()
+                } else {
+                    let candidates: &[&Dest] = match &plan.rp {
+                        Some(rp) => near
+                            .entry(rp.resource)
+                            .or_insert_with(|| may_govern(rp.resource)),
+                        None => &universe_list,
+                    };
+                    vec![(src, candidates)]
+                };
+                // Each destination's coverage, found once for all the sources compared with it.
+                let mut coverage: HashMap<&Dest, Coverage> = HashMap::new();
+                for (row_source, candidates) in pairs {
+                    for &d in candidates {
+                        let cov = match coverage.get(d) {
+                            Some(cov) => *cov,
+                            None => {
+                                let cov = self.limit_coverage(plan, block, &patterns, uncertain, d);
+                                coverage.insert(d, cov);
+                                cov
+                            }
                         };
-                    }
-                    if rcp_reach == Some(None) && cov == Coverage::Full {
-                        cov = Coverage::Partial;
-                    }
-                    // A resource policy speaks only for its own resource.
-                    if let (Some(rp), false) = (&plan.rp, cov == Coverage::None) {
-                        if !rp_governs_fully(rp.resource, rp.bucket, d) {
-                            cov = cov.min(rp_governs(rp.resource, rp.bucket, d));
+                        if cov == Coverage::None {
+                            continue;
+                        }
+                        condition_points.entry(i).or_default().insert(d.clone());
+                        let did: ResourceId = self.sym(&d.display());
+                        match (row_source, cov) {
+                            (None, Coverage::Full) => {
+                                self.facts.statement_resource.push((plan.id, did))
+                            }
+                            (None, _) => self.facts.statement_resource_partial.push((plan.id, did)),
+                            (Some(s), Coverage::Full) => {
+                                let pid = self.sym(s);
+                                self.facts.statement_resource_for.push((plan.id, pid, did));
+                            }
+                            (Some(s), _) => {
+                                let pid = self.sym(s);
+                                self.facts
+                                    .statement_resource_partial_for
+                                    .push((plan.id, pid, did));
+                            }
                         }
                     }
-                    if cov == Coverage::None {
-                        continue;
-                    }
-                    condition_points.entry(i).or_default().insert(d.clone());
-                    let did: ResourceId = self.sym(&d.display());
-                    match (src, cov) {
-                        (None, Coverage::Full) => {
-                            self.facts.statement_resource.push((plan.id, did))
-                        }
-                        (None, _) => self.facts.statement_resource_partial.push((plan.id, did)),
-                        (Some(s), Coverage::Full) => {
-                            let pid = self.sym(s);
-                            self.facts.statement_resource_for.push((plan.id, pid, did));
-                        }
-                        (Some(s), _) => {
-                            let pid = self.sym(s);
-                            self.facts
-                                .statement_resource_partial_for
-                                .push((plan.id, pid, did));
-                        }
+                }
+            }
+        }
+
+        // Whole-org questions: where each source's access points may lie (rules A9, R2): its
+        // own grants, and the grants of the resource-policy statements that name it, except on
+        // a resource of another account (rule R2 leaves those to the identity path).
+        let mut points: HashMap<&str, HashSet<&Dest>> = HashMap::new();
+        if asked.is_none() {
+            for (s, ds) in &own_dests {
+                points.entry(s).or_default().extend(ds.iter().copied());
+            }
+            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::new();
+            for (i, src, d) in &grants {
+                let Some(plan) = plans.get(*i).filter(|p| p.rp.is_some()) else {
+                    continue;
+                };
+                let account = accounts
+                    .entry(d)
+                    .or_insert_with(|| self.dest_account(d))
+                    .as_deref();
+                let owners =
+                    src.map_or_else(|| plan.sources.iter().copied().collect(), |s| vec![s]);
+                for s in owners {
+                    let foreign = by_arn.get(s).is_some_and(|p| {
+                        p.kind != PrincipalKind::External
+                            && !p.account.is_empty()
+                            && account.is_some_and(|y| y != p.account)
+                    });
+                    if !foreign {
+                        points.entry(s).or_default().insert(d);
                     }
                 }
             }
@@ -2522,9 +2579,26 @@ impl<'o> Builder<'o> {
                 .get(&i)
                 .map(|s| s.iter().cloned().collect())
                 .unwrap_or_default();
+            // A resource policy's condition for a caller matters only where the caller has an
+            // access point its resource may govern (whole-org questions: a statement of `*`
+            // names every caller, most of them of other accounts with no grant there).
+            let governed: Option<&[&Dest]> = match (&plan.rp, asked.is_none()) {
+                (Some(rp), true) => Some(
+                    near.entry(rp.resource)
+                        .or_insert_with(|| may_govern(rp.resource)),
+                ),
+                _ => None,
+            };
+            let matters = |s: &str| match governed {
+                Some(near) => points
+                    .get(s)
+                    .is_some_and(|ds| near.iter().any(|d| ds.contains(d))),
+                None => true,
+            };
             let srcs: Vec<&'o Principal> = plan
                 .sources
                 .iter()
+                .filter(|s| matters(s))
                 .filter_map(|s| by_arn.get(s).copied())
                 .collect();
             match (plan.depends_on_principal, plan.depends_on_resource) {
@@ -2567,6 +2641,55 @@ impl<'o> Builder<'o> {
                 }
             }
         }
+    }
+
+    /// How a limiting statement's Resource / NotResource block covers destination `d`: an RCP
+    /// only for the accounts it governs, a resource policy only for its own resource, and a
+    /// block with variables blanked to `*` never fully.
+    fn limit_coverage(
+        &self,
+        plan: &StatementPlan<'o>,
+        block: &ResourceBlock,
+        patterns: &[String],
+        uncertain: bool,
+        d: &Dest,
+    ) -> Coverage {
+        // An RCP reaches the resources of the accounts it governs; where the
+        // destination's account is unknown (an S3 ARN, a pattern), it may.
+        let rcp_reach = plan.rcp_accounts.as_ref().map(|a| self.rcp_governs(a, d));
+        if rcp_reach == Some(Some(false)) {
+            return Coverage::None;
+        }
+        // A resource policy speaks only for its own resource: skip at once the
+        // destinations that cannot reach it.
+        if plan
+            .rp
+            .as_ref()
+            .is_some_and(|rp| !rp_may_govern(rp.resource, d))
+        {
+            return Coverage::None;
+        }
+        let mut cov = resource_coverage(block, patterns, d);
+        // Variables blanked to `*` make the listed set larger than the real one:
+        // a Resource list may then cover only part of what it seems to, and a
+        // NotResource list may leave more than it seems to.
+        if uncertain {
+            cov = match (block, cov) {
+                (ResourceBlock::Resource(_), Coverage::Full) => Coverage::Partial,
+                (ResourceBlock::NotResource(_), Coverage::None) => Coverage::Partial,
+                (_, other) => other,
+            };
+        }
+        if rcp_reach == Some(None) && cov == Coverage::Full {
+            cov = Coverage::Partial;
+        }
+        // A resource policy speaks only for its own resource.
+        if let (Some(rp), false) = (&plan.rp, cov == Coverage::None) {
+            if !rp_governs_fully(rp.resource, rp.bucket, d) {
+                cov = cov.min(rp_governs(rp.resource, rp.bucket, d));
+            }
+        }
+        cov
     }
 
     /// Evaluates a statement's Condition for a source and destination: `None` when false, the
