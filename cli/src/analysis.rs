@@ -291,7 +291,8 @@ pub fn effective_streamed<E>(
                 match (sources.get(rep), sources.get(next)) {
                     (Some(holder), Some(twin)) if rep != next => {
                         if let Some(rows) = profiles_rows.get(&rep) {
-                            out.extend(stamp(rows, holder, twin));
+                            let renames = profiles::inline_renames(org.aws(), holder, twin);
+                            out.extend(stamp(rows, holder, twin, &renames));
                         }
                     }
                     _ => out.extend(profiles_rows.get(&rep).cloned().unwrap_or_default()),
@@ -316,13 +317,18 @@ pub fn effective_streamed<E>(
 /// `holder` (its own identity policies and implicit grants, never `holder` as a resource, such
 /// as its trust policy) become `twin`'s; destinations and every other policy stay as they are.
 /// Sorted as [`effective_rows`] sorts.
-pub fn stamp(rows: &[AccessRow], holder: &str, twin: &str) -> Vec<AccessRow> {
+pub fn stamp(
+    rows: &[AccessRow],
+    holder: &str,
+    twin: &str,
+    renames: &HashMap<String, String>,
+) -> Vec<AccessRow> {
     // `holder#trust-policy` and other `holder#...` ids are holder as a resource.
     let as_resource = format!("{holder}#");
     let mut out: Vec<AccessRow> = rows
         .iter()
         .map(|row| {
-            let inline = profiles::stamp_inline(&row.policy, holder, twin);
+            let inline = profiles::stamp_inline(&row.policy, holder, twin, renames);
             let granter = if row.granter == holder
                 && (inline.is_some() || !row.policy.starts_with(&as_resource))
             {
@@ -334,7 +340,7 @@ pub fn stamp(rows: &[AccessRow], holder: &str, twin: &str) -> Vec<AccessRow> {
                 .caveats
                 .iter()
                 .map(|(policy, c)| {
-                    let policy = profiles::stamp_inline(policy, holder, twin)
+                    let policy = profiles::stamp_inline(policy, holder, twin, renames)
                         .unwrap_or_else(|| policy.clone());
                     (policy, c.clone())
                 })

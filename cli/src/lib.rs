@@ -555,19 +555,26 @@ impl AccessWriter {
     fn rows(&mut self, rows: &[AccessRow], out: &mut dyn Write) -> std::io::Result<()> {
         match self.format {
             Format::Table => self.table.extend_from_slice(rows),
+            // Rows are serialized into a buffer and written at once: serde's many small writes
+            // through `dyn Write` cost more than the serializing itself.
             Format::Jsonl => {
+                let mut buf: Vec<u8> = Vec::with_capacity(rows.len() * 256);
                 for r in rows {
-                    serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
-                    writeln!(out)?;
+                    serde_json::to_writer(&mut buf, &AccessJson::new(r))?;
+                    buf.push(b'\n');
                 }
+                out.write_all(&buf)?;
             }
             Format::Json => {
+                let mut buf: Vec<u8> = Vec::with_capacity(rows.len() * 256);
                 for r in rows {
-                    let lead = if self.written == 0 { "[" } else { "," };
-                    write!(out, "{lead}\n  ")?;
-                    serde_json::to_writer(&mut *out, &AccessJson::new(r))?;
+                    let lead: &[u8] = if self.written == 0 { b"[" } else { b"," };
+                    buf.extend_from_slice(lead);
+                    buf.extend_from_slice(b"\n  ");
+                    serde_json::to_writer(&mut buf, &AccessJson::new(r))?;
                     self.written += 1;
                 }
+                out.write_all(&buf)?;
             }
             Format::Csv => {
                 if self.written == 0 {

@@ -80,7 +80,14 @@ fn shared_profiles_are_those_the_rules_cannot_tell_apart() {
         .map(|(s, &r)| (name(&sources[r]), name(s)))
         .collect();
     twins.sort();
-    let want = [("app-2", "app-5"), ("bob", "carol"), ("frank", "grace")];
+    let want = [
+        ("app-2", "app-5"),
+        ("app-2", "app-6"),
+        ("bob", "carol"),
+        ("frank", "grace"),
+        ("frank", "ivan"),
+        ("judy", "kim"),
+    ];
     assert_eq!(
         twins,
         want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
@@ -99,7 +106,8 @@ fn shared_profiles_are_those_the_rules_cannot_tell_apart() {
             };
             analysis::effective_rows(&analysis::ask(&org, &q), &|_, _, _| true)
         };
-        let stamped = analysis::stamp(&ask(&sources[r]), &sources[r], s);
+        let renames = profiles::inline_renames(org.aws(), &sources[r], s);
+        let stamped = analysis::stamp(&ask(&sources[r]), &sources[r], s, &renames);
         let own = ask(s);
         assert!(!own.is_empty(), "{s}: no rows");
         assert_eq!(stamped, own, "{s} stamped from {}", sources[r]);

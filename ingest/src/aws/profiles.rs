@@ -5,9 +5,13 @@
 //! their ARN and name, is equal:
 //!
 //! - kind, account (so the SCPs and RCPs above them), whether the role is service-linked (SCPs
-//!   do not apply to it), tags (`aws:PrincipalTag/*`);
-//! - identity policies: the same managed policies, inline policies with equal names and equal
-//!   documents, the same groups, the same permissions boundary;
+//!   do not apply to it);
+//! - the tags that some document of the org reads of the caller (`aws:PrincipalTag/K` as a
+//!   condition key or a policy variable); every tag when a document reads a tag key it does
+//!   not spell out. A tag nothing reads cannot change a decision;
+//! - identity policies: the same managed policies, inline policies with equal documents (their
+//!   names differ freely: a name is only the id rows show, and stamping renames it), the same
+//!   groups, the same permissions boundary;
 //! - the outcome of every condition clause in the org on a key that names the caller
 //!   (`aws:username`, `aws:userid`, `aws:PrincipalArn`), evaluated for each of them.
 //!
@@ -27,8 +31,9 @@
 //!
 //! The rows of a principal that shares a profile are its representative's rows with the
 //! representative's ARN replaced in three places only: the source, the id of its own inline
-//! policies (`ARN#inline/NAME`), and the granter of grants from its own identity policies
-//! (`stamp` in the CLI). Destinations are never rewritten: a row about the representative as a
+//! policies (`ARN#inline/NAME` becomes the twin's inline policy with the same document,
+//! [`inline_renames`]), and the granter of grants from its own identity policies (`stamp` in
+//! the CLI). Destinations are never rewritten: a row about the representative as a
 //! resource (another role's trust naming the account) holds for every twin as written.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -110,10 +115,11 @@ struct ProfileKey {
     /// A service-linked role (path `/aws-service-role/`): SCPs do not apply to it.
     service_linked: bool,
     account: String,
+    /// The tags some document reads (all of them when `SharingContext::tags_read` is `None`).
     tags: Vec<(String, String)>,
     managed: Vec<String>,
-    /// (name, document as JSON) of each own inline policy.
-    inline: Vec<(String, String)>,
+    /// The document (as JSON) of each own inline policy, sorted.
+    inline: Vec<String>,
     groups: Vec<String>,
     boundary: Option<String>,
     /// The outcome of each naming clause for this principal (0 false, 1 true, 2 unknown).
@@ -151,6 +157,47 @@ struct SharingContext<'o> {
     naming_clauses: Vec<&'o crate::aws::policy::ConditionClause>,
     /// Identity documents (policy ids) with a naming variable.
     personal_documents: HashSet<&'o str>,
+    /// The tag keys (lowercase) documents read of the caller (`aws:PrincipalTag/K`); `None`:
+    /// a document reads one it does not spell out, so every tag counts.
+    tags_read: Option<HashSet<String>>,
+}
+
+/// Adds the principal tag key `key` reads (a condition key or a variable's key) to `read`;
+/// `false` when it reads one it does not name (`aws:PrincipalTag` alone, a wildcard).
+fn note_tag_key(key: &str, read: &mut HashSet<String>) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("aws:principaltag") else {
+        return true;
+    };
+    match rest.strip_prefix('/') {
+        Some(tag) if !tag.is_empty() && !tag.contains(['*', '?', '$']) => {
+            read.insert(tag.to_string());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Notes every principal tag key `st` reads, in its condition keys and in the variables of its
+/// resources and condition values; `false` when one is not spelled out.
+fn note_statement_tags(st: &Statement, read: &mut HashSet<String>) -> bool {
+    let resources = match &st.resource {
+        Some(ResourceBlock::Resource(v)) | Some(ResourceBlock::NotResource(v)) => v.as_slice(),
+        None => &[],
+    };
+    let mut ok = true;
+    for c in &st.condition {
+        ok &= note_tag_key(&c.key, read);
+    }
+    let texts = resources
+        .iter()
+        .chain(st.condition.iter().flat_map(|c| c.values.iter()));
+    for t in texts.filter(|t| variables::has_variables(t)) {
+        for k in variables::referenced_keys(t) {
+            ok &= note_tag_key(&k, read);
+        }
+    }
+    ok
 }
 
 impl<'o> SharingContext<'o> {
@@ -160,8 +207,14 @@ impl<'o> SharingContext<'o> {
         let mut clauses: BTreeMap<String, &'o crate::aws::policy::ConditionClause> =
             BTreeMap::new();
         let mut personal_documents = HashSet::new();
+        let mut tags_read: Option<HashSet<String>> = Some(HashSet::new());
         let mut scan = |doc: &'o PolicyDocument, identity: Option<&'o str>| -> bool {
             for st in &doc.statements {
+                if let Some(read) = &mut tags_read {
+                    if !note_statement_tags(st, read) {
+                        tags_read = None;
+                    }
+                }
                 if let Some(b) = &st.principal {
                     named.add_block(b);
                 }
@@ -215,6 +268,7 @@ impl<'o> SharingContext<'o> {
             named,
             naming_clauses: clauses.into_values().collect(),
             personal_documents,
+            tags_read,
         })
     }
 
@@ -237,22 +291,28 @@ impl<'o> SharingContext<'o> {
             return None;
         }
         let mut managed = Vec::new();
-        let mut inline = Vec::new();
         for id in &p.policies {
             let pol = org.policies.get(id)?;
             match &pol.kind {
-                PolicyKind::Inline { holder } if *holder == p.arn => {
-                    inline.push((pol.name.clone(), pol.document.to_json().to_string()));
-                }
+                PolicyKind::Inline { holder } if *holder == p.arn => {}
                 PolicyKind::Inline { .. } | PolicyKind::Session => return None,
                 _ => managed.push(id.clone()),
             }
         }
         managed.sort();
-        inline.sort();
+        let inline: Vec<String> = own_inline(org, p).into_iter().map(|(doc, _)| doc).collect();
         let mut groups = p.groups.clone();
         groups.sort();
-        let mut tags = p.tags.clone();
+        let mut tags: Vec<(String, String)> = p
+            .tags
+            .iter()
+            .filter(|(k, _)| {
+                self.tags_read
+                    .as_ref()
+                    .is_none_or(|read| read.contains(&k.to_ascii_lowercase()))
+            })
+            .cloned()
+            .collect();
         tags.sort();
         let lookup = |k: &str| naming_value(p, &k.to_ascii_lowercase());
         let naming = self
@@ -295,11 +355,47 @@ fn naming_value(p: &Principal, key: &str) -> KeyValue {
     }
 }
 
-/// The ARN of an inline policy of `holder`, rewritten for `twin` (the same name): `None` when
-/// `policy` is not one of `holder`'s inline policies.
-pub fn stamp_inline(policy: &str, holder: &str, twin: &str) -> Option<String> {
+/// (document as JSON, name) of each own inline policy of `p`, sorted.
+fn own_inline(org: &AwsOrg, p: &Principal) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = p
+        .policies
+        .iter()
+        .filter_map(|id| org.policies.get(id))
+        .filter(|pol| matches!(&pol.kind, PolicyKind::Inline { holder } if *holder == p.arn))
+        .map(|pol| (pol.document.to_json().to_string(), pol.name.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// For two principals that share a profile, the name of `twin`'s inline policy with the same
+/// document as each inline policy of `holder` (holder's name -> twin's name). Policies with
+/// one document are paired in name order: their rows differ only by that name.
+pub fn inline_renames(org: &AwsOrg, holder: &str, twin: &str) -> HashMap<String, String> {
+    let (Some(h), Some(t)) = (org.principals.get(holder), org.principals.get(twin)) else {
+        return HashMap::new();
+    };
+    own_inline(org, h)
+        .into_iter()
+        .zip(own_inline(org, t))
+        .map(|((_, from), (_, to))| (from, to))
+        .collect()
+}
+
+/// The ARN of an inline policy of `holder`, rewritten for `twin` (its policy with the same
+/// document, by `renames`; the same name when none is given): `None` when `policy` is not one
+/// of `holder`'s inline policies.
+pub fn stamp_inline(
+    policy: &str,
+    holder: &str,
+    twin: &str,
+    renames: &HashMap<String, String>,
+) -> Option<String> {
     policy
         .strip_prefix(holder)
         .and_then(|rest| rest.strip_prefix("#inline/"))
-        .map(|name| format!("{twin}#inline/{name}"))
+        .map(|name| {
+            let name = renames.get(name).map_or(name, String::as_str);
+            format!("{twin}#inline/{name}")
+        })
 }
