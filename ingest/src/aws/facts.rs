@@ -835,6 +835,16 @@ struct Builder<'o> {
     action_ids: HashMap<u32, ActionId>,
     /// The resource policies in play: (id, resource, is a bucket policy, is a trust policy).
     rp_policies: Vec<(PolicyId, &'o str, bool, bool)>,
+    /// Questions about some sources: the facts of each resource policy in play (its kind,
+    /// granter, whether it must grant explicitly, whether it is a trust policy), written only
+    /// for the policies that name a source or decide a destination in question
+    /// ([`Builder::emit_rp_policy_facts`]). Whole-org questions write every policy's (user
+    /// rules read them).
+    rp_facts: Vec<(PolicyId, SymbolId, PrincipalId, bool, bool)>,
+    /// The resource policies that name a source or decide a destination in question.
+    rp_used: HashSet<PolicyId>,
+    /// The destinations in question (their display strings), set by `emit_destinations`.
+    universe_names: HashSet<String>,
     /// The distinct actions a targeted question asks about (`None` for whole-org questions).
     asked_actions: Option<Vec<String>>,
 }
@@ -874,6 +884,28 @@ impl<'o> Builder<'o> {
             resource_accounts,
             action_ids: HashMap::new(),
             rp_policies: Vec::new(),
+            rp_facts: Vec::new(),
+            rp_used: HashSet::new(),
+            universe_names: HashSet::new(),
+        }
+    }
+
+    /// Writes the facts of the resource policies in play that a question about some sources
+    /// uses (see `rp_facts`); a whole-org question wrote them all already.
+    fn emit_rp_policy_facts(&mut self) {
+        let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
+        for (polid, kind_id, granter, explicit, trust) in std::mem::take(&mut self.rp_facts) {
+            if !self.rp_used.contains(&polid) {
+                continue;
+            }
+            self.facts.policy.push((polid, kind_id));
+            self.facts.aws_rp_granter.push((polid, granter));
+            if explicit {
+                self.facts.aws_rp_explicit.push((polid,));
+            }
+            if trust {
+                self.facts.aws_explicit_grant_kind.push((polid, trust_kind));
+            }
         }
     }
 
@@ -1236,8 +1268,13 @@ impl<'o> Builder<'o> {
         let assume = self.display_action(ASSUME_ROLE);
         let assume: ActionId = self.sym(&assume);
         self.facts.aws_assume_action.push((assume,));
+        // Rule C1 reads it of effective destinations only: a question about some sources
+        // names the roles among its destinations.
+        let whole_org = matches!(self.question.sources, Sources::All);
         for p in org.principals.values() {
-            if p.kind == PrincipalKind::Role {
+            if p.kind == PrincipalKind::Role
+                && (whole_org || self.universe_names.contains(p.arn.as_str()))
+            {
                 let row = (self.sym(&p.arn), self.sym(&p.arn));
                 self.facts.aws_role_resource.push(row);
             }
@@ -1402,17 +1439,23 @@ impl<'o> Builder<'o> {
         let session = self.session_name();
         let callers = CallerIndex::new(sources);
         let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
+        let whole_org = matches!(self.question.sources, Sources::All);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             let polid: PolicyId = self.sym(&name);
             let kind_id: SymbolId = self.sym(kind);
-            self.facts.policy.push((polid, kind_id));
             let granter: PrincipalId = self.sym(resource);
-            self.facts.aws_rp_granter.push((polid, granter));
-            if explicit {
-                self.facts.aws_rp_explicit.push((polid,));
-            }
-            if trust {
-                self.facts.aws_explicit_grant_kind.push((polid, trust_kind));
+            if whole_org {
+                self.facts.policy.push((polid, kind_id));
+                self.facts.aws_rp_granter.push((polid, granter));
+                if explicit {
+                    self.facts.aws_rp_explicit.push((polid,));
+                }
+                if trust {
+                    self.facts.aws_explicit_grant_kind.push((polid, trust_kind));
+                }
+            } else {
+                self.rp_facts
+                    .push((polid, kind_id, granter, explicit, trust));
             }
             self.rp_policies.push((polid, resource, bucket, trust));
             let variables_enabled = document.variables_enabled();
@@ -1430,6 +1473,7 @@ impl<'o> Builder<'o> {
                     continue;
                 }
                 let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
+                self.rp_used.insert(polid);
                 self.facts.policy_statement.push((polid, stid));
                 self.facts.aws_rp_statement.push((stid,));
                 let is_allow = matches!(st.effect, Effect::Allow);
@@ -1570,6 +1614,7 @@ impl<'o> Builder<'o> {
                 .entry(i)
                 .or_insert_with(|| bucket && self.bucket_restricts_public(resource));
             let did: ResourceId = self.sym(&d.display());
+            self.rp_used.insert(polid);
             if trust {
                 self.facts.aws_trust_governs.push((did, polid));
             } else {
@@ -2306,6 +2351,8 @@ impl<'o> Builder<'o> {
 
         // Which destinations the resource policies decide, and Block Public Access.
         let read = self.emit_rp_governance(&universe);
+        self.emit_rp_policy_facts();
+        self.universe_names = universe.iter().map(Dest::display).collect();
         // The account of each destination, where the ARN, the question or the bucket owner
         // names one: callers of another account need the resource's policy too (rule R6, X1).
         let mut dest_accounts: BTreeSet<(String, String)> = BTreeSet::new();
