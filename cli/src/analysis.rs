@@ -77,20 +77,24 @@ pub(crate) fn ask_quietly(org: &Org, question: &Question) -> Answer {
 /// A request's context: lowercased keys and their values.
 pub type RequestContext = BTreeMap<String, Vec<String>>;
 
+/// A string of an access row, shared: a whole-org table repeats a few thousand distinct strings
+/// over hundreds of thousands of rows, and stamping a twin's rows copies every field but one.
+pub type Text = std::sync::Arc<str>;
+
 /// A limit on a grant: the policy, and the condition under which it applies (`None`: it
 /// applies to part of the access).
-pub type Caveat = (String, Option<String>);
+pub type Caveat = (Text, Option<Text>);
 
 /// One row of net effective access, as strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AccessRow {
-    pub source: String,
-    pub action: String,
-    pub destination: String,
-    pub policy: String,
-    pub granter: String,
+    pub source: Text,
+    pub action: Text,
+    pub destination: Text,
+    pub policy: Text,
+    pub granter: Text,
     /// `None` when unconditional.
-    pub condition: Option<String>,
+    pub condition: Option<Text>,
     /// Limits on the grant: (policy, condition) of Denies that may apply or apply in part, and
     /// of a boundary that allows only under a condition or in part.
     pub caveats: Vec<Caveat>,
@@ -99,12 +103,21 @@ pub struct AccessRow {
 /// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,
 /// destination) before anything is rendered.
 pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) -> Vec<AccessRow> {
+    // Each distinct string is allocated once; rows share it.
+    let mut texts: HashMap<Sym, Text> = HashMap::new();
+    let mut text = |s: Sym| -> Text {
+        texts
+            .entry(s)
+            .or_insert_with(|| Text::from(answer.name(s)))
+            .clone()
+    };
     let mut caveats: HashMap<(Sym, Sym, Sym), Vec<Caveat>> = HashMap::new();
     for &(s, a, d, pol, c) in &answer.derived.effective_caveat {
+        let cond = condition_text(answer.name(c)).map(|_| text(c.sym()));
         caveats
             .entry((s.sym(), a.sym(), d.sym()))
             .or_default()
-            .push((answer.name(pol).to_string(), condition_text(answer.name(c))));
+            .push((text(pol.sym()), cond));
     }
     let kept: Vec<[Sym; 6]> = answer
         .derived
@@ -138,12 +151,12 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
             cav.sort();
             cav.dedup();
             AccessRow {
-                source: answer.name(s).to_string(),
-                action: answer.name(a).to_string(),
-                destination: answer.name(d).to_string(),
-                policy: answer.name(pol).to_string(),
-                granter: answer.name(g).to_string(),
-                condition: condition_text(answer.name(c)),
+                source: text(s),
+                action: text(a),
+                destination: text(d),
+                policy: text(pol),
+                granter: text(g),
+                condition: condition_text(answer.name(c)).map(|_| text(c)),
                 caveats: cav,
             }
         })
@@ -232,7 +245,7 @@ pub fn effective_streamed<E>(
             .filter_map(|(k, &i)| sources.get(i).map(|s| (s.as_str(), k)))
             .collect();
         for row in rows_of(slice) {
-            if let Some((_, rows)) = at.get(row.source.as_str()).and_then(|&k| out.get_mut(k)) {
+            if let Some((_, rows)) = at.get(&*row.source).and_then(|&k| out.get_mut(k)) {
                 rows.push(row);
             }
         }
@@ -325,14 +338,25 @@ pub fn stamp(
 ) -> Vec<AccessRow> {
     // `holder#trust-policy` and other `holder#...` ids are holder as a resource.
     let as_resource = format!("{holder}#");
+    let twin_text = Text::from(twin);
+    // Each of holder's inline policy ids, renamed once.
+    let mut renamed: HashMap<Text, Option<Text>> = HashMap::new();
+    let mut rename = |policy: &Text| -> Option<Text> {
+        renamed
+            .entry(policy.clone())
+            .or_insert_with(|| {
+                profiles::stamp_inline(policy, holder, twin, renames).map(Text::from)
+            })
+            .clone()
+    };
     let mut out: Vec<AccessRow> = rows
         .iter()
         .map(|row| {
-            let inline = profiles::stamp_inline(&row.policy, holder, twin, renames);
-            let granter = if row.granter == holder
+            let inline = rename(&row.policy);
+            let granter = if &*row.granter == holder
                 && (inline.is_some() || !row.policy.starts_with(&as_resource))
             {
-                twin.to_string()
+                twin_text.clone()
             } else {
                 row.granter.clone()
             };
@@ -340,14 +364,13 @@ pub fn stamp(
                 .caveats
                 .iter()
                 .map(|(policy, c)| {
-                    let policy = profiles::stamp_inline(policy, holder, twin, renames)
-                        .unwrap_or_else(|| policy.clone());
+                    let policy = rename(policy).unwrap_or_else(|| policy.clone());
                     (policy, c.clone())
                 })
                 .collect();
             caveats.sort();
             AccessRow {
-                source: twin.to_string(),
+                source: twin_text.clone(),
                 action: row.action.clone(),
                 destination: row.destination.clone(),
                 policy: inline.unwrap_or_else(|| row.policy.clone()),
@@ -357,24 +380,22 @@ pub fn stamp(
             }
         })
         .collect();
-    let key = |r: &AccessRow| {
+    fn key(r: &AccessRow) -> (&str, &str, &str, &str, &str) {
         (
-            r.action.clone(),
-            r.destination.clone(),
-            r.policy.clone(),
-            r.granter.clone(),
-            r.condition
-                .clone()
-                .unwrap_or_else(|| TRUE_CONDITION.to_string()),
+            &r.action,
+            &r.destination,
+            &r.policy,
+            &r.granter,
+            r.condition.as_deref().unwrap_or(TRUE_CONDITION),
         )
-    };
-    out.sort_by_cached_key(key);
+    }
+    out.sort_by(|a, b| key(a).cmp(&key(b)));
     out.dedup_by(|a, b| key(a) == key(b));
     out
 }
 
-fn condition_text(c: &str) -> Option<String> {
-    (c != TRUE_CONDITION).then(|| c.to_string())
+fn condition_text(c: &str) -> Option<&str> {
+    (c != TRUE_CONDITION).then_some(c)
 }
 
 /// The AWS decision vocabulary.
@@ -713,7 +734,7 @@ impl<'a> PointIndex<'a> {
             statement,
             sid,
             granter: granter.map(|g| answer.name(g).to_string()),
-            condition: condition_text(answer.name(c)),
+            condition: condition_text(answer.name(c)).map(str::to_string),
         }
     }
 

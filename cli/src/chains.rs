@@ -80,8 +80,8 @@ impl Chains {
             if assume.contains(&a.sym()) {
                 let c = answer.name(c);
                 caveats.entry((s.sym(), x.sym())).or_default().push((
-                    answer.name(pol).to_string(),
-                    (c != TRUE_CONDITION).then(|| c.to_string()),
+                    analysis::Text::from(answer.name(pol)),
+                    (c != TRUE_CONDITION).then(|| analysis::Text::from(c)),
                 ));
             }
         }

@@ -583,7 +583,7 @@ impl AccessWriter {
                 }
                 for r in rows {
                     let cells = [
-                        r.source.as_str(),
+                        &*r.source,
                         &r.action,
                         &r.destination,
                         &r.policy,
@@ -697,8 +697,8 @@ fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
             let own = c.trim_end_matches("(limited: see caveats)").trim();
             if !own.is_empty() {
                 caveats.push((
-                    format!("{}{}", hop.to, facts::TRUST_POLICY_SUFFIX),
-                    Some(own.to_string()),
+                    format!("{}{}", hop.to, facts::TRUST_POLICY_SUFFIX).into(),
+                    Some(own.into()),
                 ));
             }
             caveats.extend(hop.caveats.iter().cloned());
@@ -709,16 +709,16 @@ fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
     let limited = chain.iter().any(|h| h.condition.is_some());
     let condition = match (&r.condition, limited) {
         (c, false) => c.clone(),
-        (None, true) => Some("(limited: see caveats)".to_string()),
+        (None, true) => Some("(limited: see caveats)".into()),
         (Some(c), true) if c.contains("(limited: see caveats)") => Some(c.clone()),
-        (Some(c), true) => Some(format!("{c} (limited: see caveats)")),
+        (Some(c), true) => Some(format!("{c} (limited: see caveats)").into()),
     };
     AccessRow {
-        source: source.to_string(),
+        source: source.into(),
         action: r.action.clone(),
         destination: r.destination.clone(),
         policy: r.policy.clone(),
-        granter: chains::chain_text(chain),
+        granter: chains::chain_text(chain).into(),
         condition,
         caveats,
     }
@@ -729,10 +729,10 @@ fn role_sources(aws: &iamlog_ingest::aws::model::AwsOrg, rows: &[AccessRow]) -> 
     rows.iter()
         .filter(|r| {
             aws.principals
-                .get(&r.source)
+                .get(&*r.source)
                 .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
         })
-        .map(|r| r.source.clone())
+        .map(|r| r.source.to_string())
         .collect()
 }
 
@@ -803,12 +803,12 @@ fn path(
     // The shortest chain to the target: zero hops when FROM itself has the access.
     let found: Option<(Vec<chains::Hop>, String)> = match (&target_role, &access) {
         (Some(role), _) => reachable.get(role).map(|c| (c.clone(), role.clone())),
-        (None, _) if access_rows.iter().any(|r| r.source == from) => {
+        (None, _) if access_rows.iter().any(|r| *r.source == *from) => {
             Some((Vec::new(), from.clone()))
         }
         (None, _) => reachable
             .iter()
-            .filter(|(role, _)| access_rows.iter().any(|r| &r.source == *role))
+            .filter(|(role, _)| access_rows.iter().any(|r| *r.source == **role))
             .min_by_key(|(role, chain)| (chain.len(), role.as_str()))
             .map(|(role, chain)| (chain.clone(), role.clone())),
     };
@@ -830,7 +830,7 @@ fn path(
         }
         return Ok(EXIT_FINDINGS);
     };
-    let final_rows: Vec<&AccessRow> = access_rows.iter().filter(|r| r.source == last).collect();
+    let final_rows: Vec<&AccessRow> = access_rows.iter().filter(|r| *r.source == *last).collect();
     match format {
         Format::Json | Format::Jsonl => {
             let hops: Vec<Value> = chain
@@ -864,7 +864,10 @@ fn path(
             )?;
             for (i, h) in chain.iter().enumerate() {
                 writeln!(out, "{}. {} -> {} (sts:AssumeRole)", i + 1, h.from, h.to)?;
-                let outside = h.caveats.iter().any(|(p, _)| p == facts::EXTERNAL_POLICY);
+                let outside = h
+                    .caveats
+                    .iter()
+                    .any(|(p, _)| &**p == facts::EXTERNAL_POLICY);
                 if h.identity.is_empty() && outside {
                     writeln!(
                         out,
@@ -919,7 +922,7 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
     }
     let mut by_source: BTreeMap<&str, Vec<&AccessRow>> = BTreeMap::new();
     for r in direct {
-        by_source.entry(r.source.as_str()).or_default().push(r);
+        by_source.entry(&*r.source).or_default().push(r);
     }
     let mut out = Vec::new();
     for s in sources {
@@ -927,7 +930,7 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
             let Some(rows) = by_source.get(role.as_str()) else {
                 continue;
             };
-            for r in rows.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
+            for r in rows.iter().filter(|r| &*r.policy != facts::IMPLICIT_POLICY) {
                 out.push(via_chain(r, s, &chain));
             }
         }
@@ -992,9 +995,12 @@ fn what_can(
     let answer = analysis::ask(&org, &question);
     let rows = analysis::effective_rows(&answer, &keep);
     let (mut rows, theirs): (Vec<AccessRow>, Vec<AccessRow>) =
-        rows.into_iter().partition(|r| r.source == me);
-    for r in theirs.iter().filter(|r| r.policy != facts::IMPLICIT_POLICY) {
-        if let Some(chain) = chained.get(&r.source) {
+        rows.into_iter().partition(|r| *r.source == *me);
+    for r in theirs
+        .iter()
+        .filter(|r| &*r.policy != facts::IMPLICIT_POLICY)
+    {
+        if let Some(chain) = chained.get(&*r.source) {
             rows.push(via_chain(r, &me, chain));
         }
     }

@@ -33,11 +33,11 @@ fn keys(rows: &[AccessRow], unconditional_only: bool) -> BTreeSet<Key> {
         .filter(|r| !unconditional_only || (r.condition.is_none() && r.caveats.is_empty()))
         .map(|r| {
             (
-                r.source.clone(),
-                r.action.clone(),
-                r.destination.clone(),
-                r.policy.clone(),
-                r.granter.clone(),
+                r.source.to_string(),
+                r.action.to_string(),
+                r.destination.to_string(),
+                r.policy.to_string(),
+                r.granter.to_string(),
             )
         })
         .collect()

@@ -201,7 +201,7 @@ fn an_asked_action_pattern_keeps_the_statements_that_cover_part_of_it() {
         );
         let deny = format!("{source}#inline/p");
         assert!(
-            row.caveats.iter().any(|(p, _)| *p == deny),
+            row.caveats.iter().any(|(p, _)| **p == *deny),
             "{user}: the Deny is not a caveat: {row:?}"
         );
     }
