@@ -2332,11 +2332,21 @@ impl<'o> Builder<'o> {
                             ResourceBlock::NotResource(_) => vec![Dest::Not(patterns.clone())],
                         };
                         if plan.depends_on_resource {
-                            // Tag-scoped grants resolve to the inventory resources they hit.
+                            // Tag-scoped grants resolve to the inventory resources they hit
+                            // (resource_coverage of an exact destination, each pattern split
+                            // once for the whole inventory).
+                            let matchers: Vec<glob::ResourceMatcher<'_>> = patterns
+                                .iter()
+                                .map(|p| glob::ResourceMatcher::new(p))
+                                .collect();
+                            let listed = |arn: &str| matchers.iter().any(|m| m.matches(arn));
                             for arn in org.resources.keys().chain(org.principals.keys()) {
-                                let d = Dest::Exact(arn.clone());
-                                if resource_coverage(block, &patterns, &d) == Coverage::Full {
-                                    own.push(d);
+                                let full = match block {
+                                    ResourceBlock::Resource(_) => listed(arn),
+                                    ResourceBlock::NotResource(_) => !listed(arn),
+                                };
+                                if full {
+                                    own.push(Dest::Exact(arn.clone()));
                                 }
                             }
                         }

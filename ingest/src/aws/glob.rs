@@ -252,6 +252,7 @@ pub enum ShortArn {
 }
 
 /// A resource pattern split into its parts (after short-ARN padding).
+#[derive(Debug)]
 struct ResourceParts<'a> {
     /// partition, service, region, account
     head: [&'a str; 4],
@@ -320,9 +321,11 @@ pub fn resource_matches_with(rule: ShortArn, pattern: &str, arn: &str) -> bool {
     if is_all_stars(pattern) {
         return true;
     }
-    let Some(parts) = resource_parts(pattern, rule) else {
-        return false;
-    };
+    resource_parts(pattern, rule).is_some_and(|parts| parts_match(&parts, arn))
+}
+
+/// Whether the split pattern `parts` matches the concrete `arn`.
+fn parts_match(parts: &ResourceParts<'_>, arn: &str) -> bool {
     let Some([_, partition, service, region, account, rest]) = split_arn(arn) else {
         return false;
     };
@@ -335,6 +338,37 @@ pub fn resource_matches_with(rule: ShortArn, pattern: &str, arn: &str) -> bool {
         && rest
             .strip_prefix(parts.product.as_str())
             .is_some_and(|id| glob_match(parts.id, id))
+}
+
+/// A `Resource` entry split once, to be matched against many ARNs: [`resource_matches`]
+/// without splitting the pattern again for each ARN.
+#[derive(Debug)]
+pub struct ResourceMatcher<'a> {
+    /// All stars: matches every ARN.
+    all: bool,
+    /// `None` (and not `all`): a short ARN the rule rejects, which matches nothing.
+    parts: Option<ResourceParts<'a>>,
+}
+
+impl<'a> ResourceMatcher<'a> {
+    /// `pattern` with the identity-policy short-ARN rule ([`ShortArn::Expand`]).
+    pub fn new(pattern: &'a str) -> Self {
+        if is_all_stars(pattern) {
+            return ResourceMatcher {
+                all: true,
+                parts: None,
+            };
+        }
+        ResourceMatcher {
+            all: false,
+            parts: resource_parts(pattern, ShortArn::Expand),
+        }
+    }
+
+    /// Whether the pattern matches the concrete `arn` (as [`resource_matches`]).
+    pub fn matches(&self, arn: &str) -> bool {
+        self.all || self.parts.as_ref().is_some_and(|p| parts_match(p, arn))
+    }
 }
 
 /// Whether every ARN matched by `destination_pattern` is matched by the resource entry

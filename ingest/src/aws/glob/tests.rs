@@ -475,3 +475,40 @@ fn factored_resource_questions_agree_with_whole_automata() {
         );
     }
 }
+
+#[test]
+fn a_resource_matcher_matches_as_resource_matches() {
+    let patterns = [
+        "*",
+        "**",
+        "arn:aws:s3:::b1/*",
+        "arn:aws:s3:::B1/*",
+        "arn:AWS:S3:::b1",
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:iam::111122223333:role/app-*",
+        "arn:aws:iam::*:role/?pp-1",
+        "s3:::b1",
+        "b1/*",
+        "arn:aws:sqs:us-east-1:111122223333:orders",
+    ];
+    let arns = [
+        "arn:aws:s3:::b1",
+        "arn:aws:s3:::b1/k",
+        "arn:aws:s3:::B1/k",
+        "arn:aws:ec2:us-east-1:111122223333:instance/i-1",
+        "arn:aws:EC2:us-east-1:111122223333:instance/i-1",
+        "arn:aws:iam::111122223333:role/app-1",
+        "arn:aws:iam::111122223333:role/other",
+        "arn:aws:sqs:us-east-1:111122223333:orders",
+        "not-an-arn",
+    ];
+    let mut matched = 0;
+    for p in patterns {
+        let m = ResourceMatcher::new(p);
+        for a in arns {
+            assert_eq!(m.matches(a), resource_matches(p, a), "{p} against {a}");
+            matched += usize::from(m.matches(a));
+        }
+    }
+    assert!(matched > 10, "{matched}");
+}
