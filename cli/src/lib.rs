@@ -471,7 +471,9 @@ const ACCESS_COLUMNS: &[&str] = &[
     "caveats",
 ];
 
-/// The JSON form of one access row (the `who-can` / `what-can` JSON contract).
+/// The JSON form of one access row (the `who-can` / `what-can` JSON contract), as serde writes
+/// it: the reference [`access_json`] is tested against.
+#[cfg(test)]
 #[derive(serde::Serialize)]
 struct AccessJson<'a> {
     source: &'a str,
@@ -483,12 +485,63 @@ struct AccessJson<'a> {
     caveats: Vec<CaveatJson<'a>>,
 }
 
+#[cfg(test)]
 #[derive(serde::Serialize)]
 struct CaveatJson<'a> {
     policy: &'a str,
     condition: Option<&'a str>,
 }
 
+/// Appends the JSON of one access row, byte for byte what serde_json writes for [`AccessJson`]
+/// (the tests compare them): strings without a character JSON must escape, nearly all of
+/// them, are copied as they are; the others go through serde_json.
+fn access_json(buf: &mut Vec<u8>, r: &AccessRow) -> serde_json::Result<()> {
+    fn string(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+        if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            return serde_json::to_writer(&mut *buf, s);
+        }
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    }
+    fn optional(buf: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()> {
+        match s {
+            Some(s) => string(buf, s),
+            None => {
+                buf.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+    buf.extend_from_slice(b"{\"source\":");
+    string(buf, &r.source)?;
+    buf.extend_from_slice(b",\"action\":");
+    string(buf, &r.action)?;
+    buf.extend_from_slice(b",\"destination\":");
+    string(buf, &r.destination)?;
+    buf.extend_from_slice(b",\"policy\":");
+    string(buf, &r.policy)?;
+    buf.extend_from_slice(b",\"granter\":");
+    string(buf, &r.granter)?;
+    buf.extend_from_slice(b",\"condition\":");
+    optional(buf, r.condition.as_deref())?;
+    buf.extend_from_slice(b",\"caveats\":[");
+    for (i, (policy, condition)) in r.caveats.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"policy\":");
+        string(buf, policy)?;
+        buf.extend_from_slice(b",\"condition\":");
+        optional(buf, condition.as_deref())?;
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"]}");
+    Ok(())
+}
+
+#[cfg(test)]
 impl<'a> AccessJson<'a> {
     fn new(r: &'a AccessRow) -> Self {
         AccessJson {
@@ -560,7 +613,7 @@ impl AccessWriter {
             Format::Jsonl => {
                 let mut buf: Vec<u8> = Vec::with_capacity(rows.len() * 256);
                 for r in rows {
-                    serde_json::to_writer(&mut buf, &AccessJson::new(r))?;
+                    access_json(&mut buf, r)?;
                     buf.push(b'\n');
                 }
                 out.write_all(&buf)?;
@@ -571,7 +624,7 @@ impl AccessWriter {
                     let lead: &[u8] = if self.written == 0 { b"[" } else { b"," };
                     buf.extend_from_slice(lead);
                     buf.extend_from_slice(b"\n  ");
-                    serde_json::to_writer(&mut buf, &AccessJson::new(r))?;
+                    access_json(&mut buf, r)?;
                     self.written += 1;
                 }
                 out.write_all(&buf)?;
@@ -1354,4 +1407,49 @@ fn write_facts(args: &OrgArgs, dir: &Path, out: &mut dyn Write, err: &mut dyn Wr
     }
     writeln!(out, "wrote {written} relations to {}", dir.display())?;
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_json_is_what_serde_writes() {
+        let t = |s: &str| analysis::Text::from(s);
+        let odd = "a \"quoted\" \\ back\tslash\n\u{1} é ∀ </script>";
+        let rows = [
+            AccessRow {
+                source: t("arn:aws:iam::1:user/a"),
+                action: t("s3:GetObject"),
+                destination: t("arn:aws:s3:::b/*"),
+                policy: t("arn:aws:iam::1:user/a#inline/p"),
+                granter: t("arn:aws:iam::1:user/a"),
+                condition: None,
+                caveats: vec![],
+            },
+            AccessRow {
+                source: t(odd),
+                action: t(odd),
+                destination: t(odd),
+                policy: t(odd),
+                granter: t(odd),
+                condition: Some(t(odd)),
+                caveats: vec![
+                    (t(odd), None),
+                    (t("p2"), Some(t(odd))),
+                    (t("p3"), Some(t("c"))),
+                ],
+            },
+        ];
+        for r in &rows {
+            let mut mine = Vec::new();
+            access_json(&mut mine, r).unwrap();
+            let serde = serde_json::to_vec(&AccessJson::new(r)).unwrap();
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
+    }
 }
