@@ -5,7 +5,7 @@
 //! string table, so the same string always has the same number whatever its type: this keeps
 //! joins between, say, a principal and a resource naming the same ARN trivial.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// An untyped interned string: an index into an [`Interner`].
@@ -62,6 +62,8 @@ typed_ids! {
 #[derive(Default, Clone)]
 pub struct Interner {
     strings: Vec<Box<str>>,
+    /// FxHash: symbols are numbered in interning order, so the hasher never shows; SipHash
+    /// was a sixth of building a question's facts.
     index: HashMap<Box<str>, Sym>,
 }
 

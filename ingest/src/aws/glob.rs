@@ -306,8 +306,15 @@ pub(crate) fn product_len(service: &str, region: &str, account: &str, rest: &str
 
 /// Splits a concrete ARN at its first five colons.
 fn split_arn(arn: &str) -> Option<[&str; 6]> {
-    let segs: Vec<&str> = arn.splitn(6, ':').collect();
-    <[&str; 6]>::try_from(segs).ok()
+    let mut segs = arn.splitn(6, ':');
+    Some([
+        segs.next()?,
+        segs.next()?,
+        segs.next()?,
+        segs.next()?,
+        segs.next()?,
+        segs.next()?,
+    ])
 }
 
 /// Whether a `Resource`/`NotResource` entry matches the concrete `arn`, with the identity-policy
