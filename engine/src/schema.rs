@@ -286,21 +286,21 @@ relations! {
         grant_destination(stmt: StatementId, d: ResourceId);
         /// grant_destination_for(stmt, p, d): Allow statement stmt, with policy variables resolved for p, grants on destination d.
         grant_destination_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
-        /// statement_resource(stmt, d): stmt's Resource / NotResource covers all of destination d, for every principal.
+        /// statement_resource(stmt, d): stmt's Resource / NotResource covers all of destination d, for every principal it limits (ingest writes only the destinations in question; in whole-org questions, identity-side limits may be written per principal instead, as statement_resource_for).
         statement_resource(stmt: StatementId, d: ResourceId);
         /// statement_resource_any(stmt): stmt's Resource is `*`: it covers all of every destination, for every principal (one row instead of one per destination).
         statement_resource_any(stmt: StatementId);
         /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d.
         statement_resource_partial(stmt: StatementId, d: ResourceId);
-        /// statement_resource_for(stmt, p, d): stmt's Resource, with policy variables resolved for p, covers all of d.
+        /// statement_resource_for(stmt, p, d): stmt's Resource, for principal p (with policy variables resolved for p, or paired with p's own destinations), covers all of d.
         statement_resource_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
-        /// statement_resource_partial_for(stmt, p, d): stmt's Resource, resolved for p, covers part of pattern d.
+        /// statement_resource_partial_for(stmt, p, d): stmt's Resource, for principal p (resolved for p, or paired with p's own destinations), covers part of pattern d.
         statement_resource_partial_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
         /// statement_unconditional(stmt): stmt has no Condition block.
         statement_unconditional(stmt: StatementId);
         /// statement_condition(stmt, c): stmt's Condition, which depends on neither principal nor resource, is true (c is `true`) or unknown with residual c; absent when false.
         statement_condition(stmt: StatementId, c: ConditionId);
-        /// statement_condition_principal(stmt, p, c): stmt's Condition, which depends on the principal only, evaluated for p (absent when false).
+        /// statement_condition_principal(stmt, p, c): stmt's Condition, which depends on the principal only, evaluated for p (absent when false, and for a resource policy's statement where p has no access point it may govern).
         statement_condition_principal(stmt: StatementId, p: PrincipalId, c: ConditionId);
         /// statement_condition_resource(stmt, d, c): stmt's Condition, which depends on the destination only, evaluated for d (absent when false).
         statement_condition_resource(stmt: StatementId, d: ResourceId, c: ConditionId);
@@ -374,7 +374,7 @@ relations! {
         grant_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
         /// has_check_statement(s): some Deny or boundary statement may limit the grants of source s.
         has_check_statement(s: PrincipalId);
-        /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s has some, or the question asks it.
+        /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s has some, or the question asks it. A resource policy's own grant is a point only for callers its resource path may allow (not for a caller of another account: rule R2, rp_point_foreign), so relations derived from points hold only where an answer can depend on them.
         access_point(s: PrincipalId, a: ActionId, d: ResourceId);
         /// statement_relevant(stmt, s, d): stmt's Resource touches destination d for source s, at an access in question.
         statement_relevant(stmt: StatementId, s: PrincipalId, d: ResourceId);

@@ -29,6 +29,7 @@ fn orgs() -> Vec<std::path::PathBuf> {
     dirs.sort();
     dirs.push(path("tests/fixtures/sharing/input"));
     dirs.push(path("tests/fixtures/sharing-scp/input"));
+    dirs.push(path("tests/fixtures/sharing-dup-names/input"));
     dirs.push(path("demo"));
     dirs.push(path("benches/orgs/small"));
     for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
@@ -61,7 +62,7 @@ fn batched_whole_org_table_is_the_whole_org_run() {
         }
         compared += 1;
     }
-    assert!(compared >= 17, "only {compared} orgs compared");
+    assert!(compared >= 18, "only {compared} orgs compared");
 }
 
 /// Which principals share a profile in `tests/fixtures/sharing` (its README says why each is

@@ -2479,17 +2479,32 @@ impl<'o> Builder<'o> {
         // (`statement_resource_for`), where that is fewer rows than the whole universe: a
         // batch of sources then costs the sum of its sources' work, not their product (each
         // source's points meeting every other source's Denies).
+        // A resource-policy grant on a resource of another account is no point of the caller
+        // (rule R2: `rp_point_foreign`, mirrored here with the same accounts).
         let own_dests: HashMap<&str, Vec<&Dest>> = if asked.is_none() {
             let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::new();
+            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::new();
             for (i, src, d) in &grants {
-                match src {
-                    Some(s) => {
+                let Some(plan) = plans.get(*i) else { continue };
+                let owners =
+                    src.map_or_else(|| plan.sources.iter().copied().collect(), |s| vec![s]);
+                let account = match plan.rp {
+                    Some(_) => accounts
+                        .entry(d)
+                        .or_insert_with(|| self.dest_account(d))
+                        .clone(),
+                    None => None,
+                };
+                for s in owners {
+                    let foreign = account.as_deref().is_some_and(|y| {
+                        by_arn.get(s).is_some_and(|p| {
+                            p.kind != PrincipalKind::External
+                                && !p.account.is_empty()
+                                && y != p.account
+                        })
+                    });
+                    if !foreign {
                         own.entry(s).or_default().insert(d);
-                    }
-                    None => {
-                        for s in plans.get(*i).into_iter().flat_map(|p| p.sources.iter()) {
-                            own.entry(s).or_default().insert(d);
-                        }
                     }
                 }
             }
@@ -2595,38 +2610,6 @@ impl<'o> Builder<'o> {
             }
         }
 
-        // Whole-org questions: where each source's access points may lie (rules A9, R2): its
-        // own grants, and the grants of the resource-policy statements that name it, except on
-        // a resource of another account (rule R2 leaves those to the identity path).
-        let mut points: HashMap<&str, HashSet<&Dest>> = HashMap::new();
-        if asked.is_none() {
-            for (s, ds) in &own_dests {
-                points.entry(s).or_default().extend(ds.iter().copied());
-            }
-            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::new();
-            for (i, src, d) in &grants {
-                let Some(plan) = plans.get(*i).filter(|p| p.rp.is_some()) else {
-                    continue;
-                };
-                let account = accounts
-                    .entry(d)
-                    .or_insert_with(|| self.dest_account(d))
-                    .as_deref();
-                let owners =
-                    src.map_or_else(|| plan.sources.iter().copied().collect(), |s| vec![s]);
-                for s in owners {
-                    let foreign = by_arn.get(s).is_some_and(|p| {
-                        p.kind != PrincipalKind::External
-                            && !p.account.is_empty()
-                            && account.is_some_and(|y| y != p.account)
-                    });
-                    if !foreign {
-                        points.entry(s).or_default().insert(d);
-                    }
-                }
-            }
-        }
-
         // Conditions, evaluated once per what they depend on.
         for (i, plan) in plans.iter().enumerate() {
             if plan.statement.condition.is_empty() && !plan.principal_filter {
@@ -2647,9 +2630,9 @@ impl<'o> Builder<'o> {
                 _ => None,
             };
             let matters = |s: &str| match governed {
-                Some(near) => points
+                Some(near) => own_dests
                     .get(s)
-                    .is_some_and(|ds| near.iter().any(|d| ds.contains(d))),
+                    .is_some_and(|ds| near.iter().any(|d| ds.binary_search(d).is_ok())),
                 None => true,
             };
             let srcs: Vec<&'o Principal> = plan

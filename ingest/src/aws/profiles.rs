@@ -22,7 +22,8 @@
 //! - one of its own identity documents (its policies, its groups' policies, its boundary)
 //!   has a policy variable of a naming key (`${aws:username}`): its grants are then written
 //!   for it alone;
-//! - it has a session policy.
+//! - it has a session policy;
+//! - two of its inline policies have one name (renaming could not pair them).
 //!
 //! Sharing is off for the whole org when a resource, trust, SCP or RCP document uses such a
 //! variable, or when a clause on a naming key compares it with a variable: the outcome would
@@ -300,7 +301,14 @@ impl<'o> SharingContext<'o> {
             }
         }
         managed.sort();
-        let inline: Vec<String> = own_inline(org, p).into_iter().map(|(doc, _)| doc).collect();
+        let own = own_inline(org, p);
+        // Two inline policies with one name (an export AWS would not write) are one policy id:
+        // renaming could not pair them, so such a principal keeps its own profile.
+        let names: HashSet<&str> = own.iter().map(|(_, name)| name.as_str()).collect();
+        if names.len() != own.len() {
+            return None;
+        }
+        let inline: Vec<String> = own.into_iter().map(|(doc, _)| doc).collect();
         let mut groups = p.groups.clone();
         groups.sort();
         let mut tags: Vec<(String, String)> = p
