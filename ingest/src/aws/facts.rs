@@ -835,11 +835,10 @@ struct Builder<'o> {
     action_ids: HashMap<u32, ActionId>,
     /// The resource policies in play: (id, resource, is a bucket policy, is a trust policy).
     rp_policies: Vec<(PolicyId, &'o str, bool, bool)>,
-    /// Questions about some sources: the facts of each resource policy in play (its kind,
-    /// granter, whether it must grant explicitly, whether it is a trust policy), written only
-    /// for the policies that name a source or decide a destination in question
-    /// ([`Builder::emit_rp_policy_facts`]). Whole-org questions write every policy's (user
-    /// rules read them).
+    /// The facts of each resource policy in play (its kind, granter, whether it must grant
+    /// explicitly, whether it is a trust policy), written by [`Builder::emit_rp_policy_facts`]:
+    /// in questions about some sources only for the policies that name a source or decide a
+    /// destination in question; in whole-org questions for every one (user rules read them).
     rp_facts: Vec<(PolicyId, SymbolId, PrincipalId, bool, bool)>,
     /// The resource policies that name a source or decide a destination in question.
     rp_used: HashSet<PolicyId>,
@@ -890,8 +889,8 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// Writes the facts of the resource policies in play that a question about some sources
-    /// uses (see `rp_facts`); a whole-org question wrote them all already.
+    /// Writes the facts of the resource policies in play that the question uses (see
+    /// `rp_facts`).
     fn emit_rp_policy_facts(&mut self) {
         let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
         for (polid, kind_id, granter, explicit, trust) in std::mem::take(&mut self.rp_facts) {
@@ -1438,25 +1437,17 @@ impl<'o> Builder<'o> {
         }
         let session = self.session_name();
         let callers = CallerIndex::new(sources);
-        let trust_kind: PolicyId = self.sym(ROLE_TRUST_POLICY);
         let whole_org = matches!(self.question.sources, Sources::All);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             let polid: PolicyId = self.sym(&name);
             let kind_id: SymbolId = self.sym(kind);
             let granter: PrincipalId = self.sym(resource);
+            // Whole-org questions write every policy's facts (user rules read them).
             if whole_org {
-                self.facts.policy.push((polid, kind_id));
-                self.facts.aws_rp_granter.push((polid, granter));
-                if explicit {
-                    self.facts.aws_rp_explicit.push((polid,));
-                }
-                if trust {
-                    self.facts.aws_explicit_grant_kind.push((polid, trust_kind));
-                }
-            } else {
-                self.rp_facts
-                    .push((polid, kind_id, granter, explicit, trust));
+                self.rp_used.insert(polid);
             }
+            self.rp_facts
+                .push((polid, kind_id, granter, explicit, trust));
             self.rp_policies.push((polid, resource, bucket, trust));
             let variables_enabled = document.variables_enabled();
             for st in &document.statements {
