@@ -169,10 +169,10 @@ pub fn batch_size() -> usize {
     env_count("IAMLOG_BATCH").unwrap_or(DEFAULT_BATCH)
 }
 
-/// Sources per run of a streamed whole-org table. A run's work grows faster than its number
-/// of sources (each source meets every resource-policy statement that names it, `*`
-/// included), so small batches win: 16 was faster than 64 on the `ape` and medium orgs, and
-/// the per-run work shared by a batch (planning the org's resource policies) stays small.
+/// Sources per run of a streamed whole-org table. A run's index tables grow with its rows and
+/// fall out of cache, so small batches win: 16 was faster than 64 on the `ape` and medium
+/// orgs (32 was within noise of 16 on `ape`, with more memory), and the per-run work shared by
+/// a batch (planning the org's resource policies) stays small.
 pub const DEFAULT_BATCH: usize = 16;
 
 /// A positive count from environment variable `name`, if set.

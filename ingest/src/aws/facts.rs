@@ -2353,7 +2353,11 @@ impl<'o> Builder<'o> {
         // Which destinations the resource policies decide, and Block Public Access.
         let read = self.emit_rp_governance(&universe);
         self.emit_rp_policy_facts();
-        self.universe_names = universe.iter().map(Dest::display).collect();
+        // Only questions about some sources read it (aws_role_resource); whole-org ones write
+        // every role.
+        if matches!(self.question.sources, Sources::Only(_)) {
+            self.universe_names = universe.iter().map(Dest::display).collect();
+        }
         // The account of each destination, where the ARN, the question or the bucket owner
         // names one: callers of another account need the resource's policy too (rule R6, X1).
         let mut dest_accounts: BTreeSet<(String, String)> = BTreeSet::new();
@@ -2463,15 +2467,13 @@ impl<'o> Builder<'o> {
         };
         // The destinations each resource-policy resource may reach, found once per resource.
         let mut near: HashMap<&str, Vec<&Dest>> = HashMap::new();
-        // Whole-org questions: the destinations of each source's own access points (its grants,
-        // and the grants of the resource-policy statements that name it: rules A9, R2). An
-        // identity-side limiting statement (a Deny, a boundary, a session policy, an SCP) is
-        // compared only with the destinations of the sources it limits, row per source
-        // (`statement_resource_for`), where that is fewer rows than the whole universe: a
-        // batch of sources then costs the sum of its sources' work, not their product (each
-        // source's points meeting every other source's Denies).
-        // A resource-policy grant on a resource of another account is no point of the caller
-        // (rule R2: `rp_point_foreign`, mirrored here with the same accounts).
+        // Whole-org questions: the destinations of each source's own access points (rules A9,
+        // R2): its grants, and the grants of the resource-policy statements that name it,
+        // except on a resource of another account (`rp_point_foreign`, mirrored here with the
+        // same accounts). An identity-side limiting statement (a Deny, a boundary, a session
+        // policy, an SCP) is compared only with the destinations of the sources it limits, row
+        // per source (`statement_resource_for`), where that is fewer rows than the whole
+        // universe: a batch then costs the sum of its sources' work, not their product.
         let own_dests: HashMap<&str, Vec<&Dest>> = if asked.is_none() {
             let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::new();
             let mut accounts: HashMap<&Dest, Option<String>> = HashMap::new();
