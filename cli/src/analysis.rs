@@ -12,6 +12,7 @@ use iamlog_ingest::aws::facts::{
 use iamlog_ingest::aws::model::AwsOrg;
 use iamlog_ingest::aws::profiles;
 use iamlog_ingest::{IngestError, LoadedOrg};
+use rustc_hash::FxHashMap;
 
 /// A loaded org.
 #[derive(Debug)]
@@ -103,15 +104,19 @@ pub struct AccessRow {
 /// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,
 /// destination) before anything is rendered.
 pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) -> Vec<AccessRow> {
-    // Each distinct string is allocated once; rows share it.
-    let mut texts: HashMap<Sym, Text> = HashMap::new();
+    // Symbols are numbered densely in interning order, so per-symbol tables are vectors: each
+    // distinct string is allocated once and rows share it.
+    let symbols = answer.facts.interner.len();
+    let mut texts: Vec<Option<Text>> = vec![None; symbols];
     let mut text = |s: Sym| -> Text {
-        texts
-            .entry(s)
-            .or_insert_with(|| Text::from(answer.name(s)))
-            .clone()
+        match texts.get_mut(s.0 as usize) {
+            Some(slot) => slot
+                .get_or_insert_with(|| Text::from(answer.name(s)))
+                .clone(),
+            None => Text::from(answer.name(s)),
+        }
     };
-    let mut caveats: HashMap<(Sym, Sym, Sym), Vec<Caveat>> = HashMap::new();
+    let mut caveats: FxHashMap<(Sym, Sym, Sym), Vec<Caveat>> = FxHashMap::default();
     for &(s, a, d, pol, c) in &answer.derived.effective_caveat {
         let cond = condition_text(answer.name(c)).map(|_| text(c.sym()));
         caveats
@@ -128,19 +133,27 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .collect();
     // Sort by the strings, through each symbol's rank in string order (one string sort of the
     // distinct symbols instead of string comparisons per row pair).
-    let mut distinct: Vec<Sym> = kept.iter().flatten().copied().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    distinct.sort_by(|x, y| answer.name(*x).cmp(answer.name(*y)));
-    let rank: HashMap<Sym, u32> = distinct
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect();
-    let rank_of = |s: &Sym| rank.get(s).copied().unwrap_or(u32::MAX);
+    let mut seen = vec![false; symbols];
+    let mut distinct: Vec<Sym> = Vec::new();
+    for &s in kept.iter().flatten() {
+        if let Some(slot) = seen.get_mut(s.0 as usize) {
+            if !*slot {
+                *slot = true;
+                distinct.push(s);
+            }
+        }
+    }
+    distinct.sort_unstable_by(|x, y| answer.name(*x).cmp(answer.name(*y)));
+    let mut rank = vec![u32::MAX; symbols];
+    for (i, s) in distinct.iter().enumerate() {
+        if let Some(slot) = rank.get_mut(s.0 as usize) {
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+    }
+    let rank_of = |s: Sym| rank.get(s.0 as usize).copied().unwrap_or(u32::MAX);
     let mut ranked: Vec<([u32; 6], [Sym; 6])> = kept
         .into_iter()
-        .map(|row| (row.map(|s| rank_of(&s)), row))
+        .map(|row| (row.map(rank_of), row))
         .collect();
     ranked.sort_unstable_by_key(|x| x.0);
     ranked.dedup_by(|x, y| x.0 == y.0);

@@ -372,9 +372,17 @@ relations! {
         check_statement(stmt: StatementId, s: PrincipalId);
         /// grant_at(stmt, s, d): identity Allow statement stmt of s grants on destination d.
         grant_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
-        /// has_check_statement(s): some Deny or boundary statement may limit the grants of source s.
+        /// has_check_statement(s): some limiting statement (a Deny, a boundary statement, a resource-policy statement naming s, an SCP, an RCP, a session policy statement) may limit the grants of source s.
         has_check_statement(s: PrincipalId);
-        /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s has some, or the question asks it. A resource policy's own grant is a point only for callers its resource path may allow (not for a caller of another account: rule R2, rp_point_foreign), so relations derived from points hold only where an answer can depend on them.
+        /// limit_every_grant(s): every grant of s is checked, because a grant its limits do not touch is refused at the point: s is governed by SCPs or has a session policy.
+        limit_every_grant(s: PrincipalId);
+        /// check_grant_dest(s, d): an identity Allow grants s something on d, and s has limiting statements but is not checked at every grant.
+        check_grant_dest(s: PrincipalId, d: ResourceId);
+        /// limit_everywhere(stmt, s): limiting statement stmt of s covers every destination (`Resource: "*"`).
+        limit_everywhere(stmt: StatementId, s: PrincipalId);
+        /// limit_at(stmt, s, d): limiting statement stmt of s reaches destination d of one of its grants, fully or in part.
+        limit_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
+        /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s is checked at every grant (limit_every_grant) or one of its limiting statements touches both the action and the destination (limit_at), or the question asks it. A resource policy's own grant is a point only for callers its resource path may allow (not for a caller of another account: rule R2, rp_point_foreign), so relations derived from points hold only where an answer can depend on them.
         access_point(s: PrincipalId, a: ActionId, d: ResourceId);
         /// statement_relevant(stmt, s, d): stmt's Resource touches destination d for source s, at an access in question.
         statement_relevant(stmt: StatementId, s: PrincipalId, d: ResourceId);
@@ -384,8 +392,8 @@ relations! {
         action_touch(stmt: StatementId, a: ActionId);
         /// check_covers(stmt, s, a, d, c): limiting statement stmt of s matches all of a on d when c holds.
         check_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
-        /// check_touches(stmt, s, a, d, c): limiting statement stmt of s matches all or part of a on d when c holds.
-        check_touches(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
+        /// check_partial(stmt, s, a, d, c): limiting statement stmt of s matches part of a on d, not all of it, when c holds (its Action or its Resource covers the point only in part).
+        check_partial(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
         /// identity_allow(s, a, d, pol, stmt, granter, c): an Allow statement of identity policy pol, reaching s through granter, allows a on d when c holds.
         identity_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, granter: PrincipalId, c: ConditionId);
         /// explicit_deny(s, a, d, pol, stmt, c): a Deny statement of an identity policy or boundary pol of s denies all of a on d when c holds.

@@ -13,7 +13,11 @@
 //!   them leave a residual) or `Request` (the request's keys are known and every other key is
 //!   absent, as in a real request).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Fx hashing: the maps here are keyed by ARNs, patterns and ids built per question, never by
+// input an attacker chooses to collide, and no output depends on their order.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use iamlog_engine::{
@@ -523,9 +527,9 @@ struct CallerIndex<'o> {
 impl<'o> CallerIndex<'o> {
     fn new(callers: &[&'o Principal]) -> Self {
         let mut index = CallerIndex {
-            by_arn: HashMap::new(),
-            by_account: HashMap::new(),
-            roles: HashMap::new(),
+            by_arn: HashMap::default(),
+            by_account: HashMap::default(),
+            roles: HashMap::default(),
         };
         for (i, p) in callers.iter().enumerate() {
             index.by_arn.entry(p.arn.as_str()).or_default().push(i);
@@ -735,7 +739,7 @@ impl<'o> IdentityAllows<'o> {
         IdentityAllows {
             org,
             action,
-            by_policy: HashMap::new(),
+            by_policy: HashMap::default(),
         }
     }
 
@@ -852,7 +856,7 @@ impl<'o> Builder<'o> {
     fn new(org: &'o AwsOrg, question: &'o Question, catalogue: &'o Catalogue) -> Self {
         let mut facts = Facts::default();
         let true_condition = facts.interner.id(TRUE_CONDITION);
-        let mut resource_accounts = HashMap::new();
+        let mut resource_accounts = HashMap::default();
         if let Points::Only(points) = &question.points {
             for p in points {
                 if let Some(acct) = &p.resource_account {
@@ -881,11 +885,11 @@ impl<'o> Builder<'o> {
             true_condition,
             allow_conditions: BTreeSet::from([true_condition]),
             resource_accounts,
-            action_ids: HashMap::new(),
+            action_ids: HashMap::default(),
             rp_policies: Vec::new(),
             rp_facts: Vec::new(),
-            rp_used: HashSet::new(),
-            universe_names: HashSet::new(),
+            rp_used: HashSet::default(),
+            universe_names: HashSet::default(),
         }
     }
 
@@ -1573,7 +1577,7 @@ impl<'o> Builder<'o> {
         // resource or, for a bucket, starts with the bucket and a `/` (rp_governs_fully): so
         // each destination is looked up by itself and by its prefixes before a `/`, instead of
         // comparing every policy with every destination.
-        let mut by_resource: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_resource: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, &(_, resource, _, _)) in rp_policies.iter().enumerate() {
             by_resource.entry(resource).or_default().push(i);
         }
@@ -1596,7 +1600,7 @@ impl<'o> Builder<'o> {
                 }
             }
         }
-        let mut restricted_memo: HashMap<usize, bool> = HashMap::new();
+        let mut restricted_memo: HashMap<usize, bool> = HashMap::default();
         for (i, d) in pairs {
             let Some(&(polid, resource, bucket, trust)) = rp_policies.get(i) else {
                 continue;
@@ -1725,7 +1729,7 @@ impl<'o> Builder<'o> {
         }
         // The SCPs attached at each level, found once (not a scan of every attachment per
         // source and level).
-        let mut scps_at: HashMap<&'o str, Vec<&'o str>> = HashMap::new();
+        let mut scps_at: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
         for (policy_id, target) in &structure.attachments {
             if structure
                 .policies
@@ -2303,7 +2307,7 @@ impl<'o> Builder<'o> {
                             Some(s) => vec![s],
                             None => plan.sources.iter().copied().collect(),
                         };
-                        let mut covers: HashMap<&Dest, bool> = HashMap::new();
+                        let mut covers: HashMap<&Dest, bool> = HashMap::default();
                         for s in owners {
                             for d in asked.get(s).into_iter().flatten() {
                                 let full = *covers.entry(d).or_insert_with(|| {
@@ -2371,8 +2375,9 @@ impl<'o> Builder<'o> {
         let (kms, trust): (PolicyId, PolicyId) =
             (self.sym(KMS_KEY_POLICY), self.sym(ROLE_TRUST_POLICY));
         let mut explicit: BTreeSet<(String, bool, bool)> = BTreeSet::new();
+        let mut seen: HashSet<&Dest> = HashSet::default();
         for (_, _, d) in &grants {
-            if read.contains(d) {
+            if !seen.insert(d) || read.contains(d) {
                 continue;
             }
             let (is_key, is_role) = match d {
@@ -2466,7 +2471,7 @@ impl<'o> Builder<'o> {
                 .collect()
         };
         // The destinations each resource-policy resource may reach, found once per resource.
-        let mut near: HashMap<&str, Vec<&Dest>> = HashMap::new();
+        let mut near: HashMap<&str, Vec<&Dest>> = HashMap::default();
         // Whole-org questions: the destinations of each source's own access points (rules A9,
         // R2): its grants, and the grants of the resource-policy statements that name it,
         // except on a resource of another account (`rp_point_foreign`, mirrored here with the
@@ -2475,8 +2480,8 @@ impl<'o> Builder<'o> {
         // per source (`statement_resource_for`), where that is fewer rows than the whole
         // universe: a batch then costs the sum of its sources' work, not their product.
         let own_dests: HashMap<&str, Vec<&Dest>> = if asked.is_none() {
-            let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::new();
-            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::new();
+            let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::default();
+            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::default();
             for (i, src, d) in &grants {
                 let Some(plan) = plans.get(*i) else { continue };
                 let owners =
@@ -2505,7 +2510,7 @@ impl<'o> Builder<'o> {
                 .map(|(s, ds)| (s, ds.into_iter().collect()))
                 .collect()
         } else {
-            HashMap::new()
+            HashMap::default()
         };
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
@@ -2566,7 +2571,7 @@ impl<'o> Builder<'o> {
                     vec![(src, candidates)]
                 };
                 // Each destination's coverage, found once for all the sources compared with it.
-                let mut coverage: HashMap<&Dest, Coverage> = HashMap::new();
+                let mut coverage: HashMap<&Dest, Coverage> = HashMap::default();
                 for (row_source, candidates) in pairs {
                     for &d in candidates {
                         let cov = match coverage.get(d) {
@@ -2662,7 +2667,16 @@ impl<'o> Builder<'o> {
                 }
                 (true, true) => {
                     for p in &srcs {
+                        // Whole-org questions: a condition matters only at the source's own
+                        // access points (rule A6 joins it with them), which lie among the
+                        // destinations of its own grants.
+                        let own: Option<&[&Dest]> = asked
+                            .is_none()
+                            .then(|| own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice));
                         for d in &dests {
+                            if own.is_some_and(|own| own.binary_search(&d).is_err()) {
+                                continue;
+                            }
                             if let Some(c) = self.evaluate(plan, Some(p), Some(d)) {
                                 let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
                                 self.facts
