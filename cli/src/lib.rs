@@ -523,50 +523,108 @@ fn needs_escape(s: &[u8]) -> bool {
         .any(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
-fn access_json(buf: &mut Vec<u8>, r: &AccessRow) -> serde_json::Result<()> {
-    fn string(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
-        if needs_escape(s.as_bytes()) {
-            return serde_json::to_writer(&mut *buf, s);
+fn json_string(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if needs_escape(s.as_bytes()) {
+        return serde_json::to_writer(&mut *buf, s);
+    }
+    buf.push(b'"');
+    buf.extend_from_slice(s.as_bytes());
+    buf.push(b'"');
+    Ok(())
+}
+
+fn json_optional(buf: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()> {
+    match s {
+        Some(s) => json_string(buf, s),
+        None => {
+            buf.extend_from_slice(b"null");
+            Ok(())
         }
-        buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
-        buf.push(b'"');
+    }
+}
+
+/// Where a string lives and how long it is: rows share their strings (`Text`), so within one
+/// slice of rows, which keeps every string alive, equal keys mean the same string.
+type TextKey = (usize, usize);
+
+fn text_key(s: &str) -> TextKey {
+    (s.as_ptr() as usize, s.len())
+}
+
+/// The JSON of the fields that consecutive rows mostly repeat (the source, the policy, the
+/// granter, the condition and the caveats), kept from the last row that wrote them. Valid for
+/// one slice of rows only: a string freed afterwards may leave its address to another.
+#[derive(Default)]
+struct JsonMemo {
+    fields: [(Option<TextKey>, Vec<u8>); 3],
+    /// The condition and caveats, written together.
+    tail: (Vec<Option<TextKey>>, Vec<u8>),
+}
+
+impl JsonMemo {
+    fn field(&mut self, i: usize, buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+        let key = Some(text_key(s));
+        let Some((last, json)) = self.fields.get_mut(i) else {
+            return json_string(buf, s);
+        };
+        if *last != key {
+            json.clear();
+            json_string(json, s)?;
+            *last = key;
+        }
+        buf.extend_from_slice(json);
         Ok(())
     }
-    fn optional(buf: &mut Vec<u8>, s: Option<&str>) -> serde_json::Result<()> {
-        match s {
-            Some(s) => string(buf, s),
-            None => {
-                buf.extend_from_slice(b"null");
-                Ok(())
+
+    fn tail(&mut self, buf: &mut Vec<u8>, r: &AccessRow) -> serde_json::Result<()> {
+        let opt = |s: &Option<analysis::Text>| s.as_deref().map(text_key);
+        let (last, json) = &mut self.tail;
+        let same = !json.is_empty()
+            && last.len() == 1 + 2 * r.caveats.len()
+            && last.first() == Some(&opt(&r.condition))
+            && r.caveats.iter().enumerate().all(|(i, (p, c))| {
+                last.get(1 + 2 * i) == Some(&Some(text_key(p)))
+                    && last.get(2 + 2 * i) == Some(&opt(c))
+            });
+        if !same {
+            last.clear();
+            last.push(opt(&r.condition));
+            json.clear();
+            json.extend_from_slice(b",\"condition\":");
+            json_optional(json, r.condition.as_deref())?;
+            json.extend_from_slice(b",\"caveats\":[");
+            for (i, (policy, condition)) in r.caveats.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                json.extend_from_slice(b"{\"policy\":");
+                json_string(json, policy)?;
+                json.extend_from_slice(b",\"condition\":");
+                json_optional(json, condition.as_deref())?;
+                json.push(b'}');
+                last.push(Some(text_key(policy)));
+                last.push(opt(condition));
             }
+            json.extend_from_slice(b"]}");
         }
+        buf.extend_from_slice(json);
+        Ok(())
     }
+}
+
+/// One access row as a JSON object, the fields in [`AccessJson`]'s order.
+fn access_json(buf: &mut Vec<u8>, r: &AccessRow, memo: &mut JsonMemo) -> serde_json::Result<()> {
     buf.extend_from_slice(b"{\"source\":");
-    string(buf, &r.source)?;
+    memo.field(0, buf, &r.source)?;
     buf.extend_from_slice(b",\"action\":");
-    string(buf, &r.action)?;
+    json_string(buf, &r.action)?;
     buf.extend_from_slice(b",\"destination\":");
-    string(buf, &r.destination)?;
+    json_string(buf, &r.destination)?;
     buf.extend_from_slice(b",\"policy\":");
-    string(buf, &r.policy)?;
+    memo.field(1, buf, &r.policy)?;
     buf.extend_from_slice(b",\"granter\":");
-    string(buf, &r.granter)?;
-    buf.extend_from_slice(b",\"condition\":");
-    optional(buf, r.condition.as_deref())?;
-    buf.extend_from_slice(b",\"caveats\":[");
-    for (i, (policy, condition)) in r.caveats.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(b"{\"policy\":");
-        string(buf, policy)?;
-        buf.extend_from_slice(b",\"condition\":");
-        optional(buf, condition.as_deref())?;
-        buf.push(b'}');
-    }
-    buf.extend_from_slice(b"]}");
-    Ok(())
+    memo.field(2, buf, &r.granter)?;
+    memo.tail(buf, r)
 }
 
 #[cfg(test)]
@@ -644,8 +702,9 @@ impl AccessWriter {
             Format::Jsonl => {
                 let buf = &mut self.buf;
                 buf.clear();
+                let mut memo = JsonMemo::default();
                 for r in rows {
-                    access_json(buf, r)?;
+                    access_json(buf, r, &mut memo)?;
                     buf.push(b'\n');
                 }
                 out.write_all(buf)?;
@@ -653,11 +712,12 @@ impl AccessWriter {
             Format::Json => {
                 let buf = &mut self.buf;
                 buf.clear();
+                let mut memo = JsonMemo::default();
                 for r in rows {
                     let lead: &[u8] = if self.written == 0 { b"[" } else { b"," };
                     buf.extend_from_slice(lead);
                     buf.extend_from_slice(b"\n  ");
-                    access_json(buf, r)?;
+                    access_json(buf, r, &mut memo)?;
                     self.written += 1;
                 }
                 out.write_all(buf)?;
@@ -1495,9 +1555,61 @@ mod tests {
                 ],
             },
         ];
+        // Rows in a sequence that shares strings and changes one field at a time: the memo
+        // must write each row as serde does.
+        let (a, b, p, g) = (t("arn:aws:iam::1:user/a"), t(odd), t("p"), t("g"));
+        let (c1, c2) = (t("c1"), t("c2"));
+        let row =
+            |source: &analysis::Text,
+             policy: &analysis::Text,
+             condition: Option<&analysis::Text>,
+             caveats: Vec<(analysis::Text, Option<analysis::Text>)>| AccessRow {
+                source: source.clone(),
+                action: t("s3:GetObject"),
+                destination: t("*"),
+                policy: policy.clone(),
+                granter: g.clone(),
+                condition: condition.cloned(),
+                caveats,
+            };
+        let mut shared = vec![
+            row(&a, &p, None, vec![]),
+            row(&a, &p, None, vec![]),
+            row(&a, &p, Some(&c1), vec![]),
+            row(&a, &p, None, vec![(p.clone(), None)]),
+            row(&a, &p, None, vec![(p.clone(), Some(c1.clone()))]),
+            row(&a, &p, None, vec![(p.clone(), Some(c2.clone()))]),
+            row(
+                &a,
+                &p,
+                None,
+                vec![(p.clone(), Some(c2.clone())), (g.clone(), None)],
+            ),
+            row(&a, &p, None, vec![(p.clone(), Some(c2.clone()))]),
+            row(&b, &p, None, vec![(p.clone(), Some(c2.clone()))]),
+            row(&b, &b, Some(&b), vec![(b.clone(), Some(b.clone()))]),
+            row(&a, &b, Some(&c2), vec![]),
+        ];
+        // The same text in another allocation.
+        shared.push(row(
+            &t("arn:aws:iam::1:user/a"),
+            &t("p"),
+            Some(&t("c2")),
+            vec![],
+        ));
+        let mut memo = JsonMemo::default();
+        for r in &shared {
+            let mut mine = Vec::new();
+            access_json(&mut mine, r, &mut memo).unwrap();
+            let serde = serde_json::to_vec(&AccessJson::new(r)).unwrap();
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
         for r in &rows {
             let mut mine = Vec::new();
-            access_json(&mut mine, r).unwrap();
+            access_json(&mut mine, r, &mut JsonMemo::default()).unwrap();
             let serde = serde_json::to_vec(&AccessJson::new(r)).unwrap();
             assert_eq!(
                 String::from_utf8(mine).unwrap(),

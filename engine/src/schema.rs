@@ -390,7 +390,7 @@ relations! {
         condition_at(stmt: StatementId, s: PrincipalId, d: ResourceId, c: ConditionId);
         /// action_touch(stmt, a): stmt's Action / NotAction covers all or part of action point a.
         action_touch(stmt: StatementId, a: ActionId);
-        /// check_covers(stmt, s, a, d, c): limiting statement stmt of s matches all of a on d when c holds.
+        /// check_covers(stmt, s, a, d, c): limiting Allow statement stmt of s (of a boundary, a resource policy, an SCP, a session policy) matches all of a on d when c holds; a Deny that does is explicit_deny directly.
         check_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
         /// check_partial(stmt, s, a, d, c): limiting statement stmt of s matches part of a on d, not all of it, when c holds (its Action or its Resource covers the point only in part).
         check_partial(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);

@@ -192,6 +192,19 @@ fn clause_keys(clause: &ConditionClause, variables_enabled: bool) -> Vec<String>
     keys
 }
 
+/// The entries of sorted `all` that sorted `some` also holds, with their index in `all`.
+fn sorted_meet<'a>(all: &'a [Dest], some: &[&Dest]) -> Vec<(usize, &'a Dest)> {
+    let mut out = Vec::new();
+    let mut rest = some.iter().peekable();
+    for (k, d) in all.iter().enumerate() {
+        while rest.next_if(|x| ***x < *d).is_some() {}
+        if rest.peek().is_some_and(|x| **x == d) {
+            out.push((k, d));
+        }
+    }
+    out
+}
+
 /// The (lowercased) keys of the `${...}` variables in `s`, defaults and escapes excluded.
 fn variable_names(s: &str) -> Vec<String> {
     variables::referenced_keys(s)
@@ -2666,18 +2679,68 @@ impl<'o> Builder<'o> {
                     }
                 }
                 (true, true) => {
+                    // Sources with the same values of every caller key the condition reads
+                    // get the same outcome at a destination where it is decided (true or
+                    // false); a residual is evaluated per source, since it shows the source's
+                    // own variable values. A resource policy's or RCP's statement also
+                    // matches callers by name, so it is evaluated per source.
+                    let shared = plan.rp.is_none() && !plan.principal_filter;
+                    let caller_keys: Vec<String> = if shared {
+                        plan.statement
+                            .condition
+                            .iter()
+                            .flat_map(|c| clause_keys(c, plan.variables_enabled))
+                            .filter(|k| {
+                                !self.key_is_fixed_by_context(k)
+                                    && key_class(k) == KeyClass::Principal
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let mut signatures: Vec<Vec<KeyValue>> = Vec::new();
+                    let mut decided: HashMap<(usize, usize), Option<ConditionId>> =
+                        HashMap::default();
                     for p in &srcs {
+                        let group = shared.then(|| {
+                            let sig: Vec<KeyValue> = caller_keys
+                                .iter()
+                                .map(|k| self.lookup(k, Some(p), None))
+                                .collect();
+                            match signatures.iter().position(|x| *x == sig) {
+                                Some(g) => g,
+                                None => {
+                                    signatures.push(sig);
+                                    signatures.len() - 1
+                                }
+                            }
+                        });
                         // Whole-org questions: a condition matters only at the source's own
                         // access points (rule A6 joins it with them), which lie among the
-                        // destinations of its own grants.
-                        let own: Option<&[&Dest]> = asked
-                            .is_none()
-                            .then(|| own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice));
-                        for d in &dests {
-                            if own.is_some_and(|own| own.binary_search(&d).is_err()) {
-                                continue;
+                        // destinations of its own grants (both lists are sorted).
+                        let at: Vec<(usize, &Dest)> = match asked {
+                            Some(_) => dests.iter().enumerate().collect(),
+                            None => {
+                                let own =
+                                    own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
+                                sorted_meet(&dests, own)
                             }
-                            if let Some(c) = self.evaluate(plan, Some(p), Some(d)) {
+                        };
+                        for (k, d) in at {
+                            let known = group.and_then(|g| decided.get(&(g, k)).copied());
+                            let outcome = match known {
+                                Some(outcome) => outcome,
+                                None => {
+                                    let outcome = self.evaluate(plan, Some(p), Some(d));
+                                    if let Some(g) = group {
+                                        if outcome.is_none_or(|c| c == self.true_condition) {
+                                            decided.insert((g, k), outcome);
+                                        }
+                                    }
+                                    outcome
+                                }
+                            };
+                            if let Some(c) = outcome {
                                 let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
                                 self.facts
                                     .statement_condition_for
