@@ -452,7 +452,7 @@ relations! {
         rp_path_direct(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
         /// rp_path_bounded(s, a, d, pol, c): a role-ARN grant of resource policy pol that the role's boundary allows only under a condition or in part.
         rp_path_bounded(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, c: ConditionId);
-        /// allowed_before_bpa(s, a, d): s would be allowed a on d but for S3 Block Public Access.
+        /// allowed_before_bpa(s, a, d): s would be allowed a on d but for S3 Block Public Access, on a destination it restricts (elsewhere it is not asked).
         allowed_before_bpa(s: PrincipalId, a: ActionId, d: ResourceId);
         /// policy_denied(s, a, d): an explicit Deny whose condition holds covers s doing a on d.
         policy_denied(s: PrincipalId, a: ActionId, d: ResourceId);
