@@ -157,23 +157,35 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .collect();
     ranked.sort_unstable_by_key(|x| x.0);
     ranked.dedup_by(|x, y| x.0 == y.0);
-    ranked
-        .into_iter()
-        .map(|(_, [s, a, d, pol, g, c])| {
-            let mut cav = caveats.get(&(s, a, d)).cloned().unwrap_or_default();
-            cav.sort();
-            cav.dedup();
-            AccessRow {
-                source: text(s),
-                action: text(a),
-                destination: text(d),
-                policy: text(pol),
-                granter: text(g),
-                condition: condition_text(answer.name(c)).map(|_| text(c)),
-                caveats: cav,
-            }
-        })
-        .collect()
+    // Each access's caveats are sorted once; rows of one access are adjacent, and the last
+    // of them takes the list.
+    for list in caveats.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    let mut rows = Vec::with_capacity(ranked.len());
+    let mut ranked = ranked.into_iter().peekable();
+    while let Some((_, [s, a, d, pol, g, c])) = ranked.next() {
+        let key = (s, a, d);
+        let last = ranked
+            .peek()
+            .is_none_or(|(_, next)| (next[0], next[1], next[2]) != key);
+        let listed = if last {
+            caveats.remove(&key)
+        } else {
+            caveats.get(&key).cloned()
+        };
+        rows.push(AccessRow {
+            source: text(s),
+            action: text(a),
+            destination: text(d),
+            policy: text(pol),
+            granter: text(g),
+            condition: condition_text(answer.name(c)).map(|_| text(c)),
+            caveats: listed.unwrap_or_default(),
+        });
+    }
+    rows
 }
 
 /// The number of sources a whole-org table is computed for at a time (`IAMLOG_BATCH`, else
