@@ -2681,9 +2681,10 @@ impl<'o> Builder<'o> {
                 (true, true) => {
                     // Sources with the same values of every caller key the condition reads
                     // get the same outcome at a destination where it is decided (true or
-                    // false); a residual is evaluated per source, since it shows the source's
-                    // own variable values. A resource policy's or RCP's statement also
-                    // matches callers by name, so it is evaluated per source.
+                    // false), found once for them. A residual (the clauses left to the
+                    // request, the source's variable values filled in) is still evaluated per
+                    // source. A resource policy's or RCP's statement also matches callers by
+                    // name, so it is evaluated per source.
                     let shared = plan.rp.is_none() && !plan.principal_filter;
                     let caller_keys: Vec<String> = if shared {
                         plan.statement
@@ -3483,6 +3484,39 @@ mod tests {
             ]
         );
         assert_eq!(blank_variables("a/${aws:username}/b"), "a/*/b");
+    }
+
+    #[test]
+    fn sorted_meet_keeps_the_shared_entries_with_their_index() {
+        let e = |s: &str| Dest::Exact(s.to_string());
+        let pat = |s: &str| Dest::Pattern(s.to_string());
+        let all = vec![
+            e("a"),
+            e("c"),
+            e("e"),
+            pat("a*"),
+            pat("z*"),
+            Dest::Not(vec!["x".into()]),
+        ];
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(sorted, all, "the fixture is sorted");
+        let (b, c, z, not, extra) = (
+            e("b"),
+            e("c"),
+            pat("z*"),
+            Dest::Not(vec!["x".into()]),
+            e("zz"),
+        );
+        let some = vec![&b, &c, &extra, &z, &not];
+        let mut some_sorted = some.clone();
+        some_sorted.sort();
+        let met: Vec<(usize, &Dest)> = sorted_meet(&all, &some_sorted);
+        assert_eq!(met, vec![(1, &c), (4, &z), (5, &not)]);
+        assert!(sorted_meet(&all, &[]).is_empty());
+        assert!(sorted_meet(&[], &some_sorted).is_empty());
+        let everything: Vec<&Dest> = all.iter().collect();
+        assert_eq!(sorted_meet(&all, &everything).len(), all.len());
     }
 
     #[test]
