@@ -15,8 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-// Fx hashing: the maps here are keyed by ARNs, patterns and ids built per question, never by
-// input an attacker chooses to collide, and no output depends on their order.
+// Fx hashing: the maps here are keyed by the ARNs, patterns and ids of the org under analysis,
+// which its own exports supply, and no output depends on their order.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
