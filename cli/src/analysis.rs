@@ -133,18 +133,16 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
         .collect();
     // Sort by the strings, through each symbol's rank in string order (one string sort of the
     // distinct symbols instead of string comparisons per row pair).
-    let mut seen = vec![false; symbols];
+    // `rank` marks the symbols seen (0) before it holds their rank.
+    let mut rank = vec![u32::MAX; symbols];
     let mut distinct: Vec<Sym> = Vec::new();
     for &s in kept.iter().flatten() {
-        if let Some(slot) = seen.get_mut(s.0 as usize) {
-            if !*slot {
-                *slot = true;
-                distinct.push(s);
-            }
+        if let Some(slot @ &mut u32::MAX) = rank.get_mut(s.0 as usize) {
+            *slot = 0;
+            distinct.push(s);
         }
     }
     distinct.sort_unstable_by(|x, y| answer.name(*x).cmp(answer.name(*y)));
-    let mut rank = vec![u32::MAX; symbols];
     for (i, s) in distinct.iter().enumerate() {
         if let Some(slot) = rank.get_mut(s.0 as usize) {
             *slot = u32::try_from(i).unwrap_or(u32::MAX);

@@ -492,9 +492,6 @@ struct CaveatJson<'a> {
     condition: Option<&'a str>,
 }
 
-/// Appends the JSON of one access row, byte for byte what serde_json writes for [`AccessJson`]
-/// (the tests compare them): strings without a character JSON must escape, nearly all of
-/// them, are copied as they are; the others go through serde_json.
 /// Whether JSON must escape some byte of `s` (`"`, `\\` or a control character), eight bytes at
 /// a time: access rows are mostly ARNs and action names with nothing to escape.
 fn needs_escape(s: &[u8]) -> bool {
@@ -612,7 +609,9 @@ impl JsonMemo {
     }
 }
 
-/// One access row as a JSON object, the fields in [`AccessJson`]'s order.
+/// Appends the JSON of one access row, byte for byte what serde_json writes for [`AccessJson`]
+/// (the tests compare them): strings without a character JSON must escape, nearly all of
+/// them, are copied as they are; the others go through serde_json.
 fn access_json(buf: &mut Vec<u8>, r: &AccessRow, memo: &mut JsonMemo) -> serde_json::Result<()> {
     buf.extend_from_slice(b"{\"source\":");
     memo.field(0, buf, &r.source)?;
