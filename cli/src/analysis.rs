@@ -11,6 +11,7 @@ use iamlog_ingest::aws::facts::{
 };
 use iamlog_ingest::aws::model::AwsOrg;
 use iamlog_ingest::aws::profiles;
+use iamlog_ingest::aws::request_keys::RequestKeys;
 use iamlog_ingest::{IngestError, LoadedOrg};
 use rustc_hash::FxHashMap;
 
@@ -920,63 +921,38 @@ pub fn explain_many_threads(
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
     threads: usize,
 ) -> Vec<Explanation> {
-    // One run per batch of requests that share a context and agree on the account of every
-    // resource they name (a resource string means one thing within a run: `*` in account A and
-    // `*` in account B are different destinations, so they go to different batches).
-    type Batch<'r> = (BTreeMap<&'r str, Option<&'r str>>, Vec<usize>);
-    let mut groups: BTreeMap<&RequestContext, Vec<Batch<'_>>> = BTreeMap::new();
-    for (i, (point, ctx)) in requests.iter().enumerate() {
-        let batches = groups.entry(ctx).or_default();
-        let account = point.resource_account.as_deref();
-        let fits = |b: &Batch<'_>| {
-            b.0.get(point.resource.as_str())
-                .is_none_or(|a| *a == account)
-        };
-        match batches.iter_mut().find(|b| fits(b)) {
-            Some(batch) => {
-                batch.0.insert(&point.resource, account);
-                batch.1.push(i);
-            }
-            None => batches.push((
-                BTreeMap::from([(point.resource.as_str(), account)]),
-                vec![i],
-            )),
-        }
-    }
-    let groups: Vec<(&RequestContext, Vec<usize>)> = groups
-        .into_iter()
-        .flat_map(|(ctx, batches)| batches.into_iter().map(move |(_, idxs)| (ctx, idxs)))
-        .collect();
+    let groups = request_batches(org.aws(), requests);
     crate::progress::phase(&format!("deciding {} requests", requests.len()));
     // Batches are independent: decided on every core, each answer put back at its request's
     // index, so the output is the same whatever the number of threads.
-    let decide = |ctx: &RequestContext, idxs: &[usize]| -> Vec<(usize, Explanation)> {
-        let points: Vec<RequestPoint> = idxs
-            .iter()
-            .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
-            .collect();
-        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
-        let question = Question {
-            sources: Sources::Only(sources.into_iter().collect()),
-            points: Points::Only(points),
-            context: Context::Request(ctx.clone()),
+    let decide =
+        |ctx: &BTreeMap<String, RequestContext>, idxs: &[usize]| -> Vec<(usize, Explanation)> {
+            let points: Vec<RequestPoint> = idxs
+                .iter()
+                .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
+                .collect();
+            let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+            let question = Question {
+                sources: Sources::Only(sources.into_iter().collect()),
+                points: Points::Only(points),
+                context: Context::PerSource(ctx.clone()),
+            };
+            let answer = ask_quietly(org, &question);
+            let index = PointIndex::new(&answer);
+            idxs.iter()
+                .filter_map(|&i| {
+                    requests
+                        .get(i)
+                        .map(|(p, _)| (i, index.explain(org.aws(), p)))
+                })
+                .collect()
         };
-        let answer = ask_quietly(org, &question);
-        let index = PointIndex::new(&answer);
-        idxs.iter()
-            .filter_map(|&i| {
-                requests
-                    .get(i)
-                    .map(|(p, _)| (i, index.explain(org.aws(), p)))
-            })
-            .collect()
-    };
     let threads = threads.min(groups.len()).max(1);
     let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
     let results: Vec<Vec<(usize, Explanation)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let mine: Vec<&(&RequestContext, Vec<usize>)> =
+                let mine: Vec<&(BTreeMap<String, RequestContext>, Vec<usize>)> =
                     groups.iter().skip(t).step_by(threads).collect();
                 let decide = &decide;
                 scope.spawn(move || {
@@ -999,4 +975,86 @@ pub fn explain_many_threads(
     }
     crate::progress::done();
     out.into_iter().flatten().collect()
+}
+
+/// The most requests decided in one run: a bound on a run's memory, and batches for both
+/// threads when most requests share one context per source.
+const REQUESTS_PER_RUN: usize = 2048;
+
+/// Splits requests into batches decided in one run each, as (the context of each source, request
+/// indices), in the order the batches were opened.
+///
+/// A run decides each source's requests in that source's context ([`Context::PerSource`]), so a
+/// batch holds requests of one source only when their contexts agree on every key their answers
+/// may read ([`RequestKeys`]: the keys of the source's own documents and of the documents that are
+/// not a principal's own); the source's context in the run is what theirs give for those keys.
+/// The k-th distinct such context of a source goes to the k-th layer of batches. A resource
+/// string also means one thing within a run (`*` in account A and `*` in account B are different
+/// destinations), so a batch's requests agree on the account of every resource they name.
+fn request_batches(
+    org: &AwsOrg,
+    requests: &[(RequestPoint, RequestContext)],
+) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
+    let keys = RequestKeys::new(org);
+    struct Batch<'r> {
+        contexts: BTreeMap<String, RequestContext>,
+        accounts: HashMap<&'r str, Option<&'r str>>,
+        idxs: Vec<usize>,
+    }
+    let mut batches: Vec<Batch<'_>> = Vec::new();
+    // Per layer, the batch requests go to while it has room.
+    let mut open: Vec<usize> = Vec::new();
+    // Per source and context (restricted to the keys it may read): its layer; per source: how
+    // many layers it has.
+    let mut layer_of: HashMap<(&str, RequestContext), usize> = HashMap::new();
+    let mut layers: HashMap<&str, usize> = HashMap::new();
+    let cap = REQUESTS_PER_RUN;
+    for (i, (point, ctx)) in requests.iter().enumerate() {
+        let read: RequestContext = keys
+            .shared()
+            .iter()
+            .chain(keys.own(&point.source))
+            .filter_map(|k| ctx.get_key_value(k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let layer = *layer_of
+            .entry((point.source.as_str(), read.clone()))
+            .or_insert_with(|| {
+                let n = layers.entry(point.source.as_str()).or_default();
+                *n += 1;
+                *n - 1
+            });
+        if open.len() <= layer {
+            open.resize(layer + 1, usize::MAX);
+        }
+        let account = point.resource_account.as_deref();
+        let fits = |b: &Batch<'_>| {
+            b.idxs.len() < cap
+                && b.accounts
+                    .get(point.resource.as_str())
+                    .is_none_or(|a| *a == account)
+        };
+        let b = match open.get(layer).copied() {
+            Some(b) if batches.get(b).is_some_and(fits) => b,
+            _ => {
+                batches.push(Batch {
+                    contexts: BTreeMap::new(),
+                    accounts: HashMap::new(),
+                    idxs: Vec::new(),
+                });
+                let b = batches.len() - 1;
+                if let Some(slot) = open.get_mut(layer) {
+                    *slot = b;
+                }
+                b
+            }
+        };
+        let Some(batch) = batches.get_mut(b) else {
+            continue;
+        };
+        batch.contexts.entry(point.source.clone()).or_insert(read);
+        batch.accounts.insert(&point.resource, account);
+        batch.idxs.push(i);
+    }
+    batches.into_iter().map(|b| (b.contexts, b.idxs)).collect()
 }

@@ -372,6 +372,8 @@ relations! {
         check_statement(stmt: StatementId, s: PrincipalId);
         /// grant_at(stmt, s, d): identity Allow statement stmt of s grants on destination d.
         grant_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
+        /// point_asker(s): the question asks points of source s (a targeted question): its identity Allows are decided at those points only.
+        point_asker(s: PrincipalId);
         /// has_check_statement(s): some limiting statement (a Deny, a boundary statement, a resource-policy statement naming s, an SCP, an RCP, a session policy statement) may limit the grants of source s.
         has_check_statement(s: PrincipalId);
         /// limit_every_grant(s): every grant of s is checked, because a grant its limits do not touch is refused at the point: s is governed by SCPs or has a session policy.

@@ -10,6 +10,7 @@ pub mod model;
 pub mod organizations;
 pub mod policy;
 pub mod profiles;
+pub mod request_keys;
 pub mod resource_policies;
 pub mod tagging;
 pub mod variables;

@@ -128,7 +128,15 @@ pub enum Context {
     /// A concrete request: these keys (lowercased) have these values, every other request key is
     /// absent. Keys given here override those iamlog derives from the principal or resource.
     Request(BTreeMap<String, Vec<String>>),
+    /// Concrete requests, one context per source (by principal ARN, as [`Sources::Only`] names
+    /// it): each source's requests are made in its context, as with [`Context::Request`]. Every
+    /// statement with a condition is then evaluated per source, so that no outcome found for
+    /// one source's context is given to another.
+    PerSource(BTreeMap<String, BTreeMap<String, Vec<String>>>),
 }
+
+/// A request context (lowercased keys).
+type RequestKeys = BTreeMap<String, Vec<String>>;
 
 /// A question put to the core rules.
 #[derive(Debug, Clone)]
@@ -1184,6 +1192,13 @@ impl<'o> Builder<'o> {
                 // An RCP statement naming specific principals holds only for them: it is
                 // evaluated per caller like a condition.
                 let principal_filter = depends_on_principal && rcp.is_some();
+                // With one context per source, a condition's outcome may differ per source
+                // whatever keys it reads.
+                if matches!(self.question.context, Context::PerSource(_))
+                    && !st.condition.is_empty()
+                {
+                    depends_on_principal = true;
+                }
                 let unconditional = st.condition.is_empty() && !principal_filter;
                 if unconditional {
                     self.facts.statement_unconditional.push((stid,));
@@ -1338,18 +1353,25 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// The session name of the request, for a request made by a role session: `None` when
-    /// requests are not known (static questions), `Some(None)` when the request names none.
-    fn session_name(&self) -> Option<Option<&'o str>> {
+    /// The context of a request by `source`: `None` when requests are not known (static
+    /// questions), or when each source has its own and `source` is none of them.
+    fn request_context(&self, source: Option<&Principal>) -> Option<&'o RequestKeys> {
         let question: &'o Question = self.question;
         match &question.context {
             Context::Static => None,
-            Context::Request(ctx) => Some(
-                ctx.get(SESSION_NAME_KEY)
-                    .and_then(|v| v.first())
-                    .map(String::as_str),
-            ),
+            Context::Request(ctx) => Some(ctx),
+            Context::PerSource(by_source) => source.and_then(|p| by_source.get(&p.arn)),
         }
+    }
+
+    /// The session name of a request by `source`, for a request made by a role session: `None`
+    /// when requests are not known (static questions), `Some(None)` when the request names none.
+    fn session_name(&self, source: Option<&Principal>) -> Option<Option<&'o str>> {
+        self.request_context(source).map(|ctx| {
+            ctx.get(SESSION_NAME_KEY)
+                .and_then(|v| v.first())
+                .map(String::as_str)
+        })
     }
 
     /// Plans every statement of the resource-based policies in play (bucket, key, queue, topic,
@@ -1452,7 +1474,6 @@ impl<'o> Builder<'o> {
                 ));
             }
         }
-        let session = self.session_name();
         let callers = CallerIndex::new(sources);
         let whole_org = matches!(self.question.sources, Sources::All);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
@@ -1473,7 +1494,7 @@ impl<'o> Builder<'o> {
                 }
                 let mut matches: BTreeMap<&'o str, (RpHow, Option<String>)> = BTreeMap::new();
                 for p in callers.named_by(st, sources) {
-                    if let Some(m) = rp_match(st, p, session) {
+                    if let Some(m) = rp_match(st, p, self.session_name(Some(p))) {
                         matches.insert(p.arn.as_str(), m);
                     }
                 }
@@ -2019,10 +2040,13 @@ impl<'o> Builder<'o> {
             .map_or_else(|| action.to_string(), str::to_string)
     }
 
+    /// Whether the request context gives `key_lower`, whoever makes the request. With one
+    /// context per source, no key is taken as given: a condition's principal and resource keys
+    /// then still make it depend on them, and the per-source lookup gives the context's value.
     fn key_is_fixed_by_context(&self, key_lower: &str) -> bool {
         match &self.question.context {
             Context::Request(ctx) => ctx.contains_key(key_lower),
-            Context::Static => false,
+            Context::Static | Context::PerSource(_) => false,
         }
     }
 
@@ -2485,10 +2509,10 @@ impl<'o> Builder<'o> {
         };
         // The destinations each resource-policy resource may reach, found once per resource.
         let mut near: HashMap<&str, Vec<&Dest>> = HashMap::default();
-        // Whole-org questions: the destinations of each source's own access points (rules A9,
-        // R2): its grants, and the grants of the resource-policy statements that name it,
-        // except on a resource of another account (`rp_point_foreign`, mirrored here with the
-        // same accounts). An identity-side limiting statement (a Deny, a boundary, a session
+        // The destinations of each source's own access points: in targeted questions the ones
+        // it asks; in whole-org questions (rules A9, R2) its grants, and the grants of the
+        // resource-policy statements that name it, except on a resource of another account
+        // (`rp_point_foreign`, mirrored here with the same accounts). An identity-side limiting statement (a Deny, a boundary, a session
         // policy, an SCP) is compared only with the destinations of the sources it limits, row
         // per source (`statement_resource_for`), where that is fewer rows than the whole
         // universe: a batch then costs the sum of its sources' work, not their product.
@@ -2523,7 +2547,13 @@ impl<'o> Builder<'o> {
                 .map(|(s, ds)| (s, ds.into_iter().collect()))
                 .collect()
         } else {
-            HashMap::default()
+            // Targeted questions: a source's access points are the points it asks (its grants
+            // are paired with its own asked destinations only).
+            asked
+                .iter()
+                .flatten()
+                .map(|(s, ds)| (*s, ds.iter().collect()))
+                .collect()
         };
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
@@ -2560,8 +2590,7 @@ impl<'o> Builder<'o> {
                     Some(s) => vec![s],
                     None => plan.sources.iter().copied().collect(),
                 };
-                let per_source = asked.is_none()
-                    && plan.rp.is_none()
+                let per_source = plan.rp.is_none()
                     && plan.rcp_accounts.is_none()
                     && owners
                         .iter()
@@ -2685,7 +2714,10 @@ impl<'o> Builder<'o> {
                     // request, the source's variable values filled in) is still evaluated per
                     // source. A resource policy's or RCP's statement also matches callers by
                     // name, so it is evaluated per source.
-                    let shared = plan.rp.is_none() && !plan.principal_filter;
+                    // (Not with one context per source: the request keys differ.)
+                    let shared = plan.rp.is_none()
+                        && !plan.principal_filter
+                        && !matches!(self.question.context, Context::PerSource(_));
                     let caller_keys: Vec<String> = if shared {
                         plan.statement
                             .condition
@@ -2929,14 +2961,17 @@ impl<'o> Builder<'o> {
 
     /// The value of condition key `key` (lowercased) for a request by `source` on `dest`.
     fn lookup(&self, key: &str, source: Option<&Principal>, dest: Option<&Dest>) -> KeyValue {
-        let request = match &self.question.context {
-            Context::Request(ctx) => {
+        // With one context per source, a request by no source or by one the question gives no
+        // context for is not known (never the case: every condition is then evaluated per
+        // source).
+        let request = match self.request_context(source) {
+            Some(ctx) => {
                 if let Some(v) = ctx.get(key) {
                     return KeyValue::Known(v.clone());
                 }
                 true
             }
-            Context::Static => false,
+            None => false,
         };
         let not_known = if request {
             KeyValue::Absent
@@ -2973,7 +3008,7 @@ impl<'o> Builder<'o> {
                         PrincipalKind::User => one(&p.name),
                         _ => KeyValue::Absent,
                     },
-                    "aws:userid" => match (p.kind, self.session_name()) {
+                    "aws:userid" => match (p.kind, self.session_name(Some(p))) {
                         (PrincipalKind::User, _) => one(&p.unique_id),
                         // A role session's userid is `RoleId:session-name`.
                         (PrincipalKind::Role, Some(Some(session))) if !p.unique_id.is_empty() => {
