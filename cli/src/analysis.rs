@@ -921,44 +921,60 @@ pub fn explain_many_threads(
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
     threads: usize,
 ) -> Vec<Explanation> {
+    explain_many_map(org, requests, threads, &|ex| ex)
+}
+
+/// [`explain_many_threads`], each explanation turned by `f` on the thread that decided it (the
+/// JSON line of `explain --requests`, so that the text is written on every core and the
+/// explanations are dropped as soon as they are written). The results are in request order.
+pub fn explain_many_map<T: Send>(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+    threads: usize,
+    f: &(dyn Fn(Explanation) -> T + Sync),
+) -> Vec<T> {
     let groups = request_batches(org.aws(), requests);
     crate::progress::phase(&format!("deciding {} requests", requests.len()));
     // Batches are independent: decided on every core, each answer put back at its request's
     // index, so the output is the same whatever the number of threads.
-    let decide =
-        |ctx: &BTreeMap<String, RequestContext>, idxs: &[usize]| -> Vec<(usize, Explanation)> {
-            let points: Vec<RequestPoint> = idxs
-                .iter()
-                .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
-                .collect();
-            let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
-            let question = Question {
-                sources: Sources::Only(sources.into_iter().collect()),
-                points: Points::Only(points),
-                context: Context::PerSource(ctx.clone()),
-            };
-            let answer = ask_quietly(org, &question);
-            let index = PointIndex::new(&answer);
-            idxs.iter()
-                .filter_map(|&i| {
-                    requests
-                        .get(i)
-                        .map(|(p, _)| (i, index.explain(org.aws(), p)))
-                })
-                .collect()
+    let decide = |ctx: &BTreeMap<String, RequestContext>, idxs: &[usize]| -> Vec<(usize, T)> {
+        let points: Vec<RequestPoint> = idxs
+            .iter()
+            .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
+            .collect();
+        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+        let question = Question {
+            sources: Sources::Only(sources.into_iter().collect()),
+            points: Points::Only(points),
+            context: Context::PerSource(ctx.clone()),
         };
+        let answer = ask_quietly(org, &question);
+        let index = PointIndex::new(&answer);
+        idxs.iter()
+            .filter_map(|&i| {
+                requests
+                    .get(i)
+                    .map(|(p, _)| (i, f(index.explain(org.aws(), p))))
+            })
+            .collect()
+    };
     let threads = threads.min(groups.len()).max(1);
-    let mut out: Vec<Option<Explanation>> = vec![None; requests.len()];
-    let results: Vec<Vec<(usize, Explanation)>> = std::thread::scope(|scope| {
+    // Each thread takes the next batch not yet taken (batches differ much in size).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let mine: Vec<&(BTreeMap<String, RequestContext>, Vec<usize>)> =
-                    groups.iter().skip(t).step_by(threads).collect();
-                let decide = &decide;
+            .map(|_| {
+                let (decide, next, groups) = (&decide, &next, &groups);
                 scope.spawn(move || {
-                    mine.into_iter()
-                        .flat_map(|(ctx, idxs)| decide(ctx, idxs))
-                        .collect::<Vec<_>>()
+                    let mut mine = Vec::new();
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((ctx, idxs)) = groups.get(b) else {
+                            break;
+                        };
+                        mine.extend(decide(ctx, idxs));
+                    }
+                    mine
                 })
             })
             .collect();
@@ -968,9 +984,12 @@ pub fn explain_many_threads(
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    for (i, ex) in results.into_iter().flatten() {
+    let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None)
+        .take(requests.len())
+        .collect();
+    for (i, x) in results.into_iter().flatten() {
         if let Some(slot) = out.get_mut(i) {
-            *slot = Some(ex);
+            *slot = Some(x);
         }
     }
     crate::progress::done();

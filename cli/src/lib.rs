@@ -1225,7 +1225,7 @@ pub fn print_decision(ex: Option<&Explanation>, format: Format, out: &mut dyn Wr
     };
     match format {
         Format::Json | Format::Jsonl => {
-            serde_json::to_writer_pretty(&mut *out, &explanation_json(ex))?;
+            serde_json::to_writer_pretty(&mut *out, &ExplanationJson::from(ex))?;
             writeln!(out)?;
         }
         Format::Table | Format::Csv => write_explanation(ex, out)?,
@@ -1233,60 +1233,160 @@ pub fn print_decision(ex: Option<&Explanation>, format: Format, out: &mut dyn Wr
     Ok(EXIT_OK)
 }
 
-fn statement_json(s: &analysis::StatementRef) -> Value {
-    json!({
-        "policy": s.policy,
-        "policy_kind": s.kind,
-        "statement": s.statement,
-        "sid": s.sid,
-        "granter": s.granter,
-        "condition": s.condition,
-    })
+/// One statement in an explanation's JSON.
+#[derive(serde::Serialize)]
+struct StatementJson<'a> {
+    policy: &'a str,
+    policy_kind: &'a str,
+    statement: &'a str,
+    sid: Option<&'a str>,
+    granter: Option<&'a str>,
+    condition: Option<&'a str>,
 }
 
-/// The JSON form of an explanation (the `explain --format json` and `--requests` contract).
-pub fn explanation_json(ex: &Explanation) -> Value {
-    json!({
-        "decision": ex.decision.as_str(),
-        "principal": ex.principal,
-        "action": ex.action,
-        "resource": ex.resource,
-        "always_allowed": ex.always_allowed,
-        "layers": {
-            "explicit_deny": {
-                "result": if !ex.always_allowed && ex.denies.iter().any(|d| d.condition.is_none()) { "ExplicitlyDenied" } else { "NotApplicable" },
-                "statements": ex.denies.iter().map(statement_json).collect::<Vec<_>>(),
+impl<'a> From<&'a analysis::StatementRef> for StatementJson<'a> {
+    fn from(s: &'a analysis::StatementRef) -> Self {
+        StatementJson {
+            policy: &s.policy,
+            policy_kind: &s.kind,
+            statement: &s.statement,
+            sid: s.sid.as_deref(),
+            granter: s.granter.as_deref(),
+            condition: s.condition.as_deref(),
+        }
+    }
+}
+
+fn statements_json(v: &[analysis::StatementRef]) -> Vec<StatementJson<'_>> {
+    v.iter().map(StatementJson::from).collect()
+}
+
+/// A layer that gives only its result.
+#[derive(serde::Serialize)]
+struct ResultJson {
+    result: &'static str,
+}
+
+/// A layer's result and the statements that decided it.
+#[derive(serde::Serialize)]
+struct StatementsLayerJson<'a> {
+    result: &'static str,
+    statements: Vec<StatementJson<'a>>,
+}
+
+/// A layer's result, its policy and the statements that decided it.
+#[derive(serde::Serialize)]
+struct PolicyLayerJson<'a> {
+    result: &'static str,
+    policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statements: Option<Vec<StatementJson<'a>>>,
+}
+
+#[derive(serde::Serialize)]
+struct ScpLevelJson<'a> {
+    target: &'a str,
+    allows: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ScpLayerJson<'a> {
+    result: &'static str,
+    levels: Vec<ScpLevelJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct LayersJson<'a> {
+    explicit_deny: StatementsLayerJson<'a>,
+    identity: StatementsLayerJson<'a>,
+    rcp: ResultJson,
+    scp: ScpLayerJson<'a>,
+    permission_boundary: PolicyLayerJson<'a>,
+    resource: PolicyLayerJson<'a>,
+    session: PolicyLayerJson<'a>,
+    s3_block_public_access: ResultJson,
+}
+
+/// The JSON form of an explanation (the `explain --format json` and `--requests` contract),
+/// field by field in the order it is written.
+#[derive(serde::Serialize)]
+pub struct ExplanationJson<'a> {
+    decision: &'static str,
+    principal: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    always_allowed: bool,
+    layers: LayersJson<'a>,
+}
+
+impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
+    fn from(ex: &'a Explanation) -> Self {
+        let deny_result = if !ex.always_allowed && ex.denies.iter().any(|d| d.condition.is_none()) {
+            "ExplicitlyDenied"
+        } else {
+            "NotApplicable"
+        };
+        ExplanationJson {
+            decision: ex.decision.as_str(),
+            principal: &ex.principal,
+            action: &ex.action,
+            resource: &ex.resource,
+            always_allowed: ex.always_allowed,
+            layers: LayersJson {
+                explicit_deny: StatementsLayerJson {
+                    result: deny_result,
+                    statements: statements_json(&ex.denies),
+                },
+                identity: StatementsLayerJson {
+                    result: ex.identity_result(),
+                    statements: statements_json(&ex.identity_allows),
+                },
+                rcp: ResultJson {
+                    result: ex.rcp_result(),
+                },
+                scp: ScpLayerJson {
+                    result: ex.scp_result(),
+                    levels: ex
+                        .scp_levels
+                        .iter()
+                        .map(|(l, ok)| ScpLevelJson {
+                            target: l,
+                            allows: *ok,
+                        })
+                        .collect(),
+                },
+                permission_boundary: PolicyLayerJson {
+                    result: ex.boundary_result(),
+                    policy: ex.boundary.as_deref(),
+                    statements: Some(statements_json(&ex.boundary_allows)),
+                },
+                resource: PolicyLayerJson {
+                    result: ex.resource_result(),
+                    policy: ex.resource_policy.as_deref(),
+                    statements: Some(statements_json(&ex.resource_allows)),
+                },
+                session: PolicyLayerJson {
+                    result: ex.session_result(),
+                    policy: ex.session_policy.as_deref(),
+                    statements: None,
+                },
+                s3_block_public_access: ResultJson {
+                    result: if ex.bpa_blocked {
+                        "ExplicitlyDenied"
+                    } else {
+                        "NotApplicable"
+                    },
+                },
             },
-            "identity": {
-                "result": ex.identity_result(),
-                "statements": ex.identity_allows.iter().map(statement_json).collect::<Vec<_>>(),
-            },
-            "rcp": {
-                "result": ex.rcp_result(),
-            },
-            "scp": {
-                "result": ex.scp_result(),
-                "levels": ex.scp_levels.iter().map(|(l, ok)| json!({"target": l, "allows": ok})).collect::<Vec<_>>(),
-            },
-            "permission_boundary": {
-                "result": ex.boundary_result(),
-                "policy": ex.boundary,
-                "statements": ex.boundary_allows.iter().map(statement_json).collect::<Vec<_>>(),
-            },
-            "resource": {
-                "result": ex.resource_result(),
-                "policy": ex.resource_policy,
-                "statements": ex.resource_allows.iter().map(statement_json).collect::<Vec<_>>(),
-            },
-            "session": {
-                "result": ex.session_result(),
-                "policy": ex.session_policy,
-            },
-            "s3_block_public_access": {
-                "result": if ex.bpa_blocked { "ExplicitlyDenied" } else { "NotApplicable" },
-            },
-        },
-    })
+        }
+    }
+}
+
+/// One explanation as a line of JSON (with its newline), appended to `buf`.
+pub fn explanation_line(ex: &Explanation, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *buf, &ExplanationJson::from(ex))?;
+    buf.push(b'\n');
+    Ok(())
 }
 
 fn write_statement(s: &analysis::StatementRef, out: &mut dyn Write) -> std::io::Result<()> {
@@ -1444,9 +1544,13 @@ fn explain_requests(
             ctx,
         ));
     }
-    for ex in analysis::explain_many(&org, &requests) {
-        serde_json::to_writer(&mut *out, &explanation_json(&ex))?;
-        writeln!(out)?;
+    // Each answer becomes its JSON line on the thread that decided it.
+    let lines = analysis::explain_many_map(&org, &requests, analysis::threads(), &|ex| {
+        let mut line = Vec::new();
+        explanation_line(&ex, &mut line).map(|()| line)
+    });
+    for line in lines {
+        out.write_all(&line?)?;
     }
     Ok(EXIT_OK)
 }

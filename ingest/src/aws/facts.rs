@@ -344,7 +344,12 @@ struct ActionUniverse {
     /// Symbolic points of whole-org questions for Allow patterns with a wildcard
     /// (`s3:Get*`), kept as their statement writes them: the catalogue actions each matches.
     globs: BTreeMap<String, std::rc::Rc<[u32]>>,
+    /// Targeted questions: the catalogue actions each source asks (sorted).
+    asked_by: HashMap<String, Vec<u32>>,
 }
+
+/// At most this many sources: a statement is matched against only the actions they ask.
+const FEW_SOURCES: usize = 8;
 
 /// True when an action pattern has a wildcard (and so may name many actions).
 fn is_action_glob(pattern: &str) -> bool {
@@ -871,6 +876,8 @@ struct Builder<'o> {
     universe_names: HashSet<String>,
     /// The distinct actions a targeted question asks about (`None` for whole-org questions).
     asked_actions: Option<Vec<String>>,
+    /// The actions each source of a targeted question asks (sorted, distinct).
+    asked_by_source: HashMap<&'o str, Vec<&'o str>>,
 }
 
 impl<'o> Builder<'o> {
@@ -897,10 +904,24 @@ impl<'o> Builder<'o> {
             ),
             Points::All => None,
         };
+        let mut asked_by_source: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
+        if let Points::Only(points) = &question.points {
+            for p in points {
+                asked_by_source
+                    .entry(p.source.as_str())
+                    .or_default()
+                    .push(p.action.as_str());
+            }
+            for v in asked_by_source.values_mut() {
+                v.sort_unstable();
+                v.dedup();
+            }
+        }
         Builder {
             org,
             question,
             asked_actions,
+            asked_by_source,
             expander: Expander::new(catalogue),
             facts,
             true_condition,
@@ -945,6 +966,19 @@ impl<'o> Builder<'o> {
         self.asked_actions
             .as_ref()
             .is_none_or(|asked| asked.iter().any(|a| action_block_may_touch(&st.action, a)))
+    }
+
+    /// [`Builder::may_matter`] for a statement that speaks for the sources `reach` only: in a
+    /// targeted question, when they are few, matched against the actions they ask.
+    fn may_matter_for(&self, st: &Statement, reach: &BTreeSet<&'o str>) -> bool {
+        if self.asked_actions.is_none() || reach.is_empty() || reach.len() > FEW_SOURCES {
+            return self.may_matter(st);
+        }
+        reach
+            .iter()
+            .filter_map(|s| self.asked_by_source.get(s))
+            .flatten()
+            .any(|a| action_block_may_touch(&st.action, a))
     }
 
     fn run(mut self) -> Facts {
@@ -1145,10 +1179,21 @@ impl<'o> Builder<'o> {
                 }
             }
             let variables_enabled = document.variables_enabled();
+            // The sources the policy's statements speak for.
+            let mut policy_reach: BTreeSet<&'o str> = BTreeSet::new();
+            for r in [identity, boundary, scp].into_iter().flatten() {
+                policy_reach.extend(r.iter().copied());
+            }
+            if rcp.is_some() {
+                // An RCP limits every caller of the resources it governs.
+                policy_reach.extend(all_sources.iter().copied());
+            }
             for st in &document.statements {
                 // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
                 // their Denies.
-                if (rcp.is_some() && matches!(st.effect, Effect::Allow)) || !self.may_matter(st) {
+                if (rcp.is_some() && matches!(st.effect, Effect::Allow))
+                    || !self.may_matter_for(st, &policy_reach)
+                {
                     continue;
                 }
                 let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
@@ -1159,13 +1204,8 @@ impl<'o> Builder<'o> {
                 } else {
                     self.facts.deny_statement.push((stid,));
                 }
-                let mut reach: BTreeSet<&'o str> = BTreeSet::new();
-                for r in [identity, boundary, scp].into_iter().flatten() {
-                    reach.extend(r.iter().copied());
-                }
+                let reach = policy_reach.clone();
                 if rcp.is_some() {
-                    // An RCP limits every caller of the resources it governs.
-                    reach.extend(all_sources.iter().copied());
                     self.facts.aws_rcp_statement.push((stid,));
                 }
                 let resource_has_variables = variables_enabled
@@ -2061,6 +2101,12 @@ impl<'o> Builder<'o> {
                     match self.expander.catalogue().index_of(&p.action) {
                         Some(i) => {
                             u.catalogued.insert(i);
+                            match u.asked_by.get_mut(p.source.as_str()) {
+                                Some(v) => v.push(i),
+                                None => {
+                                    u.asked_by.insert(p.source.clone(), vec![i]);
+                                }
+                            }
                         }
                         None => {
                             u.extra.insert(p.action.clone());
@@ -2116,6 +2162,10 @@ impl<'o> Builder<'o> {
             }
         }
         u.catalogued.finish();
+        for v in u.asked_by.values_mut() {
+            v.sort_unstable();
+            v.dedup();
+        }
         u
     }
 
@@ -2135,6 +2185,25 @@ impl<'o> Builder<'o> {
         let mut partial: Vec<String> = Vec::new();
         let mut full_idx: Vec<u32> = Vec::new();
         let targeted = matches!(self.question.points, Points::Only(_));
+        // A targeted question asks each source its own actions: a statement that speaks for a
+        // few sources (an identity policy's) is matched against theirs only. The rules join a
+        // statement's actions only with the points of the sources it speaks for (its
+        // `identity_statement`, `check_statement` or resource-policy match rows).
+        let few = plan.sources.len() <= FEW_SOURCES && !plan.sources.is_empty();
+        let asked: Vec<u32> = if targeted && few {
+            let mut v: Vec<u32> = plan
+                .sources
+                .iter()
+                .filter_map(|s| u.asked_by.get(*s))
+                .flatten()
+                .copied()
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        } else {
+            u.catalogued.iter().collect()
+        };
         match &plan.statement.action {
             ActionBlock::Action(patterns) => {
                 if patterns.iter().any(|p| Catalogue::matches_everything(p)) {
@@ -2147,7 +2216,7 @@ impl<'o> Builder<'o> {
                     if targeted {
                         // A targeted question asks a few actions: each is matched against the
                         // patterns, instead of expanding each pattern over the catalogue.
-                        full_idx.extend(u.catalogued.iter().filter(|&i| {
+                        full_idx.extend(asked.iter().copied().filter(|&i| {
                             action_block_covers(&plan.statement.action, self.expander.name(i))
                         }));
                     } else {
@@ -2179,7 +2248,7 @@ impl<'o> Builder<'o> {
             }
             ActionBlock::NotAction(patterns) => {
                 if targeted {
-                    full_idx.extend(u.catalogued.iter().filter(|&i| {
+                    full_idx.extend(asked.iter().copied().filter(|&i| {
                         action_block_covers(&plan.statement.action, self.expander.name(i))
                     }));
                 } else {
