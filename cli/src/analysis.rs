@@ -1003,52 +1003,68 @@ const REQUESTS_PER_RUN: usize = 2048;
 /// Splits requests into batches decided in one run each, as (the context of each source, request
 /// indices), in the order the batches were opened.
 ///
-/// A run decides each source's requests in that source's context ([`Context::PerSource`]), so a
-/// batch holds requests of one source only when their contexts agree on every key their answers
-/// may read ([`RequestKeys`]: the keys of the source's own documents and of the documents that are
-/// not a principal's own); the source's context in the run is what theirs give for those keys.
-/// The k-th distinct such context of a source goes to the k-th layer of batches. A resource
-/// string also means one thing within a run (`*` in account A and `*` in account B are different
-/// destinations), so a batch's requests agree on the account of every resource they name.
+/// A run decides each source's requests in that source's context ([`Context::PerSource`]), so
+/// the requests of one source in a batch must agree on every key that two of them may read
+/// ([`RequestKeys::keys_for`]: the keys of the statements about the request's action); the
+/// source's context in the run is what their contexts give for the keys they read. Each source's
+/// requests go to the first of its slots whose values they agree with (a slot is the context the
+/// source has in one layer of batches). A resource string also means one thing within a run
+/// (`*` in account A and `*` in account B are different destinations), so a batch's requests
+/// agree on the account of every resource they name.
 fn request_batches(
     org: &AwsOrg,
     requests: &[(RequestPoint, RequestContext)],
 ) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
     let keys = RequestKeys::new(org);
+    let mut keys_for: HashMap<(&str, &str), Vec<String>> = HashMap::new();
+    // Per source, its slots: for each key a request there reads, the value it is given (`None`:
+    // absent).
+    type Slot<'r> = HashMap<String, Option<&'r Vec<String>>>;
+    let mut slots: HashMap<&str, Vec<Slot<'_>>> = HashMap::new();
+    let mut layer_of: Vec<usize> = Vec::with_capacity(requests.len());
+    for (point, ctx) in requests {
+        let read = keys_for
+            .entry((point.source.as_str(), point.action.as_str()))
+            .or_insert_with(|| keys.keys_for(&point.source, &point.action));
+        let mine = slots.entry(point.source.as_str()).or_default();
+        let fits = |slot: &Slot<'_>| {
+            read.iter().all(|k| {
+                slot.get(k.as_str())
+                    .is_none_or(|v| *v == ctx.get(k.as_str()))
+            })
+        };
+        let layer = match mine.iter().position(fits) {
+            Some(k) => k,
+            None => {
+                mine.push(Slot::new());
+                mine.len() - 1
+            }
+        };
+        if let Some(slot) = mine.get_mut(layer) {
+            for k in read.iter() {
+                if !slot.contains_key(k.as_str()) {
+                    slot.insert(k.clone(), ctx.get(k.as_str()));
+                }
+            }
+        }
+        layer_of.push(layer);
+    }
     struct Batch<'r> {
-        contexts: BTreeMap<String, RequestContext>,
+        layer: usize,
+        sources: BTreeSet<&'r str>,
         accounts: HashMap<&'r str, Option<&'r str>>,
         idxs: Vec<usize>,
     }
     let mut batches: Vec<Batch<'_>> = Vec::new();
     // Per layer, the batch requests go to while it has room.
     let mut open: Vec<usize> = Vec::new();
-    // Per source and context (restricted to the keys it may read): its layer; per source: how
-    // many layers it has.
-    let mut layer_of: HashMap<(&str, RequestContext), usize> = HashMap::new();
-    let mut layers: HashMap<&str, usize> = HashMap::new();
-    let cap = REQUESTS_PER_RUN;
-    for (i, (point, ctx)) in requests.iter().enumerate() {
-        let read: RequestContext = keys
-            .shared()
-            .iter()
-            .chain(keys.own(&point.source))
-            .filter_map(|k| ctx.get_key_value(k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let layer = *layer_of
-            .entry((point.source.as_str(), read.clone()))
-            .or_insert_with(|| {
-                let n = layers.entry(point.source.as_str()).or_default();
-                *n += 1;
-                *n - 1
-            });
+    for (i, ((point, _), &layer)) in requests.iter().zip(&layer_of).enumerate() {
         if open.len() <= layer {
             open.resize(layer + 1, usize::MAX);
         }
         let account = point.resource_account.as_deref();
         let fits = |b: &Batch<'_>| {
-            b.idxs.len() < cap
+            b.idxs.len() < REQUESTS_PER_RUN
                 && b.accounts
                     .get(point.resource.as_str())
                     .is_none_or(|a| *a == account)
@@ -1057,7 +1073,8 @@ fn request_batches(
             Some(b) if batches.get(b).is_some_and(fits) => b,
             _ => {
                 batches.push(Batch {
-                    contexts: BTreeMap::new(),
+                    layer,
+                    sources: BTreeSet::new(),
                     accounts: HashMap::new(),
                     idxs: Vec::new(),
                 });
@@ -1071,9 +1088,28 @@ fn request_batches(
         let Some(batch) = batches.get_mut(b) else {
             continue;
         };
-        batch.contexts.entry(point.source.clone()).or_insert(read);
+        batch.sources.insert(&point.source);
         batch.accounts.insert(&point.resource, account);
         batch.idxs.push(i);
     }
-    batches.into_iter().map(|b| (b.contexts, b.idxs)).collect()
+    batches
+        .into_iter()
+        .map(|b| {
+            let contexts = b
+                .sources
+                .iter()
+                .map(|s| {
+                    let ctx: RequestContext = slots
+                        .get(s)
+                        .and_then(|v| v.get(b.layer))
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(k, v)| v.map(|v| (k.clone(), v.clone())))
+                        .collect();
+                    (s.to_string(), ctx)
+                })
+                .collect();
+            (contexts, b.idxs)
+        })
+        .collect()
 }

@@ -803,7 +803,7 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
 /// Whether an Action / NotAction block covers at least part of `asked`: a concrete action, or
 /// a pattern asked as such (`who-can 's3:Get*'`), which a statement may cover only in part
 /// (`s3:GetObject` of `s3:Get*`).
-fn action_block_may_touch(block: &ActionBlock, asked: &str) -> bool {
+pub(crate) fn action_block_may_touch(block: &ActionBlock, asked: &str) -> bool {
     if !asked.contains(['*', '?']) {
         return action_block_covers(block, asked);
     }

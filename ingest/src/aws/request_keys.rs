@@ -4,63 +4,87 @@
 //! The facts builder reads a request context in exactly two ways (see `facts.rs`): the value of a
 //! condition key or policy variable (`Builder::lookup`), and the role session name
 //! ([`SESSION_NAME_KEY`], for `aws:userid` and for matching session ARNs in resource policies).
-//! A condition key or variable is read only when a statement that carries it is evaluated. For a
-//! request by source `s`, the statements evaluated are those of `s`'s identity policies (its own
-//! and its groups'), its permissions boundary and its session policy, and those of policies that
-//! are not a principal's own: SCPs, RCPs, resource-based policies and role trust policies.
-//! [`RequestKeys`] over-approximates: every key any of those statements names, whatever its
-//! Effect or Action, plus the session name.
+//! A condition key or variable is read only when a statement that carries it is evaluated, and
+//! a statement bears on a request only when its Action / NotAction touches the request's action
+//! (the builder does not plan the others, and the rules join a statement's condition with a
+//! point only through the statement's own actions). For a request by source `s`, the statements
+//! that may bear on it are those of `s`'s identity policies (its own and its groups'), its
+//! permissions boundary and its session policy, and those of policies that are not a
+//! principal's own: SCPs, RCPs, resource-based policies and role trust policies.
+//! [`RequestKeys::keys_for`] over-approximates: every key any of those statements that touches
+//! the action names, whatever its Effect, plus the session name.
 //!
-//! Two requests by different sources may then share a run when their contexts agree on every key
-//! both may read (a key only one may read is taken from that one's context): each request sees
-//! exactly the values its own context gives for every key it reads, and absence where its context
-//! gives none, so its answer is the one its own run would give.
+//! Requests may then share a run when their contexts agree on every key both may read (a key
+//! only one may read is taken from that one's context): each request sees exactly the values its
+//! own context gives for every key it reads, and absence where its context gives none, so its
+//! answer is the one its own run would give.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::facts::SESSION_NAME_KEY;
+use super::facts::{action_block_may_touch, SESSION_NAME_KEY};
 use super::model::AwsOrg;
-use super::policy::{PolicyDocument, ResourceBlock};
+use super::policy::{ActionBlock, PolicyDocument, ResourceBlock, Statement};
 use super::variables;
 
-/// The keys (lowercased) each request's answer may read, by source.
+/// The keys a statement names, with the actions it is about.
 #[derive(Debug)]
-pub struct RequestKeys {
-    /// Keys of the policies that are not a principal's own, and the session name.
-    shared: BTreeSet<String>,
-    /// Keys of each principal's own documents (identity policies, boundary, session policy)
-    /// that are not in `shared`, sorted.
-    own: BTreeMap<String, Vec<String>>,
+struct StatementKeys<'o> {
+    action: &'o ActionBlock,
+    keys: Vec<String>,
 }
 
-/// Adds every key `doc` names to `out`: each condition key, and every variable in condition
-/// keys, condition values and Resource / NotResource entries (whether or not the document's
-/// version enables variables: a superset is safe).
-fn document_keys(doc: &PolicyDocument, out: &mut BTreeSet<String>) {
-    for st in &doc.statements {
-        let resources = match &st.resource {
-            Some(ResourceBlock::Resource(v)) | Some(ResourceBlock::NotResource(v)) => v.as_slice(),
-            None => &[],
-        };
-        for clause in &st.condition {
-            out.insert(clause.key.to_ascii_lowercase());
+/// The statements of an org that name request keys, by whose requests they may bear on.
+#[derive(Debug)]
+pub struct RequestKeys<'o> {
+    /// Statements of the policies that are not a principal's own.
+    shared: Vec<StatementKeys<'o>>,
+    /// Statements of each policy that is a principal's own (identity, boundary, session), by id.
+    own: BTreeMap<&'o str, Vec<StatementKeys<'o>>>,
+    /// Each principal's own policy ids.
+    policies: BTreeMap<&'o str, Vec<&'o str>>,
+}
+
+/// Every key `st` names: each condition key, and every variable in condition keys, condition
+/// values and Resource / NotResource entries (whether or not the document's version enables
+/// variables: a superset is safe).
+fn statement_keys(st: &Statement) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    let resources = match &st.resource {
+        Some(ResourceBlock::Resource(v)) | Some(ResourceBlock::NotResource(v)) => v.as_slice(),
+        None => &[],
+    };
+    for clause in &st.condition {
+        out.insert(clause.key.to_ascii_lowercase());
+    }
+    let texts = resources.iter().chain(
+        st.condition
+            .iter()
+            .flat_map(|c| std::iter::once(&c.key).chain(c.values.iter())),
+    );
+    for t in texts.filter(|t| variables::has_variables(t)) {
+        for k in variables::referenced_keys(t) {
+            out.insert(k.to_ascii_lowercase());
         }
-        let texts = resources.iter().chain(
-            st.condition
-                .iter()
-                .flat_map(|c| std::iter::once(&c.key).chain(c.values.iter())),
-        );
-        for t in texts.filter(|t| variables::has_variables(t)) {
-            for k in variables::referenced_keys(t) {
-                out.insert(k.to_ascii_lowercase());
-            }
+    }
+    out.into_iter().collect()
+}
+
+/// The statements of `doc` that name a key.
+fn document_keys<'o>(doc: &'o PolicyDocument, out: &mut Vec<StatementKeys<'o>>) {
+    for st in &doc.statements {
+        let keys = statement_keys(st);
+        if !keys.is_empty() {
+            out.push(StatementKeys {
+                action: &st.action,
+                keys,
+            });
         }
     }
 }
 
-impl RequestKeys {
-    pub fn new(org: &AwsOrg) -> Self {
-        let mut shared = BTreeSet::from([SESSION_NAME_KEY.to_string()]);
+impl<'o> RequestKeys<'o> {
+    pub fn new(org: &'o AwsOrg) -> Self {
+        let mut shared = Vec::new();
         for p in org.organization.policies.values() {
             if let Some(doc) = &p.document {
                 document_keys(doc, &mut shared);
@@ -74,33 +98,47 @@ impl RequestKeys {
                 document_keys(doc, &mut shared);
             }
         }
-        let mut own = BTreeMap::new();
+        let mut own: BTreeMap<&'o str, Vec<StatementKeys<'o>>> = BTreeMap::new();
+        let mut policies = BTreeMap::new();
         for p in org.principals.values() {
-            let mut keys = BTreeSet::new();
-            let ids = org
+            let ids: Vec<&'o str> = org
                 .identity_policies(p)
                 .chain(p.boundary.as_deref())
-                .chain(org.session_policies.get(&p.arn).map(String::as_str));
-            for id in ids {
-                if let Some(pol) = org.policies.get(id) {
-                    document_keys(&pol.document, &mut keys);
+                .chain(org.session_policies.get(&p.arn).map(String::as_str))
+                .collect();
+            for id in &ids {
+                if let (Some(pol), false) = (org.policies.get(*id), own.contains_key(id)) {
+                    let mut v = Vec::new();
+                    document_keys(&pol.document, &mut v);
+                    own.insert(id, v);
                 }
             }
-            let keys: Vec<String> = keys.difference(&shared).cloned().collect();
-            own.insert(p.arn.clone(), keys);
+            policies.insert(p.arn.as_str(), ids);
         }
-        RequestKeys { shared, own }
+        RequestKeys {
+            shared,
+            own,
+            policies,
+        }
     }
 
-    /// The keys every request's answer may read.
-    pub fn shared(&self) -> &BTreeSet<String> {
-        &self.shared
-    }
-
-    /// The keys only requests by `source` (a principal ARN as questions name it) may read, besides
-    /// [`RequestKeys::shared`]: none for a source with no documents of its own.
-    pub fn own(&self, source: &str) -> &[String] {
-        self.own.get(source).map_or(&[], Vec::as_slice)
+    /// The keys (lowercased, sorted) the answer to a request by `source` (a principal ARN as
+    /// questions name it) for `action` may read.
+    pub fn keys_for(&self, source: &str, action: &str) -> Vec<String> {
+        let mut out: BTreeSet<&str> = BTreeSet::from([SESSION_NAME_KEY]);
+        let own = self
+            .policies
+            .get(source)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.own.get(id))
+            .flatten();
+        for st in self.shared.iter().chain(own) {
+            if action_block_may_touch(st.action, action) {
+                out.extend(st.keys.iter().map(String::as_str));
+            }
+        }
+        out.into_iter().map(str::to_string).collect()
     }
 }
 
@@ -114,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn document_keys_names_condition_keys_and_variables() {
+    fn statement_keys_names_condition_keys_and_variables() {
         let d = doc(r#"{"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject",
              "Resource": "arn:aws:s3:::b/${aws:username}/*",
@@ -122,17 +160,19 @@ mod tests {
                            "Bool": {"aws:SecureTransport": "true"}}},
             {"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::${s3:prefix}"}
         ]}"#);
-        let mut keys = BTreeSet::new();
+        let mut keys = Vec::new();
         document_keys(&d, &mut keys);
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let keys: Vec<&[String]> = keys.iter().map(|k| k.keys.as_slice()).collect();
         assert_eq!(
             keys,
             [
-                "aws:principaltag/team",
-                "aws:requesttag/team",
-                "aws:securetransport",
-                "aws:username",
-                "s3:prefix"
+                &[
+                    "aws:principaltag/team",
+                    "aws:requesttag/team",
+                    "aws:securetransport",
+                    "aws:username",
+                ][..],
+                &["s3:prefix"][..]
             ]
         );
     }
