@@ -1016,34 +1016,77 @@ fn request_batches(
     requests: &[(RequestPoint, RequestContext)],
 ) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
     let keys = RequestKeys::new(org);
-    let mut keys_for: HashMap<(&str, &str), Vec<String>> = HashMap::new();
-    // Per source, its slots: for each key a request there reads, the value it is given (`None`:
-    // absent).
-    type Slot<'r> = HashMap<String, Option<&'r Vec<String>>>;
-    let mut slots: HashMap<&str, Vec<Slot<'_>>> = HashMap::new();
+    // Keys and values as small ids: a key's id, and per key its values' ids (0: absent).
+    let mut key_ids: HashMap<String, usize> = HashMap::new();
+    let mut key_names: Vec<&str> = Vec::new();
+    let mut keys_for: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (point, _) in requests {
+        if let std::collections::hash_map::Entry::Vacant(e) =
+            keys_for.entry((point.source.as_str(), point.action.as_str()))
+        {
+            let ids = keys
+                .keys_for(&point.source, &point.action)
+                .into_iter()
+                .map(|k| {
+                    let n = key_ids.len();
+                    *key_ids.entry(k).or_insert(n)
+                })
+                .collect();
+            e.insert(ids);
+        }
+    }
+    let mut names: Vec<(&String, &usize)> = key_ids.iter().collect();
+    names.sort_by_key(|(_, id)| **id);
+    key_names.extend(names.into_iter().map(|(k, _)| k.as_str()));
+    let mut value_ids: Vec<HashMap<&[String], u32>> = vec![HashMap::new(); key_names.len()];
+    let mut values: Vec<Vec<&Vec<String>>> = vec![Vec::new(); key_names.len()];
+    // Per source, its slots: for each key id, the id of the value the requests there that read
+    // it are given (`UNSET`: none reads it).
+    const UNSET: u32 = u32::MAX;
+    let mut slots: HashMap<&str, Vec<Vec<u32>>> = HashMap::new();
     let mut layer_of: Vec<usize> = Vec::with_capacity(requests.len());
+    let mut read: Vec<(usize, u32)> = Vec::new();
     for (point, ctx) in requests {
-        let read = keys_for
-            .entry((point.source.as_str(), point.action.as_str()))
-            .or_insert_with(|| keys.keys_for(&point.source, &point.action));
+        read.clear();
+        let ids = keys_for
+            .get(&(point.source.as_str(), point.action.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        for &k in ids {
+            let value = match (
+                ctx.get(key_names.get(k).copied().unwrap_or_default()),
+                value_ids.get_mut(k),
+                values.get_mut(k),
+            ) {
+                (Some(v), Some(by_value), Some(list)) => {
+                    let n = by_value.len() as u32 + 1;
+                    *by_value.entry(v.as_slice()).or_insert_with(|| {
+                        list.push(v);
+                        n
+                    })
+                }
+                _ => 0,
+            };
+            read.push((k, value));
+        }
         let mine = slots.entry(point.source.as_str()).or_default();
-        let fits = |slot: &Slot<'_>| {
-            read.iter().all(|k| {
-                slot.get(k.as_str())
-                    .is_none_or(|v| *v == ctx.get(k.as_str()))
-            })
+        let fits = |slot: &Vec<u32>| {
+            read.iter()
+                .all(|&(k, v)| slot.get(k).is_none_or(|&x| x == UNSET || x == v))
         };
         let layer = match mine.iter().position(fits) {
             Some(k) => k,
             None => {
-                mine.push(Slot::new());
+                mine.push(Vec::new());
                 mine.len() - 1
             }
         };
         if let Some(slot) = mine.get_mut(layer) {
-            for k in read.iter() {
-                if !slot.contains_key(k.as_str()) {
-                    slot.insert(k.clone(), ctx.get(k.as_str()));
+            for &(k, v) in &read {
+                if slot.len() <= k {
+                    slot.resize(k + 1, UNSET);
+                }
+                if let Some(x) = slot.get_mut(k) {
+                    *x = v;
                 }
             }
         }
@@ -1104,7 +1147,11 @@ fn request_batches(
                         .and_then(|v| v.get(b.layer))
                         .into_iter()
                         .flatten()
-                        .filter_map(|(k, v)| v.map(|v| (k.clone(), v.clone())))
+                        .enumerate()
+                        .filter_map(|(k, &v)| {
+                            let value = values.get(k)?.get((v as usize).checked_sub(1)?)?;
+                            Some((key_names.get(k)?.to_string(), (*value).clone()))
+                        })
                         .collect();
                     (s.to_string(), ctx)
                 })
