@@ -788,11 +788,11 @@ impl<'o> IdentityAllows<'o> {
 
 /// True when an Action / NotAction block covers `action` (case-insensitive globs).
 fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
-    let lower = action.to_ascii_lowercase();
+    // (The same as matching both lowercased, without allocating.)
     let hit = |patterns: &Vec<String>| {
         patterns
             .iter()
-            .any(|p| glob::glob_match(&p.to_ascii_lowercase(), &lower))
+            .any(|p| glob::glob_match_ascii_ci(p, action))
     };
     match block {
         ActionBlock::Action(p) => hit(p),
@@ -2366,8 +2366,6 @@ impl<'o> Builder<'o> {
             sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
         // Destinations: asked, or the grants' own patterns.
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
-        // (plan index, source or None, dest) the Allow statement grants on.
-        let mut grants: Vec<(usize, Option<&'o str>, Dest)> = Vec::new();
         let asked: Option<BTreeMap<&str, BTreeSet<Dest>>> = match &self.question.points {
             Points::Only(points) => {
                 let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
@@ -2381,6 +2379,10 @@ impl<'o> Builder<'o> {
             }
             Points::All => None,
         };
+        // (plan index, source or None, dest) the Allow statement grants on: the destinations a
+        // targeted question asks (borrowed), or the grants' own patterns (kept in `own_grants`).
+        let mut asked_grants: Vec<(usize, Option<&'o str>, &Dest)> = Vec::new();
+        let mut own_grants: Vec<(usize, Option<&'o str>, Dest)> = Vec::new();
         for (i, plan) in plans.iter().enumerate() {
             if !plan.identity_allow {
                 // A resource policy's Allow grants from its own patterns in whole-org
@@ -2388,7 +2390,7 @@ impl<'o> Builder<'o> {
                 if asked.is_none() && plan.grants_own() {
                     for d in self.rp_own_destinations(plan) {
                         universe.insert(d.clone());
-                        grants.push((i, None, d));
+                        own_grants.push((i, None, d));
                     }
                 }
                 continue;
@@ -2420,7 +2422,7 @@ impl<'o> Builder<'o> {
                                     resource_coverage(block, &patterns, d) == Coverage::Full
                                 });
                                 if full {
-                                    grants.push((i, Some(s), d.clone()));
+                                    asked_grants.push((i, Some(s), d));
                                 }
                             }
                         }
@@ -2453,12 +2455,17 @@ impl<'o> Builder<'o> {
                         }
                         for d in own {
                             universe.insert(d.clone());
-                            grants.push((i, src, d));
+                            own_grants.push((i, src, d));
                         }
                     }
                 }
             }
         }
+
+        let grants: Vec<(usize, Option<&'o str>, &Dest)> = asked_grants
+            .into_iter()
+            .chain(own_grants.iter().map(|(i, s, d)| (*i, *s, d)))
+            .collect();
 
         // Which destinations the resource policies decide, and Block Public Access.
         let read = self.emit_rp_governance(&universe);
@@ -2529,7 +2536,7 @@ impl<'o> Builder<'o> {
         }
         let mut condition_points: BTreeMap<usize, BTreeSet<Dest>> = BTreeMap::new();
         for (i, _, d) in &grants {
-            condition_points.entry(*i).or_default().insert(d.clone());
+            condition_points.entry(*i).or_default().insert((*d).clone());
         }
 
         // Limiting statements: coverage of every destination in question. A resource
