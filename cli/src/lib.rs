@@ -1484,23 +1484,53 @@ struct RequestLine {
     context: BTreeMap<String, ContextValue>,
 }
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(untagged)]
-enum ContextValue {
-    One(String),
-    Many(Vec<String>),
-    Bool(bool),
-    Number(serde_json::Number),
-}
+/// A context value of a request line: a string, a list of strings, a boolean or a number, as
+/// the strings conditions compare (a number as JSON writes it).
+#[derive(Debug)]
+struct ContextValue(Vec<String>);
 
-impl ContextValue {
-    fn values(&self) -> Vec<String> {
-        match self {
-            ContextValue::One(s) => vec![s.clone()],
-            ContextValue::Many(v) => v.clone(),
-            ContextValue::Bool(b) => vec![b.to_string()],
-            ContextValue::Number(n) => vec![n.to_string()],
+impl<'de> serde::Deserialize<'de> for ContextValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ContextValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, a list of strings, a boolean or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ContextValue, E> {
+                Ok(ContextValue(vec![v.to_string()]))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ContextValue, E> {
+                Ok(ContextValue(vec![v]))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ContextValue, E> {
+                Ok(ContextValue(vec![v.to_string()]))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ContextValue, E> {
+                Ok(ContextValue(vec![v.to_string()]))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ContextValue, E> {
+                Ok(ContextValue(vec![v.to_string()]))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ContextValue, E> {
+                // As serde_json writes the number.
+                match serde_json::Number::from_f64(v) {
+                    Some(n) => Ok(ContextValue(vec![n.to_string()])),
+                    None => Err(E::custom("a number that is not finite")),
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ContextValue, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(ContextValue(out))
+            }
         }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -1530,8 +1560,8 @@ fn explain_requests(
             .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
         let ctx: BTreeMap<String, Vec<String>> = req
             .context
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.values()))
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
             .collect();
         let ctx = with_session(&req.principal, ctx);
         requests.push((

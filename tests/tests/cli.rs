@@ -141,6 +141,54 @@ fn requests_file_errors_name_the_line() {
 }
 
 #[test]
+fn request_context_values_are_strings_lists_booleans_or_numbers() {
+    let dir = scratch("context-values");
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        concat!(
+            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SecureTransport\": true, \"aws:EpochTime\": 1704067200}}\n",
+            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:TagKeys\": [\"a\", 1]}}\n",
+            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": {\"ip\": \"10.0.0.1\"}}}\n",
+        ),
+    )
+    .unwrap();
+    let run = iamlog(&[
+        "explain",
+        "--requests",
+        &bad.to_string_lossy(),
+        "--org",
+        &demo(),
+    ]);
+    assert_eq!(run.code, 2);
+    // The first line is fine; the second has a number in a list of strings.
+    assert!(run.stderr.contains("bad.jsonl:2:"), "{}", run.stderr);
+    assert!(run.stderr.contains("expected a string"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
+
+    let map = dir.join("map.jsonl");
+    std::fs::write(
+        &map,
+        "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": {\"ip\": \"10.0.0.1\"}}}\n",
+    )
+    .unwrap();
+    let run = iamlog(&[
+        "explain",
+        "--requests",
+        &map.to_string_lossy(),
+        "--org",
+        &demo(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("expected a string, a list of strings, a boolean or a number"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn explain_json_and_requests_agree() {
     let one = iamlog(&[
         "explain",
