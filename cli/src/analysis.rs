@@ -1017,40 +1017,45 @@ fn request_batches(
 ) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
     let keys = RequestKeys::new(org);
     // Keys and values as small ids: a key's id, and per key its values' ids (0: absent).
-    let mut key_ids: HashMap<String, usize> = HashMap::new();
+    // (Fx hashing: the keys are ARNs and action names of the requests.)
+    let mut key_ids: FxHashMap<String, usize> = FxHashMap::default();
     let mut key_names: Vec<&str> = Vec::new();
-    let mut keys_for: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    // The key ids each (source, action) reads, and for each request the index of its list.
+    let mut lists: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+    let mut keys_for: Vec<Vec<usize>> = Vec::new();
+    let mut list_of: Vec<usize> = Vec::with_capacity(requests.len());
     for (point, _) in requests {
-        if let std::collections::hash_map::Entry::Vacant(e) =
-            keys_for.entry((point.source.as_str(), point.action.as_str()))
-        {
-            let ids = keys
-                .keys_for(&point.source, &point.action)
-                .into_iter()
-                .map(|k| {
-                    let n = key_ids.len();
-                    *key_ids.entry(k).or_insert(n)
-                })
-                .collect();
-            e.insert(ids);
+        let n = keys_for.len();
+        let list = *lists
+            .entry((point.source.as_str(), point.action.as_str()))
+            .or_insert(n);
+        if list == n {
+            keys_for.push(
+                keys.keys_for(&point.source, &point.action)
+                    .into_iter()
+                    .map(|k| {
+                        let n = key_ids.len();
+                        *key_ids.entry(k).or_insert(n)
+                    })
+                    .collect(),
+            );
         }
+        list_of.push(list);
     }
     let mut names: Vec<(&String, &usize)> = key_ids.iter().collect();
     names.sort_by_key(|(_, id)| **id);
     key_names.extend(names.into_iter().map(|(k, _)| k.as_str()));
-    let mut value_ids: Vec<HashMap<&[String], u32>> = vec![HashMap::new(); key_names.len()];
+    let mut value_ids: Vec<FxHashMap<&[String], u32>> = vec![FxHashMap::default(); key_names.len()];
     let mut values: Vec<Vec<&Vec<String>>> = vec![Vec::new(); key_names.len()];
     // Per source, its slots: for each key id, the id of the value the requests there that read
     // it are given (`UNSET`: none reads it).
     const UNSET: u32 = u32::MAX;
-    let mut slots: HashMap<&str, Vec<Vec<u32>>> = HashMap::new();
+    let mut slots: FxHashMap<&str, Vec<Vec<u32>>> = FxHashMap::default();
     let mut layer_of: Vec<usize> = Vec::with_capacity(requests.len());
     let mut read: Vec<(usize, u32)> = Vec::new();
-    for (point, ctx) in requests {
+    for ((point, ctx), &list) in requests.iter().zip(&list_of) {
         read.clear();
-        let ids = keys_for
-            .get(&(point.source.as_str(), point.action.as_str()))
-            .map_or(&[][..], Vec::as_slice);
+        let ids = keys_for.get(list).map_or(&[][..], Vec::as_slice);
         for &k in ids {
             let value = match (
                 ctx.get(key_names.get(k).copied().unwrap_or_default()),
@@ -1095,7 +1100,7 @@ fn request_batches(
     struct Batch<'r> {
         layer: usize,
         sources: BTreeSet<&'r str>,
-        accounts: HashMap<&'r str, Option<&'r str>>,
+        accounts: FxHashMap<&'r str, Option<&'r str>>,
         idxs: Vec<usize>,
     }
     let mut batches: Vec<Batch<'_>> = Vec::new();
@@ -1118,7 +1123,7 @@ fn request_batches(
                 batches.push(Batch {
                     layer,
                     sources: BTreeSet::new(),
-                    accounts: HashMap::new(),
+                    accounts: FxHashMap::default(),
                     idxs: Vec::new(),
                 });
                 let b = batches.len() - 1;

@@ -1542,20 +1542,37 @@ fn explain_requests(
 ) -> CmdResult {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError(format!("{}: cannot read: {e}", file.display())))?;
-    let org = load(args, err)?;
-    let mut requests = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let req: RequestLine = serde_json::from_str(line).map_err(|e| {
-            CliError(format!(
-                "{}:{}:{}: invalid request: {e}",
-                file.display(),
-                n + 1,
-                e.column()
-            ))
-        })?;
+    // The lines are parsed on another core while the exports are read (an error in the exports
+    // is still the one reported first).
+    let (org, lines) = std::thread::scope(|scope| {
+        let parsing = scope.spawn(|| {
+            let mut lines = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let req: RequestLine = serde_json::from_str(line).map_err(|e| {
+                    CliError(format!(
+                        "{}:{}:{}: invalid request: {e}",
+                        file.display(),
+                        n + 1,
+                        e.column()
+                    ))
+                })?;
+                lines.push((n, req));
+            }
+            Ok::<_, CliError>(lines)
+        });
+        let org = load(args, err);
+        let lines = parsing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (org, lines)
+    });
+    let org = org?;
+    let lines = lines?;
+    let mut requests = Vec::with_capacity(lines.len());
+    for (n, req) in lines {
         let source = find_source(&org, &req.principal)
             .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
         let ctx: BTreeMap<String, Vec<String>> = req
