@@ -1551,7 +1551,7 @@ fn explain_requests(
                 if line.trim().is_empty() {
                     continue;
                 }
-                let req: RequestLine = serde_json::from_str(line).map_err(|e| {
+                let mut req: RequestLine = serde_json::from_str(line).map_err(|e| {
                     CliError(format!(
                         "{}:{}:{}: invalid request: {e}",
                         file.display(),
@@ -1559,7 +1559,12 @@ fn explain_requests(
                         e.column()
                     ))
                 })?;
-                lines.push((n, req));
+                let ctx: BTreeMap<String, Vec<String>> = std::mem::take(&mut req.context)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
+                    .collect();
+                let ctx = with_session(&req.principal, ctx);
+                lines.push((n, req, ctx));
             }
             Ok::<_, CliError>(lines)
         });
@@ -1572,15 +1577,18 @@ fn explain_requests(
     let org = org?;
     let lines = lines?;
     let mut requests = Vec::with_capacity(lines.len());
-    for (n, req) in lines {
-        let source = find_source(&org, &req.principal)
-            .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
-        let ctx: BTreeMap<String, Vec<String>> = req
-            .context
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
-            .collect();
-        let ctx = with_session(&req.principal, ctx);
+    // Requests name few principals: each is found once.
+    let mut sources: rustc_hash::FxHashMap<String, String> = rustc_hash::FxHashMap::default();
+    for (n, req, ctx) in lines {
+        let source = match sources.get(&req.principal) {
+            Some(s) => s.clone(),
+            None => {
+                let s = find_source(&org, &req.principal)
+                    .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
+                sources.insert(req.principal.clone(), s.clone());
+                s
+            }
+        };
         requests.push((
             RequestPoint {
                 source,
