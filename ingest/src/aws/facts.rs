@@ -1078,14 +1078,18 @@ impl<'o> Builder<'o> {
         // (emit_destinations), and conditions read tags from the org itself.
         let inventory: &'o BTreeMap<String, _> = &org.resources;
         let whole_org = matches!(self.question.sources, Sources::All);
-        for r in inventory.values().filter(|_| whole_org) {
-            for (k, v) in &r.tags {
-                let row = (self.sym(&r.arn), self.sym(k), self.sym(v));
-                self.facts.tag.push(row);
-            }
-            if let Some(acct) = arn_account(&r.arn).filter(|a| !a.is_empty()) {
-                let row = (self.sym(&r.arn), self.sym(acct));
-                self.facts.resource_in_scope.push(row);
+        // (Not a filter over the inventory: a question about some sources should not walk a
+        // million resources to write none of them.)
+        if whole_org {
+            for r in inventory.values() {
+                for (k, v) in &r.tags {
+                    let row = (self.sym(&r.arn), self.sym(k), self.sym(v));
+                    self.facts.tag.push(row);
+                }
+                if let Some(acct) = arn_account(&r.arn).filter(|a| !a.is_empty()) {
+                    let row = (self.sym(&r.arn), self.sym(acct));
+                    self.facts.resource_in_scope.push(row);
+                }
             }
         }
 
@@ -1852,6 +1856,20 @@ impl<'o> Builder<'o> {
                     .values()
                     .all(|r| r.enabled(OrgPolicyKind::Rcp)));
         if rcp_enabled {
+            // The RCPs attached at each level, found once (as for SCPs above).
+            let mut rcps_at: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
+            for (policy_id, target) in &structure.attachments {
+                if structure
+                    .policies
+                    .get(policy_id)
+                    .is_some_and(|p| p.kind == OrgPolicyKind::Rcp)
+                {
+                    rcps_at
+                        .entry(target.as_str())
+                        .or_default()
+                        .push(policy_id.as_str());
+                }
+            }
             for account in structure.accounts.values() {
                 if Some(account.id.as_str()) == management {
                     continue;
@@ -1860,8 +1878,8 @@ impl<'o> Builder<'o> {
                     continue;
                 };
                 for level in path {
-                    for policy_id in structure.attached(level, OrgPolicyKind::Rcp) {
-                        if let Some(p) = structure.policies.get(policy_id) {
+                    for policy_id in rcps_at.get(level).into_iter().flatten() {
+                        if let Some(p) = structure.policies.get(*policy_id) {
                             rcp_accounts
                                 .entry(p.id.as_str())
                                 .or_default()
