@@ -148,8 +148,10 @@ impl Chains {
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = targets.clone();
         let mut frontier: BTreeSet<String> = targets.clone();
+        // The callers of the org, indexed once for every step.
+        let mut candidates = facts::AssumeCandidates::new(org.aws());
         while !frontier.is_empty() {
-            let points = facts::assume_candidates_into(org.aws(), &frontier);
+            let points = candidates.into_roles(&frontier);
             if points.is_empty() {
                 break;
             }
@@ -169,8 +171,9 @@ impl Chains {
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = BTreeSet::from([from.to_string()]);
         let mut frontier = seen.clone();
+        let mut candidates = facts::AssumeCandidates::new(org.aws());
         while !frontier.is_empty() {
-            let points = facts::assume_candidates_from(org.aws(), &frontier);
+            let points = candidates.from_callers(&frontier);
             if points.is_empty() {
                 break;
             }

@@ -485,60 +485,106 @@ pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 /// `sts:AssumeRole` that names the principal (its ARN, session, role, account or `*`).
 /// Deciding them (rule C1) gives `can_assume`.
 pub fn assume_candidates_into(org: &AwsOrg, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
-    assume_candidates_where(org, &|r| roles.contains(r), &|_| true)
+    AssumeCandidates::new(org).into_roles(roles)
 }
 
 /// The candidates (see [`assume_candidates_into`]) from these callers: one step forward.
 pub fn assume_candidates_from(org: &AwsOrg, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
-    assume_candidates_where(org, &|_| true, &|c| callers.contains(c))
+    AssumeCandidates::new(org).from_callers(callers)
 }
 
-fn assume_candidates_where(
-    org: &AwsOrg,
-    role_ok: &dyn Fn(&str) -> bool,
-    caller_ok: &dyn Fn(&str) -> bool,
-) -> Vec<RequestPoint> {
-    let callers: Vec<&Principal> = org
-        .users_and_roles()
-        .chain(org.external.values())
-        .filter(|p| caller_ok(&p.arn))
-        .collect();
-    // A trust statement that names a caller only through its account delegates to the
-    // caller's IAM policies, and one of another account needs them too: such a pair is a
-    // candidate only when the caller has an identity Allow that may cover sts:AssumeRole (a
-    // caller outside the export always is: its policies are unknown).
-    let mut assume = IdentityAllows::new(org, ASSUME_ROLE);
-    let mut may_assume = |p: &Principal| p.kind == PrincipalKind::External || assume.may_allow(p);
-    let index = CallerIndex::new(&callers);
-    let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
-    for role in org.principals.values().filter(|r| role_ok(&r.arn)) {
-        let Some(trust) = &role.trust_policy else {
-            continue;
-        };
-        for st in &trust.statements {
-            if !matches!(st.effect, Effect::Allow) || !action_block_covers(&st.action, ASSUME_ROLE)
-            {
+/// What finding `sts:AssumeRole` candidates needs of the org, built once for the steps of a
+/// chain search: every caller (users, roles and the principals outside the export), indexed by
+/// ARN, account and role name, and which identity policies may allow `sts:AssumeRole`.
+pub struct AssumeCandidates<'o> {
+    org: &'o AwsOrg,
+    callers: Vec<&'o Principal>,
+    /// Every caller, indexed on first use by [`AssumeCandidates::into_roles`].
+    index: Option<CallerIndex<'o>>,
+    assume: IdentityAllows<'o>,
+}
+
+impl<'o> AssumeCandidates<'o> {
+    pub fn new(org: &'o AwsOrg) -> Self {
+        let callers: Vec<&'o Principal> =
+            org.users_and_roles().chain(org.external.values()).collect();
+        AssumeCandidates {
+            org,
+            callers,
+            index: None,
+            assume: IdentityAllows::new(org, ASSUME_ROLE),
+        }
+    }
+
+    /// [`assume_candidates_into`]: the candidates into `roles` (one step back along chains).
+    pub fn into_roles(&mut self, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
+        let org = self.org;
+        let roles: Vec<&'o Principal> =
+            roles.iter().filter_map(|r| org.principals.get(r)).collect();
+        let callers = &self.callers;
+        let index = self.index.get_or_insert_with(|| CallerIndex::new(callers));
+        Self::candidates(&mut self.assume, index, callers, &roles)
+    }
+
+    /// [`assume_candidates_from`]: the candidates from `callers` (one step forward). Only
+    /// those callers are indexed: a trust statement naming `*` then names a few of them, not
+    /// every caller of the org.
+    pub fn from_callers(&mut self, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
+        let org = self.org;
+        let few: Vec<&'o Principal> = self
+            .callers
+            .iter()
+            .copied()
+            .filter(|p| callers.contains(&p.arn))
+            .collect();
+        let index = CallerIndex::new(&few);
+        let roles: Vec<&'o Principal> = org.principals.values().collect();
+        Self::candidates(&mut self.assume, &index, &few, &roles)
+    }
+
+    fn candidates(
+        assume: &mut IdentityAllows<'o>,
+        index: &CallerIndex<'o>,
+        callers: &[&'o Principal],
+        roles: &[&'o Principal],
+    ) -> Vec<RequestPoint> {
+        // A trust statement that names a caller only through its account delegates to the
+        // caller's IAM policies, and one of another account needs them too: such a pair is a
+        // candidate only when the caller has an identity Allow that may cover sts:AssumeRole (a
+        // caller outside the export always is: its policies are unknown).
+        let mut may_assume =
+            |p: &Principal| p.kind == PrincipalKind::External || assume.may_allow(p);
+        let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
+        for role in roles {
+            let Some(trust) = &role.trust_policy else {
                 continue;
-            }
-            for p in index.named_by(st, &callers) {
-                let named = match rp_match(st, p, None) {
-                    None => false,
-                    Some((RpHow::Account, _)) => may_assume(p),
-                    Some(_) if p.account != role.account => may_assume(p),
-                    Some(_) => true,
-                };
-                if named {
-                    out.insert(RequestPoint {
-                        source: p.arn.clone(),
-                        action: ASSUME_ROLE.to_string(),
-                        resource: role.arn.clone(),
-                        resource_account: None,
-                    });
+            };
+            for st in &trust.statements {
+                if !matches!(st.effect, Effect::Allow)
+                    || !action_block_covers(&st.action, ASSUME_ROLE)
+                {
+                    continue;
+                }
+                for p in index.named_by(st, callers) {
+                    let named = match rp_match(st, p, None) {
+                        None => false,
+                        Some((RpHow::Account, _)) => may_assume(p),
+                        Some(_) if p.account != role.account => may_assume(p),
+                        Some(_) => true,
+                    };
+                    if named {
+                        out.insert(RequestPoint {
+                            source: p.arn.clone(),
+                            action: ASSUME_ROLE.to_string(),
+                            resource: role.arn.clone(),
+                            resource_account: None,
+                        });
+                    }
                 }
             }
         }
+        out.into_iter().collect()
     }
-    out.into_iter().collect()
 }
 
 /// The callers a `Principal` entry may name, looked up by ARN, account and role name instead
