@@ -119,22 +119,27 @@ fn unknown_principal_and_bad_context_are_usage_errors() {
     assert_eq!(run.code, 2);
 }
 
-#[test]
-fn requests_file_errors_name_the_line() {
-    let dir = scratch("requests");
-    let file = dir.join("r.jsonl");
-    std::fs::write(
-        &file,
-        "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}\n{\"principal\": \"alice\", \"acton\": \"x\"}\n",
-    )
-    .unwrap();
-    let run = iamlog(&[
+/// `explain --requests` on a file `name` of scratch directory `dir` holding `lines`, over the
+/// demo org.
+fn explain_requests_file(dir: &str, name: &str, lines: &str) -> iamlog_tests::Run {
+    let file = scratch(dir).join(name);
+    std::fs::write(&file, lines).unwrap();
+    iamlog(&[
         "explain",
         "--requests",
         &file.to_string_lossy(),
         "--org",
         &demo(),
-    ]);
+    ])
+}
+
+#[test]
+fn requests_file_errors_name_the_line() {
+    let run = explain_requests_file(
+        "requests",
+        "r.jsonl",
+        "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}\n{\"principal\": \"alice\", \"acton\": \"x\"}\n",
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("r.jsonl:2:"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
@@ -142,43 +147,26 @@ fn requests_file_errors_name_the_line() {
 
 #[test]
 fn request_context_values_are_strings_lists_booleans_or_numbers() {
-    let dir = scratch("context-values");
-    let bad = dir.join("bad.jsonl");
-    std::fs::write(
-        &bad,
+    // The first line is fine (a boolean and a number); the second has a number in a list of
+    // strings.
+    let run = explain_requests_file(
+        "context-values",
+        "bad.jsonl",
         concat!(
             "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SecureTransport\": true, \"aws:EpochTime\": 1704067200}}\n",
             "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:TagKeys\": [\"a\", 1]}}\n",
-            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": {\"ip\": \"10.0.0.1\"}}}\n",
         ),
-    )
-    .unwrap();
-    let run = iamlog(&[
-        "explain",
-        "--requests",
-        &bad.to_string_lossy(),
-        "--org",
-        &demo(),
-    ]);
+    );
     assert_eq!(run.code, 2);
-    // The first line is fine; the second has a number in a list of strings.
     assert!(run.stderr.contains("bad.jsonl:2:"), "{}", run.stderr);
     assert!(run.stderr.contains("expected a string"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
 
-    let map = dir.join("map.jsonl");
-    std::fs::write(
-        &map,
+    let run = explain_requests_file(
+        "context-values",
+        "map.jsonl",
         "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": {\"ip\": \"10.0.0.1\"}}}\n",
-    )
-    .unwrap();
-    let run = iamlog(&[
-        "explain",
-        "--requests",
-        &map.to_string_lossy(),
-        "--org",
-        &demo(),
-    ]);
+    );
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
