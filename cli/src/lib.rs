@@ -1534,6 +1534,38 @@ impl<'de> serde::Deserialize<'de> for ContextValue {
     }
 }
 
+/// Request lines parsed per chunk in `explain --requests`.
+const REQUEST_CHUNK: usize = 1024;
+
+/// A parsed request line: its index in the file, the request, its context (lowercased keys).
+type ParsedRequest = (usize, RequestLine, BTreeMap<String, Vec<String>>);
+
+/// Parses request lines (line index, text): each with its context's keys lowercased and the
+/// session name of a session principal added. The first bad line is the error.
+fn parse_request_lines(
+    lines: &[(usize, &str)],
+    file: &Path,
+) -> Result<Vec<ParsedRequest>, CliError> {
+    let mut out = Vec::with_capacity(lines.len());
+    for &(n, line) in lines {
+        let mut req: RequestLine = serde_json::from_str(line).map_err(|e| {
+            CliError(format!(
+                "{}:{}:{}: invalid request: {e}",
+                file.display(),
+                n + 1,
+                e.column()
+            ))
+        })?;
+        let ctx: BTreeMap<String, Vec<String>> = std::mem::take(&mut req.context)
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
+            .collect();
+        let ctx = with_session(&req.principal, ctx);
+        out.push((n, req, ctx));
+    }
+    Ok(out)
+}
+
 fn explain_requests(
     args: &OrgArgs,
     file: &Path,
@@ -1542,38 +1574,42 @@ fn explain_requests(
 ) -> CmdResult {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError(format!("{}: cannot read: {e}", file.display())))?;
-    // The lines are parsed on another core while the exports are read (an error in the exports
-    // is still the one reported first).
-    let (org, lines) = std::thread::scope(|scope| {
-        let parsing = scope.spawn(|| {
-            let mut lines = Vec::new();
-            for (n, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let mut req: RequestLine = serde_json::from_str(line).map_err(|e| {
-                    CliError(format!(
-                        "{}:{}:{}: invalid request: {e}",
-                        file.display(),
-                        n + 1,
-                        e.column()
-                    ))
-                })?;
-                let ctx: BTreeMap<String, Vec<String>> = std::mem::take(&mut req.context)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
-                    .collect();
-                let ctx = with_session(&req.principal, ctx);
-                lines.push((n, req, ctx));
-            }
-            Ok::<_, CliError>(lines)
-        });
+    // The lines are parsed in chunks, by another core while this one reads the exports, then
+    // by both. (An error in the exports is still the one reported first, then the first bad
+    // line.)
+    let all: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let chunks: Vec<&[(usize, &str)]> = all.chunks(REQUEST_CHUNK).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let parse_chunks = || -> Vec<(usize, Result<Vec<ParsedRequest>, CliError>)> {
+        let mut done = Vec::new();
+        loop {
+            let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(chunk) = chunks.get(c) else {
+                break;
+            };
+            done.push((c, parse_request_lines(chunk, file)));
+        }
+        done
+    };
+    let (org, mut parsed) = std::thread::scope(|scope| {
+        let other = scope.spawn(parse_chunks);
         let org = load(args, err);
-        let lines = parsing
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (org, lines)
+        let mut parsed = parse_chunks();
+        parsed.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        (org, parsed)
     });
+    parsed.sort_by_key(|(c, _)| *c);
+    let lines: Result<Vec<Vec<ParsedRequest>>, CliError> =
+        parsed.into_iter().map(|(_, r)| r).collect();
+    let lines = lines.map(|v| v.into_iter().flatten().collect::<Vec<ParsedRequest>>());
     let org = org?;
     let lines = lines?;
     let mut requests = Vec::with_capacity(lines.len());
