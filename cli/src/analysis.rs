@@ -1015,7 +1015,7 @@ fn request_batches(
     org: &AwsOrg,
     requests: &[(RequestPoint, RequestContext)],
 ) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
-    let keys = RequestKeys::new(org);
+    let mut keys = RequestKeys::new(org);
     // Keys and values as small ids: a key's id, and per key its values' ids (0: absent).
     // (Fx hashing: the keys are ARNs and action names of the requests.)
     let mut key_ids: FxHashMap<String, usize> = FxHashMap::default();

@@ -21,6 +21,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use super::facts::{action_block_may_touch, SESSION_NAME_KEY};
 use super::model::AwsOrg;
 use super::policy::{ActionBlock, PolicyDocument, ResourceBlock, Statement};
@@ -42,6 +44,9 @@ pub struct RequestKeys<'o> {
     own: BTreeMap<&'o str, Vec<StatementKeys<'o>>>,
     /// Each principal's own policy ids.
     policies: BTreeMap<&'o str, Vec<&'o str>>,
+    /// The keys of the shared statements about an action, found once per action (an org may
+    /// have thousands of conditional trust statements; requests name a few actions).
+    shared_for: HashMap<String, Vec<String>>,
 }
 
 /// Every key `st` names: each condition key, and every variable in condition keys, condition
@@ -119,13 +124,32 @@ impl<'o> RequestKeys<'o> {
             shared,
             own,
             policies,
+            shared_for: HashMap::default(),
         }
     }
 
     /// The keys (lowercased, sorted) the answer to a request by `source` (a principal ARN as
     /// questions name it) for `action` may read.
-    pub fn keys_for(&self, source: &str, action: &str) -> Vec<String> {
+    pub fn keys_for(&mut self, source: &str, action: &str) -> Vec<String> {
+        if !self.shared_for.contains_key(action) {
+            let mut keys: Vec<String> = self
+                .shared
+                .iter()
+                .filter(|st| action_block_may_touch(st.action, action))
+                .flat_map(|st| st.keys.iter().cloned())
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            self.shared_for.insert(action.to_string(), keys);
+        }
         let mut out: BTreeSet<&str> = BTreeSet::from([SESSION_NAME_KEY]);
+        out.extend(
+            self.shared_for
+                .get(action)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
         let own = self
             .policies
             .get(source)
@@ -133,7 +157,7 @@ impl<'o> RequestKeys<'o> {
             .flatten()
             .filter_map(|id| self.own.get(id))
             .flatten();
-        for st in self.shared.iter().chain(own) {
+        for st in own {
             if action_block_may_touch(st.action, action) {
                 out.extend(st.keys.iter().map(String::as_str));
             }
