@@ -132,11 +132,11 @@ pub enum Context {
     /// it): each source's requests are made in its context, as with [`Context::Request`]. Every
     /// statement with a condition is then evaluated per source, so that no outcome found for
     /// one source's context is given to another.
-    PerSource(BTreeMap<String, BTreeMap<String, Vec<String>>>),
+    PerSource(BTreeMap<String, ContextValues>),
 }
 
 /// A request context (lowercased keys).
-type RequestKeys = BTreeMap<String, Vec<String>>;
+type ContextValues = BTreeMap<String, Vec<String>>;
 
 /// A question put to the core rules.
 #[derive(Debug, Clone)]
@@ -1445,7 +1445,7 @@ impl<'o> Builder<'o> {
 
     /// The context of a request by `source`: `None` when requests are not known (static
     /// questions), or when each source has its own and `source` is none of them.
-    fn request_context(&self, source: Option<&Principal>) -> Option<&'o RequestKeys> {
+    fn request_context(&self, source: Option<&Principal>) -> Option<&'o ContextValues> {
         let question: &'o Question = self.question;
         match &question.context {
             Context::Static => None,
