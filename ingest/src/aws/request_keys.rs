@@ -175,6 +175,80 @@ mod tests {
         parse_policy_text(json, "").expect("test policy")
     }
 
+    /// An org of one account: user `u` with an Allow of `s3:GetObject` on a prefix variable
+    /// and an MFA condition, and a Deny of everything but IAM on a region; role `r`, whose
+    /// trust policy requires an external id.
+    fn org() -> AwsOrg {
+        let gaad = r#"{
+          "UserDetailList": [{"UserName": "u", "UserId": "AIDAEXAMPLEUSER000001", "Path": "/",
+            "Arn": "arn:aws:iam::111122223333:user/u", "GroupList": [],
+            "AttachedManagedPolicies": [],
+            "UserPolicyList": [
+              {"PolicyName": "read", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": "arn:aws:s3:::b/${aws:username}/*",
+                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}},
+              {"PolicyName": "region", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}}]}],
+          "GroupDetailList": [],
+          "RoleDetailList": [{"RoleName": "r", "RoleId": "AROAEXAMPLEROLE000001", "Path": "/",
+            "Arn": "arn:aws:iam::111122223333:role/r", "AttachedManagedPolicies": [],
+            "RolePolicyList": [], "InstanceProfileList": [],
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+               "Action": "sts:AssumeRole",
+               "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}}],
+          "Policies": []
+        }"#;
+        let value: serde_json::Value = serde_json::from_str(gaad).expect("test JSON");
+        let mut org = AwsOrg::default();
+        let mut warnings = Vec::new();
+        crate::aws::gaad::read(
+            &crate::json::Located::root(&value, std::path::Path::new("gaad.json")),
+            &mut org,
+            &mut warnings,
+        )
+        .expect("test GAAD");
+        org
+    }
+
+    #[test]
+    fn keys_for_reads_the_statements_about_the_action() {
+        let org = org();
+        let mut keys = RequestKeys::new(&org);
+        let user = "arn:aws:iam::111122223333:user/u";
+        // The Allow (condition key and Resource variable) and the NotAction Deny.
+        assert_eq!(
+            keys.keys_for(user, "s3:GetObject"),
+            [
+                "aws:multifactorauthpresent",
+                "aws:requestedregion",
+                "aws:username",
+                SESSION_NAME_KEY,
+            ]
+        );
+        // Only the NotAction Deny is about ec2; none is about iam.
+        assert_eq!(
+            keys.keys_for(user, "ec2:StopInstances"),
+            ["aws:requestedregion", SESSION_NAME_KEY]
+        );
+        assert_eq!(keys.keys_for(user, "iam:CreateUser"), [SESSION_NAME_KEY]);
+        // A trust policy is nobody's own: its keys are read by every caller's sts:AssumeRole,
+        // the same the second time (found once per action).
+        for _ in 0..2 {
+            assert_eq!(
+                keys.keys_for(user, "sts:AssumeRole"),
+                ["aws:requestedregion", SESSION_NAME_KEY, "sts:externalid"]
+            );
+        }
+        // A source with no documents of its own reads the shared keys only.
+        assert_eq!(
+            keys.keys_for("anonymous", "sts:AssumeRole"),
+            [SESSION_NAME_KEY, "sts:externalid"]
+        );
+    }
+
     #[test]
     fn statement_keys_names_condition_keys_and_variables() {
         let d = doc(r#"{"Version": "2012-10-17", "Statement": [
