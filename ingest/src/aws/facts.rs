@@ -480,19 +480,10 @@ struct RpPlan<'o> {
 /// The action that assumes a role.
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
-/// The `sts:AssumeRole` points worth deciding to find role chains into these roles (one step
-/// back along chains): every (principal, role) where the role's trust policy has an Allow of
-/// `sts:AssumeRole` that names the principal (its ARN, session, role, account or `*`).
-/// Deciding them (rule C1) gives `can_assume`.
-pub fn assume_candidates_into(org: &AwsOrg, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
-    AssumeCandidates::new(org).into_roles(roles)
-}
-
-/// The candidates (see [`assume_candidates_into`]) from these callers: one step forward.
-pub fn assume_candidates_from(org: &AwsOrg, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
-    AssumeCandidates::new(org).from_callers(callers)
-}
-
+/// The `sts:AssumeRole` points worth deciding to follow role chains: every (principal, role)
+/// where the role's trust policy has an Allow of `sts:AssumeRole` that names the principal (its
+/// ARN, session, role, account or `*`). Deciding them (rule C1) gives `can_assume`.
+///
 /// What finding `sts:AssumeRole` candidates needs of the org, built once for the steps of a
 /// chain search: every caller (users, roles and the principals outside the export), indexed by
 /// ARN, account and role name, and which identity policies may allow `sts:AssumeRole`.
@@ -516,7 +507,7 @@ impl<'o> AssumeCandidates<'o> {
         }
     }
 
-    /// [`assume_candidates_into`]: the candidates into `roles` (one step back along chains).
+    /// The candidates into `roles` (one step back along chains).
     pub fn into_roles(&mut self, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
         let org = self.org;
         let roles: Vec<&'o Principal> =
@@ -526,7 +517,7 @@ impl<'o> AssumeCandidates<'o> {
         Self::candidates(&mut self.assume, index, callers, &roles)
     }
 
-    /// [`assume_candidates_from`]: the candidates from `callers` (one step forward). Only
+    /// The candidates from `callers` (one step forward). Only
     /// those callers are indexed: a trust statement naming `*` then names a few of them, not
     /// every caller of the org.
     pub fn from_callers(&mut self, callers: &BTreeSet<String>) -> Vec<RequestPoint> {
@@ -2253,8 +2244,11 @@ impl<'o> Builder<'o> {
         // few sources (an identity policy's) is matched against theirs only. The rules join a
         // statement's actions only with the points of the sources it speaks for (its
         // `identity_statement`, `check_statement` or resource-policy match rows).
+        // (Whole-org questions expand the patterns instead and never read this.)
         let few = plan.sources.len() <= FEW_SOURCES && !plan.sources.is_empty();
-        let asked: Vec<u32> = if targeted && few {
+        let asked: Vec<u32> = if !targeted {
+            Vec::new()
+        } else if few {
             let mut v: Vec<u32> = plan
                 .sources
                 .iter()
