@@ -19,6 +19,9 @@ use std::process::ExitCode;
 use iamlog_engine::dl::{self, AscentOptions, DlError};
 use iamlog_engine::SCHEMA;
 
+/// The generated programs' relation store (`src/small_index.rs`).
+const RELATION_STORE: &str = "crate::small_index";
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,8 +48,11 @@ fn run() -> Result<(), String> {
         return Err("error: no `.dl` files in rules/core".to_owned());
     }
     let program = parse_and_check(&core, true)?;
-    let code = dl::compile_to_ascent(&program, &AscentOptions::default())
-        .map_err(|e| render_all(&[e], &core))?;
+    let options = AscentOptions {
+        relation_store: Some(RELATION_STORE.to_owned()),
+        ..AscentOptions::default()
+    };
+    let code = dl::compile_to_ascent(&program, &options).map_err(|e| render_all(&[e], &core))?;
     write(&out_dir.join("core_program.rs"), &code)?;
     write(&out_dir.join("core_sources.rs"), &sources_table(&core))?;
 
@@ -61,6 +67,7 @@ fn run() -> Result<(), String> {
         struct_name: "CodegenCases".to_owned(),
         run_fn: None,
         engine_crate: "iamlog_engine".to_owned(),
+        relation_store: Some(RELATION_STORE.to_owned()),
     };
     let code = dl::compile_to_ascent(&program, &options).map_err(|e| render_all(&[e], &cases))?;
     write(&out_dir.join("codegen_cases.rs"), &code)?;

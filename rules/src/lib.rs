@@ -10,6 +10,9 @@ mod core_program {
     include!(concat!(env!("OUT_DIR"), "/core_program.rs"));
 }
 
+#[doc(hidden)]
+pub mod small_index;
+
 mod sources {
     include!(concat!(env!("OUT_DIR"), "/core_sources.rs"));
 }

@@ -41,6 +41,9 @@ pub struct AscentOptions {
     pub run_fn: Option<String>,
     /// The path of the engine crate in the including crate.
     pub engine_crate: String,
+    /// The path of a module providing ascent's relation-store macros (`#![ds(path)]`: `rel!`,
+    /// `rel_ind!` and the rest), or `None` for ascent's default store.
+    pub relation_store: Option<String>,
 }
 
 impl Default for AscentOptions {
@@ -49,6 +52,7 @@ impl Default for AscentOptions {
             struct_name: "CoreProgram".to_owned(),
             run_fn: Some("run_core".to_owned()),
             engine_crate: "iamlog_engine".to_owned(),
+            relation_store: None,
         }
     }
 }
@@ -148,6 +152,9 @@ pub fn compile_to_ascent(program: &Program, opts: &AscentOptions) -> Result<Stri
         );
     }
     out.push_str("::ascent::ascent! {\n");
+    if let Some(store) = &opts.relation_store {
+        let _ = writeln!(out, "    #![ds({store})]");
+    }
     let _ = writeln!(out, "    /// The program compiled from the `.dl` rules.");
     let _ = writeln!(out, "    pub struct {};\n", opts.struct_name);
     for (decl, types) in &relations {

@@ -868,9 +868,14 @@ fn ascent_codegen_orders_and_renames() {
         struct_name: "Cases".to_owned(),
         run_fn: None,
         engine_crate: "crate::engine".to_owned(),
+        relation_store: Some("crate::store".to_owned()),
     };
     let code = compile_to_ascent(&p, &no_glue).unwrap_or_default();
     assert!(code.contains("pub struct Cases;"), "{code}");
+    assert!(
+        code.contains("::ascent::ascent! {\n    #![ds(crate::store)]\n"),
+        "{code}"
+    );
     assert!(code.contains("use crate::engine::{PrincipalId};"), "{code}");
     assert!(!code.contains("fn run_core"), "{code}");
 }
