@@ -224,13 +224,13 @@ pub fn effective_streamed<E>(
     keep: &(dyn Fn(&str, &str) -> bool + Sync),
     batch: usize,
     threads: usize,
-    sink: &mut dyn FnMut(Vec<AccessRow>) -> Result<(), E>,
+    sink: &mut dyn FnMut(&[AccessRow]) -> Result<(), E>,
 ) -> Result<(), E> {
     let sources = facts::whole_org_sources(org.aws());
     let batch = batch.max(1);
     let keep3 = |_: &str, a: &str, d: &str| keep(a, d);
     if sources.len() <= batch {
-        return sink(effective_rows(&ask(org, &Question::whole_org()), &keep3));
+        return sink(&effective_rows(&ask(org, &Question::whole_org()), &keep3));
     }
     let reps: Vec<usize> = if std::env::var("IAMLOG_SHARE").is_ok_and(|v| v == "0") {
         (0..sources.len()).collect()
@@ -316,8 +316,9 @@ pub fn effective_streamed<E>(
                 started,
             );
             // Every source whose profile is known, in order: a twin's profile is that of an
-            // earlier source, so the order stops only at a profile not computed yet.
-            let mut out: Vec<AccessRow> = Vec::new();
+            // earlier source, so the order stops only at a profile not computed yet. A
+            // computed source's own rows are lent to the sink (they may still be stamped for
+            // its twins), a twin's are stamped, written and dropped.
             while let Some(&rep) = reps.get(next) {
                 let Some(left) = pending.get_mut(&rep) else {
                     break;
@@ -326,22 +327,21 @@ pub fn effective_streamed<E>(
                     break;
                 }
                 *left -= 1;
-                match (sources.get(rep), sources.get(next)) {
-                    (Some(holder), Some(twin)) if rep != next => {
-                        if let Some(rows) = profiles_rows.get(&rep) {
-                            let renames = profiles::inline_renames(org.aws(), holder, twin);
-                            out.extend(stamp(rows, holder, twin, &renames));
+                match (sources.get(rep), sources.get(next), profiles_rows.get(&rep)) {
+                    (Some(holder), Some(twin), Some(rows)) if rep != next => {
+                        let renames = profiles::inline_renames(org.aws(), holder, twin);
+                        let stamped = stamp(rows, holder, twin, &renames);
+                        if !stamped.is_empty() {
+                            sink(&stamped)?;
                         }
                     }
-                    _ => out.extend(profiles_rows.get(&rep).cloned().unwrap_or_default()),
+                    (_, _, Some(rows)) if !rows.is_empty() => sink(rows)?,
+                    _ => {}
                 }
                 if *left == 0 {
                     profiles_rows.remove(&rep);
                 }
                 next += 1;
-            }
-            if !out.is_empty() {
-                sink(out)?;
             }
         }
         Ok(())

@@ -1117,7 +1117,7 @@ fn what_can(
             &|a, d| keep("", a, d),
             analysis::batch_size(),
             analysis::threads(),
-            &mut |rows| w.rows(&rows, out),
+            &mut |rows| w.rows(rows, out),
         )
         .and_then(|()| w.finish(out));
         return match written {

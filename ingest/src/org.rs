@@ -43,6 +43,12 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
                 }
             }
         });
+        // The action catalogue (about 40 ms to decompress and parse) is read by the first
+        // AWS document applied: it is parsed here while the first file is, rather than after
+        // it. Only for inputs large enough that their parse takes as long.
+        if total_bytes(&files) >= WARM_CATALOGUE_BYTES {
+            crate::aws::catalogue::Catalogue::embedded();
+        }
         for file in &files {
             // A parser that ended early has sent its error first.
             let value = match rx.recv() {
@@ -68,6 +74,19 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
     not_yet_evaluated(&mut org, dirs);
     org.files = files;
     Ok(org)
+}
+
+/// Inputs of at least this many bytes have the action catalogue parsed while they are.
+const WARM_CATALOGUE_BYTES: u64 = 4 << 20;
+
+/// The total size of `files` (those that cannot be read count for nothing: reading them
+/// reports the error).
+fn total_bytes(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
