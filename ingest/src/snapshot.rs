@@ -8,22 +8,31 @@
 //! format version   u32, little-endian (FORMAT_VERSION)
 //! iamlog version   u16 little-endian length + UTF-8 (CARGO_PKG_VERSION of iamlog-ingest)
 //! catalogue        u16 little-endian length + UTF-8 (the embedded action catalogue's source)
-//! body             gzip of the postcard encoding of the LoadedOrg
+//! org              body: the LoadedOrg but its resources (`AwsOrg::resources`)
+//! resources        body: the resources, a map from ARN to resource; it ends the file
 //! ```
+//!
+//! A body is its length (u64, little-endian) and an LZ4 frame (with content checksum) of a
+//! postcard encoding. The two are read at once, on two threads.
 //!
 //! A snapshot is only read by the iamlog that wrote it: any other magic, format version, iamlog
 //! version or catalogue version is an error asking to re-run `iamlog ingest` (the model and the
-//! catalogue the facts are built with may have changed). The gzip CRC catches corruption of
-//! the body; a truncated or corrupt file is an error, never a panic.
+//! catalogue the facts are built with may have changed). The body lengths catch a truncated
+//! file (an LZ4 decoder takes a frame cut at a block boundary for a whole one), the frames'
+//! content checksums a corrupt body: either is an error, never a panic.
+//!
+//! LZ4 rather than gzip (format 1): the large synthetic org's 336 MB body took 0.9 s to
+//! inflate, about 40% of reading the snapshot; LZ4 decodes it in about a quarter of that, for
+//! a 30% larger file.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use lz4_flex::frame::{BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
 
 use crate::aws::catalogue::Catalogue;
+use crate::aws::model::Resource;
 use crate::error::IngestError;
 use crate::org::LoadedOrg;
 
@@ -31,7 +40,7 @@ use crate::org::LoadedOrg;
 pub const MAGIC: &[u8; 16] = b"IAMLOG-SNAPSHOT\n";
 
 /// The version of the snapshot layout; bump it when the header or the encoding changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The iamlog version that writes and reads snapshots.
 pub const IAMLOG_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -93,20 +102,43 @@ pub fn read(path: &Path) -> Result<LoadedOrg, IngestError> {
 
 /// The snapshot bytes of `org`.
 pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
-    let payload =
-        postcard::to_stdvec(org).map_err(|e| format!("cannot encode the snapshot: {e}"))?;
+    let encoding = |e: postcard::Error| format!("cannot encode the snapshot: {e}");
+    // `AwsOrg::resources` is not part of the org's serde encoding: it is the second body.
+    let rest = postcard::to_stdvec(org).map_err(encoding)?;
+    let resources = postcard::to_stdvec(&org.aws.resources).map_err(encoding)?;
     let header = Header::current();
-    let mut out = Vec::with_capacity(payload.len() / 4 + 64);
+    let mut out = Vec::with_capacity((rest.len() + resources.len()) / 4 + 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header.format.to_le_bytes());
     put_str(&mut out, &header.iamlog)?;
     put_str(&mut out, &header.catalogue)?;
-    let mut gz = GzEncoder::new(out, Compression::fast());
-    gz.write_all(&payload)
-        .map_err(|e| format!("cannot compress the snapshot: {e}"))?;
-    gz.finish()
-        .map_err(|e| format!("cannot compress the snapshot: {e}"))
+    put_body(&mut out, &rest)?;
+    put_body(&mut out, &resources)?;
+    Ok(out)
 }
+
+/// Appends `payload` as a body: its compressed length (u64, little-endian), then its LZ4 frame.
+fn put_body(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), String> {
+    let compressing = |e: lz4_flex::frame::Error| format!("cannot compress the snapshot: {e}");
+    let info = FrameInfo::new()
+        .block_size(BlockSize::Max4MB)
+        .content_checksum(true)
+        .content_size(u64::try_from(payload.len()).ok());
+    let mut lz = FrameEncoder::with_frame_info(info, Vec::with_capacity(payload.len() / 4));
+    lz.write_all(payload)
+        .map_err(|e| format!("cannot compress the snapshot: {e}"))?;
+    let body = lz.finish().map_err(compressing)?;
+    let len = u64::try_from(body.len()).map_err(|_| "snapshot too large".to_string())?;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// The resources body: a map read in bulk (see [`AwsOrg`](crate::aws::model::AwsOrg)).
+#[derive(serde::Deserialize)]
+struct Resources(
+    #[serde(deserialize_with = "crate::aws::model::bulk_map")] BTreeMap<String, Resource>,
+);
 
 /// Decodes snapshot bytes; the error says what is wrong and what to do.
 pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
@@ -140,19 +172,79 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
             current.describe()
         ));
     }
-    let mut payload = Vec::new();
-    GzDecoder::new(cursor)
-        .read_to_end(&mut payload)
-        .map_err(|e| format!("corrupt or truncated snapshot ({e}): {rerun}"))?;
-    let (org, trailing) = postcard::take_from_bytes::<LoadedOrg>(&payload)
-        .map_err(|e| format!("corrupt snapshot ({e}): {rerun}"))?;
-    if !trailing.is_empty() {
+    let rest_body = take_body(&mut cursor).map_err(|e| format!("{e}: {rerun}"))?;
+    let resources_body = take_body(&mut cursor).map_err(|e| format!("{e}: {rerun}"))?;
+    if !cursor.is_empty() {
         return Err(format!(
             "corrupt snapshot ({} unexpected bytes after the org): {rerun}",
+            cursor.len()
+        ));
+    }
+    // The two bodies are decoded at once, the resources (most of a large org) on a second
+    // thread.
+    let (org, resources) = std::thread::scope(|scope| {
+        let resources = scope.spawn(|| read_body::<Resources>(resources_body));
+        let org = read_body::<LoadedOrg>(rest_body);
+        let resources = resources
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (org, resources)
+    });
+    let mut org = org.map_err(|e| format!("{e}: {rerun}"))?;
+    org.aws.resources = resources.map_err(|e| format!("{e}: {rerun}"))?.0;
+    Ok(org)
+}
+
+/// The next body of `cursor` (see [`put_body`]), its length checked against what is left.
+fn take_body<'a>(cursor: &mut &'a [u8]) -> Result<&'a [u8], String> {
+    let len = take_u64(cursor).ok_or("truncated snapshot (a body length is missing)")?;
+    let body = usize::try_from(len)
+        .ok()
+        .and_then(|len| cursor.split_at_checked(len));
+    let Some((body, rest)) = body else {
+        return Err(format!(
+            "corrupt or truncated snapshot (a body should be {len} bytes, {} are left)",
+            cursor.len()
+        ));
+    };
+    *cursor = rest;
+    Ok(body)
+}
+
+/// Decompresses a body and decodes it, all of it.
+fn read_body<T: serde::de::DeserializeOwned>(frame: &[u8]) -> Result<T, String> {
+    let mut payload = Vec::with_capacity(frame_content_size(frame));
+    FrameDecoder::new(frame)
+        .read_to_end(&mut payload)
+        .map_err(|e| format!("corrupt or truncated snapshot ({e})"))?;
+    let (value, trailing) =
+        postcard::take_from_bytes::<T>(&payload).map_err(|e| format!("corrupt snapshot ({e})"))?;
+    if !trailing.is_empty() {
+        return Err(format!(
+            "corrupt snapshot ({} unexpected bytes in a body)",
             trailing.len()
         ));
     }
-    Ok(org)
+    Ok(value)
+}
+
+/// The decoded size an LZ4 frame declares (written by [`encode`]), so that the body is read
+/// into one allocation rather than a vector doubled a dozen times; 0 when the frame declares
+/// none. A corrupt value is bounded by LZ4's largest ratio (255:1), so it never asks for more
+/// than the frame could hold; the decoder then checks the frame itself.
+fn frame_content_size(frame: &[u8]) -> usize {
+    // Magic (4 bytes), FLG, BD, then the content size (8 bytes, little-endian) when FLG's bit 3
+    // is set.
+    const CONTENT_SIZE_FLAG: u8 = 0x08;
+    let declared = match (frame.get(4), frame.get(6..14)) {
+        (Some(flg), Some(size)) if flg & CONTENT_SIZE_FLAG != 0 => {
+            size.try_into().map_or(0, u64::from_le_bytes)
+        }
+        _ => 0,
+    };
+    usize::try_from(declared)
+        .unwrap_or(0)
+        .min(frame.len().saturating_mul(255))
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), String> {
@@ -166,6 +258,12 @@ fn take_u32(cursor: &mut &[u8]) -> Option<u32> {
     let (head, rest) = cursor.split_first_chunk::<4>()?;
     *cursor = rest;
     Some(u32::from_le_bytes(*head))
+}
+
+fn take_u64(cursor: &mut &[u8]) -> Option<u64> {
+    let (head, rest) = cursor.split_first_chunk::<8>()?;
+    *cursor = rest;
+    Some(u64::from_le_bytes(*head))
 }
 
 fn take_str(cursor: &mut &[u8]) -> Option<String> {
