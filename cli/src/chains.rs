@@ -10,17 +10,54 @@ use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, S
 
 use crate::analysis::{self, Answer, Caveat, Org};
 
-/// Decides `sts:AssumeRole` points (static context).
-fn ask_points(org: &Org, points: Vec<RequestPoint>) -> Answer {
-    let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
-    analysis::ask(
-        org,
-        &Question {
+/// Decides `sts:AssumeRole` points (static context). With at least `min_part` callers per
+/// thread, they are asked in parts on `threads` threads (see
+/// [`analysis::effective_rows_split`]: a caller's edges depend only on its own policies and
+/// the org's); each caller is in one part.
+fn ask_points(
+    org: &Org,
+    points: Vec<RequestPoint>,
+    threads: usize,
+    min_part: usize,
+) -> Vec<Answer> {
+    let question = |points: Vec<RequestPoint>| {
+        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+        Question {
             sources: Sources::Only(sources.into_iter().collect()),
             points: Points::Only(points),
             context: Context::Static,
-        },
-    )
+        }
+    };
+    let mut by_source: BTreeMap<String, Vec<RequestPoint>> = BTreeMap::new();
+    for p in points {
+        by_source.entry(p.source.clone()).or_default().push(p);
+    }
+    let parts = threads.min(by_source.len() / min_part.max(1)).max(1);
+    if parts == 1 {
+        let all: Vec<RequestPoint> = by_source.into_values().flatten().collect();
+        return vec![analysis::ask(org, &question(all))];
+    }
+    let size = by_source.len().div_ceil(parts);
+    let groups: Vec<Vec<RequestPoint>> = by_source
+        .into_values()
+        .collect::<Vec<_>>()
+        .chunks(size)
+        .map(|c| c.iter().flatten().cloned().collect())
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|g| {
+                let q = question(g);
+                scope.spawn(move || analysis::ask_quietly(org, &q))
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a worker is a bug: it propagates, never a partial answer.
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// One role-assumption edge.
@@ -145,6 +182,17 @@ impl Chains {
     /// Follows chains back from `targets` (roles): decides, step by step, only the
     /// `sts:AssumeRole` points into roles already known to lead to a target.
     pub fn backward(org: &Org, targets: &BTreeSet<String>) -> Chains {
+        Chains::backward_in_parts(org, targets, analysis::threads(), analysis::MIN_PART)
+    }
+
+    /// [`Chains::backward`], each step's callers asked in parts of at least `min_part` on
+    /// `threads` threads (the same chains for any values).
+    pub fn backward_in_parts(
+        org: &Org,
+        targets: &BTreeSet<String>,
+        threads: usize,
+        min_part: usize,
+    ) -> Chains {
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = targets.clone();
         let mut frontier: BTreeSet<String> = targets.clone();
@@ -155,7 +203,9 @@ impl Chains {
             if points.is_empty() {
                 break;
             }
-            chains.add(&ask_points(org, points));
+            for answer in ask_points(org, points, threads, min_part) {
+                chains.add(&answer);
+            }
             let callers = chains.callers_of(&frontier);
             frontier = callers
                 .into_iter()
@@ -177,7 +227,9 @@ impl Chains {
             if points.is_empty() {
                 break;
             }
-            chains.add(&ask_points(org, points));
+            for answer in ask_points(org, points, analysis::threads(), analysis::MIN_PART) {
+                chains.add(&answer);
+            }
             let roles = chains.roles_of(&frontier);
             frontier = roles
                 .into_iter()
@@ -191,6 +243,10 @@ impl Chains {
     /// ties are broken by the smaller ARNs, so the answer is deterministic.
     pub fn reachable(&self, from: &str) -> BTreeMap<String, Vec<Hop>> {
         let mut seen: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        // Most callers of a large org assume nothing: no search, no allocation.
+        if !self.edges.contains_key(from) {
+            return seen;
+        }
         let mut queue: VecDeque<(String, Vec<Hop>)> = VecDeque::from([(from.to_string(), vec![])]);
         let mut visited: BTreeSet<String> = BTreeSet::from([from.to_string()]);
         while let Some((at, path)) = queue.pop_front() {

@@ -806,12 +806,16 @@ fn who_can(
         points: Points::Only(points),
         context: iamlog_ingest::aws::facts::Context::Static,
     };
-    let answer = analysis::ask(&org, &question);
     let canonical_action = Catalogue::embedded()
         .canonical(action)
         .map_or_else(|| action.to_string(), str::to_string);
-    let mut rows =
-        analysis::effective_rows(&answer, &|_, a, d| a == canonical_action && d == resource);
+    let mut rows = analysis::effective_rows_split(
+        &org,
+        &question,
+        analysis::threads(),
+        analysis::MIN_PART,
+        &|_, a, d| a == canonical_action && d == resource,
+    );
     // Access reached through chains: followed back from the roles that have it.
     let targets = role_sources(aws, &rows);
     let chains = chains::Chains::backward(&org, &targets);
