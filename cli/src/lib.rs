@@ -1570,6 +1570,9 @@ fn parse_request_lines(
     Ok(out)
 }
 
+/// `explain --requests` frees at least this many requests on a thread of their own.
+const FREE_REQUESTS_ASIDE: usize = 4096;
+
 fn explain_requests(
     args: &OrgArgs,
     file: &Path,
@@ -1644,6 +1647,10 @@ fn explain_requests(
         let mut line = Vec::new();
         explanation_line(&ex, &mut line).map(|()| line)
     });
+    // 30,000 requests with their contexts take 15 ms to free: not while the answers wait.
+    if requests.len() >= FREE_REQUESTS_ASIDE {
+        std::thread::spawn(move || drop(requests));
+    }
     for line in lines {
         out.write_all(&line?)?;
     }
