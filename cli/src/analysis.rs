@@ -298,13 +298,16 @@ pub fn effective_streamed<E>(
     keep: &(dyn Fn(&str, &str) -> bool + Sync),
     batch: usize,
     threads: usize,
-    sink: &mut dyn FnMut(&[AccessRow]) -> Result<(), E>,
+    sink: &mut dyn FnMut(Batch<'_>) -> Result<(), E>,
 ) -> Result<(), E> {
     let sources = facts::whole_org_sources(org.aws());
     let batch = batch.max(1);
     let keep3 = |_: &str, a: &str, d: &str| keep(a, d);
     if sources.len() <= batch {
-        return sink(&effective_rows(&ask(org, &Question::whole_org()), &keep3));
+        return sink(Batch::Rows(&effective_rows(
+            &ask(org, &Question::whole_org()),
+            &keep3,
+        )));
     }
     let reps: Vec<usize> = if std::env::var("IAMLOG_SHARE").is_ok_and(|v| v == "0") {
         (0..sources.len()).collect()
@@ -404,12 +407,13 @@ pub fn effective_streamed<E>(
                 match (sources.get(rep), sources.get(next), profiles_rows.get(&rep)) {
                     (Some(holder), Some(twin), Some(rows)) if rep != next => {
                         let renames = profiles::inline_renames(org.aws(), holder, twin);
-                        let stamped = stamp(rows, holder, twin, &renames);
+                        let stamp = Stamp::new(rows, holder, twin, &renames);
+                        let stamped = stamp.rows();
                         if !stamped.is_empty() {
-                            sink(&stamped)?;
+                            sink(Batch::Stamped(&stamped))?;
                         }
                     }
-                    (_, _, Some(rows)) if !rows.is_empty() => sink(rows)?,
+                    (_, _, Some(rows)) if !rows.is_empty() => sink(Batch::Rows(rows))?,
                     _ => {}
                 }
                 if *left == 0 {
@@ -424,73 +428,234 @@ pub fn effective_streamed<E>(
     Ok(())
 }
 
+/// What the writer of an access table reads of a row: an [`AccessRow`], or a twin's row
+/// stamped from its holder's ([`StampedRow`]) without copying it.
+pub trait AccessView {
+    fn source(&self) -> &str;
+    fn action(&self) -> &str;
+    fn destination(&self) -> &str;
+    fn policy(&self) -> &str;
+    fn granter(&self) -> &str;
+    /// `None` when unconditional.
+    fn condition(&self) -> Option<&str>;
+    fn caveats(&self) -> &[Caveat];
+    /// The row, owned.
+    fn to_row(&self) -> AccessRow;
+}
+
+impl AccessView for AccessRow {
+    fn source(&self) -> &str {
+        &self.source
+    }
+    fn action(&self) -> &str {
+        &self.action
+    }
+    fn destination(&self) -> &str {
+        &self.destination
+    }
+    fn policy(&self) -> &str {
+        &self.policy
+    }
+    fn granter(&self) -> &str {
+        &self.granter
+    }
+    fn condition(&self) -> Option<&str> {
+        self.condition.as_deref()
+    }
+    fn caveats(&self) -> &[Caveat] {
+        &self.caveats
+    }
+    fn to_row(&self) -> AccessRow {
+        self.clone()
+    }
+}
+
+/// A row of `holder` as a row of `twin` (see [`Stamp`]): borrowed from the holder's row and
+/// the stamp's renamed policy ids.
+#[derive(Debug)]
+pub struct StampedRow<'a> {
+    source: &'a Text,
+    row: &'a AccessRow,
+    policy: &'a Text,
+    granter: &'a Text,
+    caveats: std::borrow::Cow<'a, [Caveat]>,
+}
+
+impl AccessView for StampedRow<'_> {
+    fn source(&self) -> &str {
+        self.source
+    }
+    fn action(&self) -> &str {
+        &self.row.action
+    }
+    fn destination(&self) -> &str {
+        &self.row.destination
+    }
+    fn policy(&self) -> &str {
+        self.policy
+    }
+    fn granter(&self) -> &str {
+        self.granter
+    }
+    fn condition(&self) -> Option<&str> {
+        self.row.condition.as_deref()
+    }
+    fn caveats(&self) -> &[Caveat] {
+        &self.caveats
+    }
+    fn to_row(&self) -> AccessRow {
+        AccessRow {
+            source: self.source.clone(),
+            action: self.row.action.clone(),
+            destination: self.row.destination.clone(),
+            policy: self.policy.clone(),
+            granter: self.granter.clone(),
+            condition: self.row.condition.clone(),
+            caveats: self.caveats.to_vec(),
+        }
+    }
+}
+
+/// Rows handed to the sink of [`effective_streamed`]: a computed source's own, or a twin's
+/// stamped from them.
+pub enum Batch<'a> {
+    Rows(&'a [AccessRow]),
+    Stamped(&'a [StampedRow<'a>]),
+}
+
+impl Batch<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Batch::Rows(r) => r.len(),
+            Batch::Stamped(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows, owned.
+    pub fn to_rows(&self) -> Vec<AccessRow> {
+        match self {
+            Batch::Rows(r) => r.to_vec(),
+            Batch::Stamped(r) => r.iter().map(AccessView::to_row).collect(),
+        }
+    }
+}
+
 /// The rows of `holder` as the rows of `twin`, a principal with the same access profile
 /// ([`profiles`]): the source, the ids of `holder`'s own inline policies and the granter
 /// `holder` (its own identity policies and implicit grants, never `holder` as a resource, such
 /// as its trust policy) become `twin`'s; destinations and every other policy stay as they are.
-/// Sorted as [`effective_rows`] sorts.
+/// Sorted as [`effective_rows`] sorts. The ids are renamed once per stamp; its rows borrow
+/// everything else from `holder`'s.
+pub struct Stamp<'a> {
+    rows: &'a [AccessRow],
+    holder: &'a str,
+    twin: Text,
+    /// `holder#...` ids that are holder as a resource (its trust policy).
+    as_resource: String,
+    /// Each of holder's inline policy ids found in the rows, as twin's.
+    renamed: HashMap<&'a str, Text>,
+}
+
+impl<'a> Stamp<'a> {
+    pub fn new(
+        rows: &'a [AccessRow],
+        holder: &'a str,
+        twin: &str,
+        renames: &HashMap<String, String>,
+    ) -> Self {
+        let mut renamed: HashMap<&'a str, Text> = HashMap::new();
+        let policies = rows
+            .iter()
+            .flat_map(|r| std::iter::once(&r.policy).chain(r.caveats.iter().map(|(p, _)| p)));
+        for policy in policies {
+            // Rows share their strings: a prefix test rules out nearly every policy.
+            if policy.starts_with(holder) && !renamed.contains_key(&**policy) {
+                if let Some(id) = profiles::stamp_inline(policy, holder, twin, renames) {
+                    renamed.insert(policy, Text::from(id));
+                }
+            }
+        }
+        Stamp {
+            rows,
+            holder,
+            twin: Text::from(twin),
+            as_resource: format!("{holder}#"),
+            renamed,
+        }
+    }
+
+    /// The twin's rows, sorted as [`effective_rows`] sorts.
+    pub fn rows(&self) -> Vec<StampedRow<'_>> {
+        let renamed = |policy: &'a Text| -> Option<&Text> {
+            if policy.starts_with(self.holder) {
+                self.renamed.get(&**policy)
+            } else {
+                None
+            }
+        };
+        let mut out: Vec<StampedRow<'_>> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let inline = renamed(&row.policy);
+                let granter = if &*row.granter == self.holder
+                    && (inline.is_some() || !row.policy.starts_with(&self.as_resource))
+                {
+                    &self.twin
+                } else {
+                    &row.granter
+                };
+                let caveats = if row.caveats.iter().any(|(p, _)| renamed(p).is_some()) {
+                    let mut list: Vec<Caveat> = row
+                        .caveats
+                        .iter()
+                        .map(|(p, c)| (renamed(p).unwrap_or(p).clone(), c.clone()))
+                        .collect();
+                    list.sort();
+                    std::borrow::Cow::Owned(list)
+                } else {
+                    std::borrow::Cow::Borrowed(row.caveats.as_slice())
+                };
+                StampedRow {
+                    source: &self.twin,
+                    row,
+                    policy: inline.unwrap_or(&row.policy),
+                    granter,
+                    caveats,
+                }
+            })
+            .collect();
+        fn key<'r>(r: &'r StampedRow<'_>) -> (&'r str, &'r str, &'r str, &'r str, &'r str) {
+            (
+                r.action(),
+                r.destination(),
+                r.policy(),
+                r.granter(),
+                r.condition().unwrap_or(TRUE_CONDITION),
+            )
+        }
+        out.sort_by(|a, b| key(a).cmp(&key(b)));
+        out.dedup_by(|a, b| key(a) == key(b));
+        out
+    }
+}
+
+/// The rows of `holder` as the rows of `twin`, owned ([`Stamp`]).
 pub fn stamp(
     rows: &[AccessRow],
     holder: &str,
     twin: &str,
     renames: &HashMap<String, String>,
 ) -> Vec<AccessRow> {
-    // `holder#trust-policy` and other `holder#...` ids are holder as a resource.
-    let as_resource = format!("{holder}#");
-    let twin_text = Text::from(twin);
-    // Each of holder's inline policy ids, renamed once.
-    let mut renamed: HashMap<Text, Option<Text>> = HashMap::new();
-    let mut rename = |policy: &Text| -> Option<Text> {
-        renamed
-            .entry(policy.clone())
-            .or_insert_with(|| {
-                profiles::stamp_inline(policy, holder, twin, renames).map(Text::from)
-            })
-            .clone()
-    };
-    let mut out: Vec<AccessRow> = rows
+    Stamp::new(rows, holder, twin, renames)
+        .rows()
         .iter()
-        .map(|row| {
-            let inline = rename(&row.policy);
-            let granter = if &*row.granter == holder
-                && (inline.is_some() || !row.policy.starts_with(&as_resource))
-            {
-                twin_text.clone()
-            } else {
-                row.granter.clone()
-            };
-            let mut caveats: Vec<Caveat> = row
-                .caveats
-                .iter()
-                .map(|(policy, c)| {
-                    let policy = rename(policy).unwrap_or_else(|| policy.clone());
-                    (policy, c.clone())
-                })
-                .collect();
-            caveats.sort();
-            AccessRow {
-                source: twin_text.clone(),
-                action: row.action.clone(),
-                destination: row.destination.clone(),
-                policy: inline.unwrap_or_else(|| row.policy.clone()),
-                granter,
-                condition: row.condition.clone(),
-                caveats,
-            }
-        })
-        .collect();
-    fn key(r: &AccessRow) -> (&str, &str, &str, &str, &str) {
-        (
-            &r.action,
-            &r.destination,
-            &r.policy,
-            &r.granter,
-            r.condition.as_deref().unwrap_or(TRUE_CONDITION),
-        )
-    }
-    out.sort_by(|a, b| key(a).cmp(&key(b)));
-    out.dedup_by(|a, b| key(a) == key(b));
-    out
+        .map(AccessView::to_row)
+        .collect()
 }
 
 fn condition_text(c: &str) -> Option<&str> {
@@ -1238,4 +1403,84 @@ fn request_batches(
             (contexts, b.idxs)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(policy: &str, granter: &str, caveats: &[(&str, Option<&str>)]) -> AccessRow {
+        AccessRow {
+            source: Text::from("arn:aws:iam::1:user/z"),
+            action: Text::from("s3:GetObject"),
+            destination: Text::from("*"),
+            policy: Text::from(policy),
+            granter: Text::from(granter),
+            condition: None,
+            caveats: caveats
+                .iter()
+                .map(|(p, c)| (Text::from(*p), c.map(Text::from)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_stamp_renames_the_holders_own_ids_and_sorts_again() {
+        let holder = "arn:aws:iam::1:user/z";
+        let twin = "arn:aws:iam::1:user/a";
+        let rows = vec![
+            // The holder's inline policy, granted by the holder: both become the twin's.
+            row(
+                "arn:aws:iam::1:user/z#inline/p",
+                holder,
+                // A caveat of the holder's own inline Deny, renamed: it then sorts first.
+                &[
+                    ("arn:aws:iam::1:user/y-other", None),
+                    ("arn:aws:iam::1:user/z#inline/d", Some("c")),
+                ],
+            ),
+            // A group's policy: nothing changes but the source.
+            row(
+                "arn:aws:iam::1:group/g#inline/q",
+                "arn:aws:iam::1:group/g",
+                &[("arn:aws:iam::1:policy/P", None)],
+            ),
+            // The holder as a resource (its trust policy): the granter stays the holder.
+            row("arn:aws:iam::1:user/z#trust-policy", holder, &[]),
+        ];
+        let renames = HashMap::from([("p".to_string(), "p2".to_string())]);
+        let stamped = stamp(&rows, holder, twin, &renames);
+        let got: Vec<(&str, &str, &str, Vec<&str>)> = stamped
+            .iter()
+            .map(|r| {
+                (
+                    &*r.source,
+                    &*r.policy,
+                    &*r.granter,
+                    r.caveats.iter().map(|(p, _)| &**p).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    twin,
+                    "arn:aws:iam::1:group/g#inline/q",
+                    "arn:aws:iam::1:group/g",
+                    vec!["arn:aws:iam::1:policy/P"]
+                ),
+                (
+                    twin,
+                    "arn:aws:iam::1:user/a#inline/p2",
+                    twin,
+                    vec![
+                        "arn:aws:iam::1:user/a#inline/d",
+                        "arn:aws:iam::1:user/y-other"
+                    ]
+                ),
+                (twin, "arn:aws:iam::1:user/z#trust-policy", holder, vec![]),
+            ]
+        );
+    }
 }

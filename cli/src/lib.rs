@@ -23,7 +23,7 @@ use iamlog_engine::SCHEMA;
 use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{self, Points, Question, RequestPoint, Sources};
 
-use analysis::{AccessRow, Explanation, Org};
+use analysis::{AccessRow, AccessView, Explanation, Org};
 use output::{opt_text, text, Format, Rows};
 
 /// Exit code: success.
@@ -573,24 +573,25 @@ impl JsonMemo {
         Ok(())
     }
 
-    fn tail(&mut self, buf: &mut Vec<u8>, r: &AccessRow) -> serde_json::Result<()> {
+    fn tail<R: AccessView>(&mut self, buf: &mut Vec<u8>, r: &R) -> serde_json::Result<()> {
         let opt = |s: &Option<analysis::Text>| s.as_deref().map(text_key);
         let (last, json) = &mut self.tail;
+        let condition = r.condition().map(text_key);
         let same = !json.is_empty()
-            && last.len() == 1 + 2 * r.caveats.len()
-            && last.first() == Some(&opt(&r.condition))
-            && r.caveats.iter().enumerate().all(|(i, (p, c))| {
+            && last.len() == 1 + 2 * r.caveats().len()
+            && last.first() == Some(&condition)
+            && r.caveats().iter().enumerate().all(|(i, (p, c))| {
                 last.get(1 + 2 * i) == Some(&Some(text_key(p)))
                     && last.get(2 + 2 * i) == Some(&opt(c))
             });
         if !same {
             last.clear();
-            last.push(opt(&r.condition));
+            last.push(condition);
             json.clear();
             json.extend_from_slice(b",\"condition\":");
-            json_optional(json, r.condition.as_deref())?;
+            json_optional(json, r.condition())?;
             json.extend_from_slice(b",\"caveats\":[");
-            for (i, (policy, condition)) in r.caveats.iter().enumerate() {
+            for (i, (policy, condition)) in r.caveats().iter().enumerate() {
                 if i > 0 {
                     json.push(b',');
                 }
@@ -612,17 +613,21 @@ impl JsonMemo {
 /// Appends the JSON of one access row, byte for byte what serde_json writes for [`AccessJson`]
 /// (the tests compare them): strings without a character JSON must escape, nearly all of
 /// them, are copied as they are; the others go through serde_json.
-fn access_json(buf: &mut Vec<u8>, r: &AccessRow, memo: &mut JsonMemo) -> serde_json::Result<()> {
+fn access_json<R: AccessView>(
+    buf: &mut Vec<u8>,
+    r: &R,
+    memo: &mut JsonMemo,
+) -> serde_json::Result<()> {
     buf.extend_from_slice(b"{\"source\":");
-    memo.field(0, buf, &r.source)?;
+    memo.field(0, buf, r.source())?;
     buf.extend_from_slice(b",\"action\":");
-    json_string(buf, &r.action)?;
+    json_string(buf, r.action())?;
     buf.extend_from_slice(b",\"destination\":");
-    json_string(buf, &r.destination)?;
+    json_string(buf, r.destination())?;
     buf.extend_from_slice(b",\"policy\":");
-    memo.field(1, buf, &r.policy)?;
+    memo.field(1, buf, r.policy())?;
     buf.extend_from_slice(b",\"granter\":");
-    memo.field(2, buf, &r.granter)?;
+    memo.field(2, buf, r.granter())?;
     memo.tail(buf, r)
 }
 
@@ -648,12 +653,12 @@ impl<'a> AccessJson<'a> {
     }
 }
 
-fn caveat_text(r: &AccessRow) -> String {
-    if r.caveats.is_empty() {
+fn caveat_text<R: AccessView>(r: &R) -> String {
+    if r.caveats().is_empty() {
         return "-".to_string();
     }
     let parts: Vec<String> = r
-        .caveats
+        .caveats()
         .iter()
         .map(|(p, c)| match c {
             Some(c) => format!("{p}: {c}"),
@@ -693,9 +698,9 @@ impl AccessWriter {
         }
     }
 
-    fn rows(&mut self, rows: &[AccessRow], out: &mut dyn Write) -> std::io::Result<()> {
+    fn rows<R: AccessView>(&mut self, rows: &[R], out: &mut dyn Write) -> std::io::Result<()> {
         match self.format {
-            Format::Table => self.table.extend_from_slice(rows),
+            Format::Table => self.table.extend(rows.iter().map(AccessView::to_row)),
             // Rows are serialized into a buffer and written at once: serde's many small writes
             // through `dyn Write` cost more than the serializing itself.
             Format::Jsonl => {
@@ -728,12 +733,12 @@ impl AccessWriter {
                 }
                 for r in rows {
                     let cells = [
-                        &*r.source,
-                        &r.action,
-                        &r.destination,
-                        &r.policy,
-                        &r.granter,
-                        r.condition.as_deref().unwrap_or("-"),
+                        r.source(),
+                        r.action(),
+                        r.destination(),
+                        r.policy(),
+                        r.granter(),
+                        r.condition().unwrap_or("-"),
                         &caveat_text(r),
                     ];
                     let cells: Vec<String> = cells.iter().map(|c| output::csv_cell(c)).collect();
@@ -1121,7 +1126,10 @@ fn what_can(
             &|a, d| keep("", a, d),
             analysis::batch_size(),
             analysis::threads(),
-            &mut |rows| w.rows(rows, out),
+            &mut |batch| match batch {
+                analysis::Batch::Rows(rows) => w.rows(rows, out),
+                analysis::Batch::Stamped(rows) => w.rows(rows, out),
+            },
         )
         .and_then(|()| w.finish(out));
         return match written {

@@ -13,7 +13,7 @@ fn streamed(org: &Org, batch: usize, threads: usize) -> Vec<AccessRow> {
     let mut out: Vec<AccessRow> = Vec::new();
     let keep = |_: &str, _: &str| true;
     analysis::effective_streamed(org, &keep, batch, threads, &mut |rows| {
-        out.extend_from_slice(rows);
+        out.extend(rows.to_rows());
         Ok::<(), ()>(())
     })
     .unwrap();
