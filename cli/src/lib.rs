@@ -1394,10 +1394,113 @@ impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
     }
 }
 
-/// One explanation as a line of JSON (with its newline), appended to `buf`.
+/// One explanation as a line of JSON (with its newline), appended to `buf`: the bytes
+/// serde_json writes for [`ExplanationJson`] (a test compares them), written field by field as
+/// [`access_json`] writes access rows (30,000 explanations are 30 MB).
 pub fn explanation_line(ex: &Explanation, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-    serde_json::to_writer(&mut *buf, &ExplanationJson::from(ex))?;
+    explanation_json(buf, &ExplanationJson::from(ex))?;
     buf.push(b'\n');
+    Ok(())
+}
+
+fn explanation_json(buf: &mut Vec<u8>, e: &ExplanationJson<'_>) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"decision\":");
+    json_string(buf, e.decision)?;
+    buf.extend_from_slice(b",\"principal\":");
+    json_string(buf, e.principal)?;
+    buf.extend_from_slice(b",\"action\":");
+    json_string(buf, e.action)?;
+    buf.extend_from_slice(b",\"resource\":");
+    json_string(buf, e.resource)?;
+    buf.extend_from_slice(if e.always_allowed {
+        b",\"always_allowed\":true"
+    } else {
+        b",\"always_allowed\":false"
+    });
+    let l = &e.layers;
+    buf.extend_from_slice(b",\"layers\":{\"explicit_deny\":");
+    statements_layer_json(buf, &l.explicit_deny)?;
+    buf.extend_from_slice(b",\"identity\":");
+    statements_layer_json(buf, &l.identity)?;
+    buf.extend_from_slice(b",\"rcp\":");
+    result_json(buf, &l.rcp)?;
+    buf.extend_from_slice(b",\"scp\":{\"result\":");
+    json_string(buf, l.scp.result)?;
+    buf.extend_from_slice(b",\"levels\":[");
+    for (i, level) in l.scp.levels.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"target\":");
+        json_string(buf, level.target)?;
+        buf.extend_from_slice(if level.allows {
+            b",\"allows\":true}"
+        } else {
+            b",\"allows\":false}"
+        });
+    }
+    buf.extend_from_slice(b"]},\"permission_boundary\":");
+    policy_layer_json(buf, &l.permission_boundary)?;
+    buf.extend_from_slice(b",\"resource\":");
+    policy_layer_json(buf, &l.resource)?;
+    buf.extend_from_slice(b",\"session\":");
+    policy_layer_json(buf, &l.session)?;
+    buf.extend_from_slice(b",\"s3_block_public_access\":");
+    result_json(buf, &l.s3_block_public_access)?;
+    buf.extend_from_slice(b"}}");
+    Ok(())
+}
+
+fn result_json(buf: &mut Vec<u8>, r: &ResultJson) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"result\":");
+    json_string(buf, r.result)?;
+    buf.push(b'}');
+    Ok(())
+}
+
+fn statements_json_into(buf: &mut Vec<u8>, list: &[StatementJson<'_>]) -> serde_json::Result<()> {
+    buf.push(b'[');
+    for (i, st) in list.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"policy\":");
+        json_string(buf, st.policy)?;
+        buf.extend_from_slice(b",\"policy_kind\":");
+        json_string(buf, st.policy_kind)?;
+        buf.extend_from_slice(b",\"statement\":");
+        json_string(buf, st.statement)?;
+        buf.extend_from_slice(b",\"sid\":");
+        json_optional(buf, st.sid)?;
+        buf.extend_from_slice(b",\"granter\":");
+        json_optional(buf, st.granter)?;
+        buf.extend_from_slice(b",\"condition\":");
+        json_optional(buf, st.condition)?;
+        buf.push(b'}');
+    }
+    buf.push(b']');
+    Ok(())
+}
+
+fn statements_layer_json(buf: &mut Vec<u8>, l: &StatementsLayerJson<'_>) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"result\":");
+    json_string(buf, l.result)?;
+    buf.extend_from_slice(b",\"statements\":");
+    statements_json_into(buf, &l.statements)?;
+    buf.push(b'}');
+    Ok(())
+}
+
+fn policy_layer_json(buf: &mut Vec<u8>, l: &PolicyLayerJson<'_>) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"result\":");
+    json_string(buf, l.result)?;
+    buf.extend_from_slice(b",\"policy\":");
+    json_optional(buf, l.policy)?;
+    if let Some(statements) = &l.statements {
+        buf.extend_from_slice(b",\"statements\":");
+        statements_json_into(buf, statements)?;
+    }
+    buf.push(b'}');
     Ok(())
 }
 
@@ -1719,6 +1822,80 @@ fn write_facts(args: &OrgArgs, dir: &Path, out: &mut dyn Write, err: &mut dyn Wr
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explanation_lines_are_what_serde_writes() {
+        let st = |policy: &str, sid: Option<&str>, granter: Option<&str>, c: Option<&str>| {
+            analysis::StatementRef {
+                policy: policy.to_string(),
+                kind: "inline".to_string(),
+                statement: format!("{policy}#0"),
+                sid: sid.map(str::to_string),
+                granter: granter.map(str::to_string),
+                condition: c.map(str::to_string),
+            }
+        };
+        let base = analysis::Explanation {
+            principal: "arn:aws:iam::1:user/a".to_string(),
+            action: "s3:GetObject".to_string(),
+            resource: "arn:aws:s3:::b/k".to_string(),
+            decision: analysis::Decision::ImplicitlyDenied,
+            identity_allows: Vec::new(),
+            denies: Vec::new(),
+            boundary: None,
+            boundary_allows: Vec::new(),
+            always_allowed: false,
+            scp_levels: Vec::new(),
+            scp_blocked: false,
+            resource_policy: None,
+            resource_allows: Vec::new(),
+            resource_direct: false,
+            resource_denies_direct: false,
+            resource_denies_account: false,
+            bpa_blocked: false,
+            session_policy: None,
+            session_permits: false,
+        };
+        let mut all = vec![base.clone()];
+        let mut full = base;
+        full.decision = analysis::Decision::Allowed;
+        full.resource = "arn:aws:s3:::b/a \"quoted\" \\ back\tslash \u{1} é ☃".to_string();
+        full.identity_allows = vec![
+            st("p1", Some("Sid1"), Some("arn:aws:iam::1:group/g"), None),
+            st(
+                "p2",
+                None,
+                None,
+                Some("StringEquals aws:SourceIp in [\"10.0.0.1\"]"),
+            ),
+        ];
+        full.denies = vec![st("d", None, Some("g"), None)];
+        full.boundary = Some("arn:aws:iam::1:policy/b".to_string());
+        full.boundary_allows = vec![st("b", Some("B"), None, None)];
+        full.always_allowed = true;
+        full.scp_levels = vec![("r-root".to_string(), true), ("ou-1".to_string(), false)];
+        full.scp_blocked = true;
+        full.resource_policy = Some("arn:aws:s3:::b#bucket-policy".to_string());
+        full.resource_allows = vec![st("rp", None, None, Some("c"))];
+        full.bpa_blocked = true;
+        full.session_policy = Some("session".to_string());
+        full.session_permits = true;
+        all.push(full.clone());
+        full.always_allowed = false;
+        full.denies.clear();
+        full.scp_levels.truncate(1);
+        all.push(full);
+        for ex in &all {
+            let mut mine = Vec::new();
+            explanation_line(ex, &mut mine).unwrap();
+            let mut serde = serde_json::to_vec(&ExplanationJson::from(ex)).unwrap();
+            serde.push(b'\n');
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn needs_escape_agrees_with_a_byte_scan() {
