@@ -2882,17 +2882,13 @@ impl<'o> Builder<'o> {
                                 }
                             }
                         });
-                        // Whole-org questions: a condition matters only at the source's own
-                        // access points (rule A6 joins it with them), which lie among the
-                        // destinations of its own grants (both lists are sorted).
-                        let at: Vec<(usize, &Dest)> = match asked {
-                            Some(_) => dests.iter().enumerate().collect(),
-                            None => {
-                                let own =
-                                    own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
-                                sorted_meet(&dests, own)
-                            }
-                        };
+                        // A condition matters only at the source's own access points (rule A6
+                        // joins it with them): in whole-org questions they lie among the
+                        // destinations of its own grants, in targeted ones they are the
+                        // destinations it asks (both lists are sorted). Not the cross product
+                        // of a shared statement's sources and every destination of the run.
+                        let own = own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
+                        let at: Vec<(usize, &Dest)> = sorted_meet(&dests, own);
                         for (k, d) in at {
                             let known = group.and_then(|g| decided.get(&(g, k)).copied());
                             let outcome = match known {
