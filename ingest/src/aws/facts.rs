@@ -263,11 +263,26 @@ impl Coverage {
 
 /// How a list of Resource / NotResource patterns covers a destination.
 fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) -> Coverage {
+    resource_coverage_matched(block, patterns, None, dest)
+}
+
+/// [`resource_coverage`], with `patterns` split once ([`glob::ResourceMatcher`], the same
+/// matches as [`glob::resource_matches`]) for the concrete destinations of a run.
+fn resource_coverage_matched(
+    block: &ResourceBlock,
+    patterns: &[String],
+    matchers: Option<&[glob::ResourceMatcher<'_>]>,
+    dest: &Dest,
+) -> Coverage {
     let covers_all = |p: &str| p == "*" || glob::resource_covers(p, "*");
+    let matched = |d: &str| match matchers {
+        Some(ms) => ms.iter().any(|m| m.matches(d)),
+        None => patterns.iter().any(|p| glob::resource_matches(p, d)),
+    };
     // How the listed patterns, taken as a Resource list, cover a concrete or pattern destination.
     let listed = |d: &str, exact: bool| {
         if exact {
-            if patterns.iter().any(|p| glob::resource_matches(p, d)) {
+            if matched(d) {
                 Coverage::Full
             } else {
                 Coverage::None
@@ -2474,10 +2489,16 @@ impl<'o> Builder<'o> {
                             None => plan.sources.iter().copied().collect(),
                         };
                         let mut covers: HashMap<&Dest, bool> = HashMap::default();
+                        // Each pattern split once for the destinations of every owner.
+                        let matchers: Vec<glob::ResourceMatcher<'_>> = patterns
+                            .iter()
+                            .map(|p| glob::ResourceMatcher::new(p))
+                            .collect();
                         for s in owners {
                             for d in asked.get(s).into_iter().flatten() {
                                 let full = *covers.entry(d).or_insert_with(|| {
-                                    resource_coverage(block, &patterns, d) == Coverage::Full
+                                    resource_coverage_matched(block, &patterns, Some(&matchers), d)
+                                        == Coverage::Full
                                 });
                                 if full {
                                     asked_grants.push((i, Some(s), d));
