@@ -261,24 +261,17 @@ impl Coverage {
     }
 }
 
-/// How a list of Resource / NotResource patterns covers a destination.
-fn resource_coverage(block: &ResourceBlock, patterns: &[String], dest: &Dest) -> Coverage {
-    resource_coverage_matched(block, patterns, None, dest)
-}
-
-/// [`resource_coverage`], with `patterns` split once ([`glob::ResourceMatcher`], the same
-/// matches as [`glob::resource_matches`]) for the concrete destinations of a run.
-fn resource_coverage_matched(
+/// How a list of Resource / NotResource patterns covers a destination. `matchers` are the
+/// same patterns split once ([`glob::ResourceMatcher`]: the matches of
+/// [`glob::resource_matches`]), for the concrete destinations.
+fn resource_coverage(
     block: &ResourceBlock,
     patterns: &[String],
-    matchers: Option<&[glob::ResourceMatcher<'_>]>,
+    matchers: &[glob::ResourceMatcher<'_>],
     dest: &Dest,
 ) -> Coverage {
     let covers_all = |p: &str| p == "*" || glob::resource_covers(p, "*");
-    let matched = |d: &str| match matchers {
-        Some(ms) => ms.iter().any(|m| m.matches(d)),
-        None => patterns.iter().any(|p| glob::resource_matches(p, d)),
-    };
+    let matched = |d: &str| matchers.iter().any(|m| m.matches(d));
     // How the listed patterns, taken as a Resource list, cover a concrete or pattern destination.
     let listed = |d: &str, exact: bool| {
         if exact {
@@ -2497,7 +2490,7 @@ impl<'o> Builder<'o> {
                         for s in owners {
                             for d in asked.get(s).into_iter().flatten() {
                                 let full = *covers.entry(d).or_insert_with(|| {
-                                    resource_coverage_matched(block, &patterns, Some(&matchers), d)
+                                    resource_coverage(block, &patterns, &matchers, d)
                                         == Coverage::Full
                                 });
                                 if full {
@@ -2767,14 +2760,21 @@ impl<'o> Builder<'o> {
                     };
                     vec![(src, candidates)]
                 };
-                // Each destination's coverage, found once for all the sources compared with it.
+                // Each destination's coverage, found once for all the sources compared with it,
+                // with each pattern split once.
                 let mut coverage: HashMap<&Dest, Coverage> = HashMap::default();
+                let matchers: Vec<glob::ResourceMatcher<'_>> = patterns
+                    .iter()
+                    .map(|p| glob::ResourceMatcher::new(p))
+                    .collect();
                 for (row_source, candidates) in pairs {
                     for &d in candidates {
                         let cov = match coverage.get(d) {
                             Some(cov) => *cov,
                             None => {
-                                let cov = self.limit_coverage(plan, block, &patterns, uncertain, d);
+                                let cov = self.limit_coverage(
+                                    plan, block, &patterns, &matchers, uncertain, d,
+                                );
                                 coverage.insert(d, cov);
                                 cov
                             }
@@ -2945,6 +2945,7 @@ impl<'o> Builder<'o> {
         plan: &StatementPlan<'o>,
         block: &ResourceBlock,
         patterns: &[String],
+        matchers: &[glob::ResourceMatcher<'_>],
         uncertain: bool,
         d: &Dest,
     ) -> Coverage {
@@ -2963,7 +2964,7 @@ impl<'o> Builder<'o> {
         {
             return Coverage::None;
         }
-        let mut cov = resource_coverage(block, patterns, d);
+        let mut cov = resource_coverage(block, patterns, matchers, d);
         // Variables blanked to `*` make the listed set larger than the real one:
         // a Resource list may then cover only part of what it seems to, and a
         // NotResource list may leave more than it seems to.
