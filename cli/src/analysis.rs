@@ -662,6 +662,14 @@ fn condition_text(c: &str) -> Option<&str> {
     (c != TRUE_CONDITION).then_some(c)
 }
 
+/// `action` as the catalogue spells it (`s3:GetObject` for `S3:getobject`), or as given when
+/// the catalogue does not know it.
+pub fn canonical_action(action: &str) -> String {
+    Catalogue::embedded()
+        .canonical(action)
+        .map_or_else(|| action.to_string(), str::to_string)
+}
+
 /// The AWS decision vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -1003,12 +1011,11 @@ impl<'a> PointIndex<'a> {
     }
 
     /// Decides `point`, which the answer's question asked (in request context, conditions have
-    /// no residual, so each matching statement either applies or not).
-    fn explain(&self, org: &AwsOrg, point: &RequestPoint) -> Explanation {
+    /// no residual, so each matching statement either applies or not); `action` is the point's
+    /// action as the catalogue spells it ([`canonical_action`]).
+    fn explain(&self, org: &AwsOrg, point: &RequestPoint, action: &str) -> Explanation {
         let answer = self.answer;
-        let action = Catalogue::embedded()
-            .canonical(&point.action)
-            .map_or_else(|| point.action.clone(), str::to_string);
+        let action = action.to_string();
         let mut ex = Explanation {
             principal: point.source.clone(),
             action: action.clone(),
@@ -1173,6 +1180,13 @@ pub fn explain_many_map<T: Send>(
     f: &(dyn Fn(Explanation) -> T + Sync),
 ) -> Vec<T> {
     let groups = request_batches(org.aws(), requests);
+    // Each action as the catalogue spells it, looked up once (requests name few actions).
+    let mut canonical: HashMap<&str, String> = HashMap::new();
+    for (p, _) in requests {
+        if !canonical.contains_key(p.action.as_str()) {
+            canonical.insert(&p.action, canonical_action(&p.action));
+        }
+    }
     crate::progress::phase(&format!("deciding {} requests", requests.len()));
     // Batches are independent: decided on every core, each answer put back at its request's
     // index, so the output is the same whatever the number of threads.
@@ -1191,9 +1205,10 @@ pub fn explain_many_map<T: Send>(
         let index = PointIndex::new(&answer);
         idxs.iter()
             .filter_map(|&i| {
-                requests
-                    .get(i)
-                    .map(|(p, _)| (i, f(index.explain(org.aws(), p))))
+                requests.get(i).map(|(p, _)| {
+                    let action = canonical.get(p.action.as_str()).map_or(&p.action, |a| a);
+                    (i, f(index.explain(org.aws(), p, action)))
+                })
             })
             .collect()
     };

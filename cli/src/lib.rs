@@ -20,7 +20,6 @@ use serde_json::{json, Value};
 use iamlog_engine::canonical;
 use iamlog_engine::schema::RelationKind;
 use iamlog_engine::SCHEMA;
-use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{self, Points, Question, RequestPoint, Sources};
 
 use analysis::{AccessRow, AccessView, Explanation, Org};
@@ -811,9 +810,7 @@ fn who_can(
         points: Points::Only(points),
         context: iamlog_ingest::aws::facts::Context::Static,
     };
-    let canonical_action = Catalogue::embedded()
-        .canonical(action)
-        .map_or_else(|| action.to_string(), str::to_string);
+    let canonical_action = analysis::canonical_action(action);
     let mut rows = analysis::effective_rows_split(
         &org,
         &question,
@@ -941,9 +938,7 @@ fn path(
     // The access at the end: the rows of whoever can do it.
     let access_rows: Vec<AccessRow> = match &access {
         Some((action, resource)) => {
-            let canonical = Catalogue::embedded()
-                .canonical(action)
-                .map_or_else(|| action.clone(), str::to_string);
+            let canonical = analysis::canonical_action(action);
             analysis::effective_rows(&answer, &|_, a, d| a == canonical && d == resource)
         }
         None => Vec::new(),
