@@ -74,6 +74,35 @@ impl<V> Bucket<V> {
     }
 }
 
+/// `ToRelIndex` for an index type that is its own read and write view.
+macro_rules! index_is_its_own_view {
+    ($ty: ty, $($param: ident),*) => {
+        impl<$($param,)* Rel> ToRelIndex<Rel> for $ty {
+            type RelIndex<'a>
+                = &'a Self
+            where
+                Self: 'a,
+                Rel: 'a;
+
+            #[inline(always)]
+            fn to_rel_index<'a>(&'a self, _rel: &'a Rel) -> Self::RelIndex<'a> {
+                self
+            }
+
+            type RelIndexWrite<'a>
+                = &'a mut Self
+            where
+                Self: 'a,
+                Rel: 'a;
+
+            #[inline(always)]
+            fn to_rel_index_write<'a>(&'a mut self, _rel: &'a mut Rel) -> Self::RelIndexWrite<'a> {
+                self
+            }
+        }
+    };
+}
+
 /// An index: each key's rows (see the module notes).
 #[derive(Clone, Debug)]
 pub struct SmallIndex<K, V>(HashMap<K, Bucket<V>, FxBuildHasher>);
@@ -85,29 +114,8 @@ impl<K, V> Default for SmallIndex<K, V> {
     }
 }
 
-impl<K, V, Rel> ToRelIndex<Rel> for SmallIndex<K, V> {
-    type RelIndex<'a>
-        = &'a Self
-    where
-        Self: 'a,
-        Rel: 'a;
-
-    #[inline(always)]
-    fn to_rel_index<'a>(&'a self, _rel: &'a Rel) -> Self::RelIndex<'a> {
-        self
-    }
-
-    type RelIndexWrite<'a>
-        = &'a mut Self
-    where
-        Self: 'a,
-        Rel: 'a;
-
-    #[inline(always)]
-    fn to_rel_index_write<'a>(&'a mut self, _rel: &'a mut Rel) -> Self::RelIndexWrite<'a> {
-        self
-    }
-}
+// An index is its own read and write view (as ascent's default indexes are).
+index_is_its_own_view!(SmallIndex<K, V>, K, V);
 
 impl<'a, K: Eq + Hash + 'a, V: Clone + 'a> RelIndexRead<'a> for SmallIndex<K, V> {
     type Key = K;
@@ -191,29 +199,7 @@ impl<V> Default for AllRows<V> {
     }
 }
 
-impl<V, Rel> ToRelIndex<Rel> for AllRows<V> {
-    type RelIndex<'a>
-        = &'a Self
-    where
-        Self: 'a,
-        Rel: 'a;
-
-    #[inline(always)]
-    fn to_rel_index<'a>(&'a self, _rel: &'a Rel) -> Self::RelIndex<'a> {
-        self
-    }
-
-    type RelIndexWrite<'a>
-        = &'a mut Self
-    where
-        Self: 'a,
-        Rel: 'a;
-
-    #[inline(always)]
-    fn to_rel_index_write<'a>(&'a mut self, _rel: &'a mut Rel) -> Self::RelIndexWrite<'a> {
-        self
-    }
-}
+index_is_its_own_view!(AllRows<V>, V);
 
 impl<'a, V: Clone + 'a> RelIndexRead<'a> for AllRows<V> {
     type Key = ();

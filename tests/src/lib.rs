@@ -15,6 +15,33 @@ pub fn path(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
+/// The org directories whole-org and split questions are compared on: every fixture org but
+/// the `bad-` ones, the sharing fixtures, the demo, the small synthetic org and the
+/// differential orgs (some may not load; callers skip those).
+pub fn comparison_orgs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(path("tests/fixtures/orgs"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("bad-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs.push(path("tests/fixtures/sharing/input"));
+    dirs.push(path("tests/fixtures/sharing-scp/input"));
+    dirs.push(path("tests/fixtures/sharing-dup-names/input"));
+    dirs.push(path("demo"));
+    dirs.push(path("benches/orgs/small"));
+    for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
+        dirs.push(path(&format!("tests/fixtures/differential/{d}/input")));
+    }
+    dirs
+}
+
 /// The result of running the CLI in-process.
 #[derive(Debug)]
 pub struct Run {

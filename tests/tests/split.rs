@@ -1,5 +1,5 @@
 //! `who-can` asks a large org's callers in parts, one per core (`effective_rows_split`, and the
-//! chain steps of `Chains::backward_in_parts`). For every fixture org and the demo, the parts
+//! chain steps of `Chains::backward_in_parts`). For every org of `comparison_orgs`, the parts
 //! give what one run gives: the same rows for each access asked, the same chains from every
 //! caller, whatever the number of parts.
 
@@ -11,19 +11,6 @@ use std::collections::BTreeSet;
 use iamlog_cli::analysis::{self, AccessRow, Org};
 use iamlog_cli::chains::Chains;
 use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources};
-use iamlog_tests::path;
-
-fn orgs() -> Vec<std::path::PathBuf> {
-    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(path("tests/fixtures/orgs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("bad-"))
-        .collect();
-    dirs.sort();
-    dirs.push(path("demo"));
-    dirs.push(path("benches/orgs/small"));
-    dirs
-}
 
 /// Every source asked about `action` on `resource`, as `who-can` asks.
 fn question(sources: &[String], action: &str, resource: &str) -> Question {
@@ -53,7 +40,7 @@ fn sorted(mut rows: Vec<AccessRow>) -> Vec<AccessRow> {
 fn who_can_in_parts_is_who_can_in_one_run() {
     let keep = |_: &str, _: &str, _: &str| true;
     let (mut orgs_compared, mut rows_compared) = (0, 0);
-    for dir in orgs() {
+    for dir in iamlog_tests::comparison_orgs() {
         let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
             continue;
         };
@@ -101,7 +88,7 @@ fn who_can_in_parts_is_who_can_in_one_run() {
 #[test]
 fn chains_followed_in_parts_are_the_chains_of_one_run() {
     let mut with_chains = 0;
-    for dir in orgs() {
+    for dir in iamlog_tests::comparison_orgs() {
         let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
             continue;
         };

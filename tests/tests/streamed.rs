@@ -20,28 +20,10 @@ fn streamed(org: &Org, batch: usize, threads: usize) -> Vec<AccessRow> {
     out
 }
 
-fn orgs() -> Vec<std::path::PathBuf> {
-    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(path("tests/fixtures/orgs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("bad-"))
-        .collect();
-    dirs.sort();
-    dirs.push(path("tests/fixtures/sharing/input"));
-    dirs.push(path("tests/fixtures/sharing-scp/input"));
-    dirs.push(path("tests/fixtures/sharing-dup-names/input"));
-    dirs.push(path("demo"));
-    dirs.push(path("benches/orgs/small"));
-    for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {
-        dirs.push(path(&format!("tests/fixtures/differential/{d}/input")));
-    }
-    dirs
-}
-
 #[test]
 fn batched_whole_org_table_is_the_whole_org_run() {
     let mut compared = 0;
-    for dir in orgs() {
+    for dir in iamlog_tests::comparison_orgs() {
         let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
             continue;
         };
