@@ -42,6 +42,14 @@ impl Org {
     }
 }
 
+/// Drops `value` on a thread of its own, or here if no thread can be started (the closure, and
+/// `value` with it, is then dropped by the failed spawn).
+pub fn free_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("free".into())
+        .spawn(move || drop(value));
+}
+
 /// Orgs with at least this many principals and resources are freed on a thread of their own.
 const FREE_ASIDE: usize = 100_000;
 
@@ -53,7 +61,7 @@ impl Drop for Org {
         let aws = &self.loaded.aws;
         if aws.principals.len() + aws.resources.len() >= FREE_ASIDE {
             let loaded = std::mem::take(&mut self.loaded);
-            std::thread::spawn(move || drop(loaded));
+            free_aside(loaded);
         }
     }
 }

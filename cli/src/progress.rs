@@ -25,7 +25,10 @@ pub fn enable(quiet: bool) {
         return;
     }
     START.call_once(|| {
-        std::thread::spawn(ticker);
+        // No progress line rather than a panic if no thread can be started.
+        let _ = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(ticker);
     });
 }
 
