@@ -193,11 +193,22 @@ impl Chains {
         threads: usize,
         min_part: usize,
     ) -> Chains {
+        let candidates = facts::AssumeCandidates::new(org.aws());
+        Chains::backward_from(org, targets, candidates, threads, min_part)
+    }
+
+    /// [`Chains::backward_in_parts`] with the org's callers already gathered (and perhaps
+    /// indexed: [`facts::AssumeCandidates::indexed`]); they are indexed once for every step.
+    pub fn backward_from<'o>(
+        org: &'o Org,
+        targets: &BTreeSet<String>,
+        mut candidates: facts::AssumeCandidates<'o>,
+        threads: usize,
+        min_part: usize,
+    ) -> Chains {
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = targets.clone();
         let mut frontier: BTreeSet<String> = targets.clone();
-        // The callers of the org, indexed once for every step.
-        let mut candidates = facts::AssumeCandidates::new(org.aws());
         while !frontier.is_empty() {
             let points = candidates.into_roles(&frontier);
             if points.is_empty() {

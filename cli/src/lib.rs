@@ -794,8 +794,16 @@ fn who_can(
     }
     // Only the callers with an Allow that may cover the action (identity or resource side)
     // are asked; chains are followed from every caller below.
-    let asked =
-        facts::may_be_granted_in(aws, &sources, action, resource, resource_account.as_deref());
+    // The chain search's index of every caller is built meanwhile on the other core.
+    let (asked, candidates) = std::thread::scope(|scope| {
+        let indexing = scope.spawn(|| facts::AssumeCandidates::indexed(aws));
+        let asked =
+            facts::may_be_granted_in(aws, &sources, action, resource, resource_account.as_deref());
+        let candidates = indexing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (asked, candidates)
+    });
     let points: Vec<RequestPoint> = asked
         .iter()
         .map(|s| RequestPoint {
@@ -820,7 +828,13 @@ fn who_can(
     );
     // Access reached through chains: followed back from the roles that have it.
     let targets = role_sources(aws, &rows);
-    let chains = chains::Chains::backward(&org, &targets);
+    let chains = chains::Chains::backward_from(
+        &org,
+        &targets,
+        candidates,
+        analysis::threads(),
+        analysis::MIN_PART,
+    );
     rows.extend(chain_rows(&chains, &rows, &sources));
     rows.sort();
     rows.dedup();

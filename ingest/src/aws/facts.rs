@@ -515,6 +515,15 @@ impl<'o> AssumeCandidates<'o> {
         }
     }
 
+    /// [`AssumeCandidates::new`] with every caller indexed now (as the first
+    /// [`AssumeCandidates::into_roles`] would), so that the index can be built on a thread of
+    /// its own while the caller does other work.
+    pub fn indexed(org: &'o AwsOrg) -> Self {
+        let mut candidates = Self::new(org);
+        candidates.index = Some(CallerIndex::new(&candidates.callers));
+        candidates
+    }
+
     /// The candidates into `roles` (one step back along chains).
     pub fn into_roles(&mut self, roles: &BTreeSet<String>) -> Vec<RequestPoint> {
         let org = self.org;
