@@ -33,7 +33,6 @@ use serde_json::Value;
 use iamlog_cli::analysis::{self, Org};
 use iamlog_cli::chains;
 use iamlog_cli::rulecmds;
-use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources};
 use iamlog_ingest::aws::model::PrincipalKind;
 
@@ -152,24 +151,9 @@ fn small_org_object(dir: &Path) -> Result<String, Error> {
 fn who_can(org: &Org, action: &str, resource: &str) -> usize {
     let users_and_roles: Vec<String> = org.aws().users_and_roles().map(|p| p.arn.clone()).collect();
     let sources = facts::may_be_granted(org.aws(), &users_and_roles, action, resource);
-    let points = sources
-        .iter()
-        .map(|s| RequestPoint {
-            source: s.clone(),
-            action: action.to_string(),
-            resource: resource.to_string(),
-            resource_account: None,
-        })
-        .collect();
-    let question = Question {
-        sources: Sources::Only(sources),
-        points: Points::Only(points),
-        context: Context::Static,
-    };
+    let question = Question::at_one_point(sources, action, resource, None);
     let answer = analysis::ask(org, &question);
-    let canonical = Catalogue::embedded()
-        .canonical(action)
-        .map_or_else(|| action.to_string(), str::to_string);
+    let canonical = analysis::canonical_action(action);
     analysis::effective_rows(&answer, &|_, a, d| a == canonical && d == resource).len()
 }
 

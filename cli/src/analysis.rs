@@ -126,31 +126,30 @@ pub struct AccessRow {
     pub caveats: Vec<Caveat>,
 }
 
-/// The effective rows of a question about some sources' points (`who-can`), the sources
-/// asked in `threads` runs at once, each run about a contiguous part of them and their points:
-/// a source's answer depends on its own policies and the org's, never on the other sources
-/// asked with it (as for the batches of [`effective_streamed`]). Questions with fewer than
-/// `min_part` sources per thread (the commands use [`MIN_PART`]), or about every source or
-/// point, are one run. Rows are in part order, each part's sorted; `keep` is
-/// [`effective_rows`]'s.
-pub fn effective_rows_split(
+/// Asks a question about some sources' points (`who-can`, a chain step) in `threads` runs at
+/// once, each run about a contiguous part of the sources and their points: a source's answer
+/// depends on its own policies and the org's, never on the other sources asked with it (as for
+/// the batches of [`effective_streamed`]). Questions with fewer than `min_part` sources per
+/// thread (the commands use [`MIN_PART`]), or about every source or point, are one run. Each
+/// answer is turned by `f` on the thread that decided it; the results are in part order.
+pub fn ask_in_parts<T: Send>(
     org: &Org,
     question: &Question,
     threads: usize,
     min_part: usize,
-    keep: &(dyn Fn(&str, &str, &str) -> bool + Sync),
-) -> Vec<AccessRow> {
+    f: &(dyn Fn(Answer) -> T + Sync),
+) -> Vec<T> {
     let (Sources::Only(sources), Points::Only(points)) = (&question.sources, &question.points)
     else {
-        return effective_rows(&ask(org, question), keep);
+        return vec![f(ask(org, question))];
     };
     let parts = threads.min(sources.len() / min_part.max(1)).max(1);
     if parts == 1 {
-        return effective_rows(&ask(org, question), keep);
+        return vec![f(ask(org, question))];
     }
     crate::progress::phase(&format!("asking {} sources", sources.len()));
     let size = sources.len().div_ceil(parts);
-    let rows = std::thread::scope(|scope| {
+    let out = std::thread::scope(|scope| {
         let handles: Vec<_> = sources
             .chunks(size)
             .map(|part| {
@@ -167,21 +166,39 @@ pub fn effective_rows_split(
                         ),
                         context: question.context.clone(),
                     };
-                    effective_rows(&ask_quietly(org, &part_question), keep)
+                    f(ask_quietly(org, &part_question))
                 })
             })
             .collect();
         handles
             .into_iter()
             // A panic in a worker is a bug: it propagates, never a partial answer.
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
     crate::progress::done();
-    rows
+    out
 }
 
-/// The fewest sources per run [`effective_rows_split`] splits a question into.
+/// The effective rows of a question about some sources' points, asked in parts
+/// ([`ask_in_parts`]). Rows are in part order, each part's sorted; `keep` is
+/// [`effective_rows`]'s.
+pub fn effective_rows_split(
+    org: &Org,
+    question: &Question,
+    threads: usize,
+    min_part: usize,
+    keep: &(dyn Fn(&str, &str, &str) -> bool + Sync),
+) -> Vec<AccessRow> {
+    ask_in_parts(org, question, threads, min_part, &|answer| {
+        effective_rows(&answer, keep)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The fewest sources per run [`ask_in_parts`] splits a question into.
 pub const MIN_PART: usize = 512;
 
 /// The `effective` rows of an answer, as strings, sorted; `keep` filters on (source, action,

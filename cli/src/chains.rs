@@ -10,54 +10,22 @@ use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, S
 
 use crate::analysis::{self, Answer, Caveat, Org};
 
-/// Decides `sts:AssumeRole` points (static context). With at least `min_part` callers per
-/// thread, they are asked in parts on `threads` threads (see
-/// [`analysis::effective_rows_split`]: a caller's edges depend only on its own policies and
-/// the org's); each caller is in one part.
+/// Decides `sts:AssumeRole` points (static context), in parts of at least `min_part` callers
+/// on `threads` threads ([`analysis::ask_in_parts`]: a caller's edges depend only on its own
+/// policies and the org's).
 fn ask_points(
     org: &Org,
     points: Vec<RequestPoint>,
     threads: usize,
     min_part: usize,
 ) -> Vec<Answer> {
-    let question = |points: Vec<RequestPoint>| {
-        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
-        Question {
-            sources: Sources::Only(sources.into_iter().collect()),
-            points: Points::Only(points),
-            context: Context::Static,
-        }
+    let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+    let question = Question {
+        sources: Sources::Only(sources.into_iter().collect()),
+        points: Points::Only(points),
+        context: Context::Static,
     };
-    let mut by_source: BTreeMap<String, Vec<RequestPoint>> = BTreeMap::new();
-    for p in points {
-        by_source.entry(p.source.clone()).or_default().push(p);
-    }
-    let parts = threads.min(by_source.len() / min_part.max(1)).max(1);
-    if parts == 1 {
-        let all: Vec<RequestPoint> = by_source.into_values().flatten().collect();
-        return vec![analysis::ask(org, &question(all))];
-    }
-    let size = by_source.len().div_ceil(parts);
-    let groups: Vec<Vec<RequestPoint>> = by_source
-        .into_values()
-        .collect::<Vec<_>>()
-        .chunks(size)
-        .map(|c| c.iter().flatten().cloned().collect())
-        .collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = groups
-            .into_iter()
-            .map(|g| {
-                let q = question(g);
-                scope.spawn(move || analysis::ask_quietly(org, &q))
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A panic in a worker is a bug: it propagates, never a partial answer.
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    analysis::ask_in_parts(org, &question, threads, min_part, &|answer| answer)
 }
 
 /// One role-assumption edge.

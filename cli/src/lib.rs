@@ -804,20 +804,7 @@ fn who_can(
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (asked, candidates)
     });
-    let points: Vec<RequestPoint> = asked
-        .iter()
-        .map(|s| RequestPoint {
-            source: s.clone(),
-            action: action.to_string(),
-            resource: resource.to_string(),
-            resource_account: resource_account.clone(),
-        })
-        .collect();
-    let question = Question {
-        sources: Sources::Only(asked),
-        points: Points::Only(points),
-        context: iamlog_ingest::aws::facts::Context::Static,
-    };
+    let question = Question::at_one_point(asked, action, resource, resource_account.as_deref());
     let canonical_action = analysis::canonical_action(action);
     let mut rows = analysis::effective_rows_split(
         &org,

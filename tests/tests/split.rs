@@ -10,26 +10,7 @@ use std::collections::BTreeSet;
 
 use iamlog_cli::analysis::{self, AccessRow, Org};
 use iamlog_cli::chains::Chains;
-use iamlog_ingest::aws::facts::{self, Context, Points, Question, RequestPoint, Sources};
-
-/// Every source asked about `action` on `resource`, as `who-can` asks.
-fn question(sources: &[String], action: &str, resource: &str) -> Question {
-    Question {
-        sources: Sources::Only(sources.to_vec()),
-        points: Points::Only(
-            sources
-                .iter()
-                .map(|s| RequestPoint {
-                    source: s.clone(),
-                    action: action.to_string(),
-                    resource: resource.to_string(),
-                    resource_account: None,
-                })
-                .collect(),
-        ),
-        context: Context::Static,
-    }
-}
+use iamlog_ingest::aws::facts::{self, Question};
 
 fn sorted(mut rows: Vec<AccessRow>) -> Vec<AccessRow> {
     rows.sort();
@@ -54,7 +35,7 @@ fn who_can_in_parts_is_who_can_in_one_run() {
             .take(12)
             .collect();
         for (action, resource) in &asked {
-            let q = question(&sources, action, resource);
+            let q = Question::at_one_point(sources.clone(), action, resource, None);
             let one = sorted(analysis::effective_rows_split(
                 &org,
                 &q,

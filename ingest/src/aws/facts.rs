@@ -147,6 +147,30 @@ pub struct Question {
 }
 
 impl Question {
+    /// Each of `sources` asked about `action` on `resource` (owned by `resource_account`, for
+    /// ARNs without one), request keys unknown: the question of `who-can`.
+    pub fn at_one_point(
+        sources: Vec<String>,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+    ) -> Self {
+        let points = sources
+            .iter()
+            .map(|s| RequestPoint {
+                source: s.clone(),
+                action: action.to_string(),
+                resource: resource.to_string(),
+                resource_account: resource_account.map(str::to_string),
+            })
+            .collect();
+        Question {
+            sources: Sources::Only(sources),
+            points: Points::Only(points),
+            context: Context::Static,
+        }
+    }
+
     /// Every source, every grant, request keys unknown: the whole effective-access table.
     pub fn whole_org() -> Self {
         Question {
