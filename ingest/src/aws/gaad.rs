@@ -220,7 +220,7 @@ fn identity_document(
                     && action.contains(':')
                     && !catalogue.has_service(service)
             } else {
-                catalogue.lookup(action).is_none()
+                catalogue.index_of(action).is_none()
             };
             if is_unknown && !unknown.contains(&action.as_str()) {
                 unknown.push(action);
