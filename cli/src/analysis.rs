@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use iamlog_engine::{Derived, Facts, Sym};
 use iamlog_ingest::aws::catalogue::Catalogue;
@@ -1215,7 +1216,7 @@ pub fn explain_many_map<T: Send>(
     crate::progress::phase(&format!("deciding {} requests", requests.len()));
     // Batches are independent: decided on every core, each answer put back at its request's
     // index, so the output is the same whatever the number of threads.
-    let decide = |ctx: &BTreeMap<String, RequestContext>, idxs: &[usize]| -> Vec<(usize, T)> {
+    let decide = |ctx: &SourceContexts, idxs: &[usize]| -> Vec<(usize, T)> {
         let points: Vec<RequestPoint> = idxs
             .iter()
             .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
@@ -1275,6 +1276,9 @@ pub fn explain_many_map<T: Send>(
     out.into_iter().flatten().collect()
 }
 
+/// The context of each source of a batch of requests (shared by the batches of one layer).
+type SourceContexts = BTreeMap<String, Arc<RequestContext>>;
+
 /// The most requests decided in one run: a bound on a run's memory, and batches for both
 /// threads when most requests share one context per source.
 const REQUESTS_PER_RUN: usize = 2048;
@@ -1293,51 +1297,56 @@ const REQUESTS_PER_RUN: usize = 2048;
 fn request_batches(
     org: &AwsOrg,
     requests: &[(RequestPoint, RequestContext)],
-) -> Vec<(BTreeMap<String, RequestContext>, Vec<usize>)> {
+) -> Vec<(SourceContexts, Vec<usize>)> {
     let mut keys = RequestKeys::new(org);
-    // Keys and values as small ids: a key's id, and per key its values' ids (0: absent).
-    // (Fx hashing: the keys are ARNs and action names of the requests.)
-    let mut key_ids: FxHashMap<String, usize> = FxHashMap::default();
-    let mut key_names: Vec<&str> = Vec::new();
-    // The key ids each (source, action) reads, and for each request the index of its list.
-    let mut lists: FxHashMap<(&str, &str), usize> = FxHashMap::default();
-    let mut keys_for: Vec<Vec<usize>> = Vec::new();
-    let mut list_of: Vec<usize> = Vec::with_capacity(requests.len());
-    for (point, _) in requests {
-        let n = keys_for.len();
-        let list = *lists
-            .entry((point.source.as_str(), point.action.as_str()))
-            .or_insert(n);
-        if list == n {
-            keys_for.push(
-                keys.keys_for(&point.source, &point.action)
-                    .into_iter()
-                    .map(|k| {
-                        let n = key_ids.len();
-                        *key_ids.entry(k).or_insert(n)
-                    })
-                    .collect(),
-            );
-        }
-        list_of.push(list);
+    // Sources, actions and resources as small ids (Fx hashing: they are ARNs and action names,
+    // and requests name few of each).
+    fn intern<'r>(ids: &mut FxHashMap<&'r str, u32>, s: &'r str) -> u32 {
+        let n = ids.len() as u32;
+        *ids.entry(s).or_insert(n)
     }
-    let mut names: Vec<(&String, &usize)> = key_ids.iter().collect();
-    names.sort_by_key(|(_, id)| **id);
-    key_names.extend(names.into_iter().map(|(k, _)| k.as_str()));
-    let mut value_ids: Vec<FxHashMap<&[String], u32>> = vec![FxHashMap::default(); key_names.len()];
-    let mut values: Vec<Vec<&Vec<String>>> = vec![Vec::new(); key_names.len()];
+    let mut source_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut action_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut resource_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    // Per request: its source's id, its resource's id and the index of its key list.
+    let mut ids: Vec<(u32, u32, u32)> = Vec::with_capacity(requests.len());
+    // The key ids each (source, action) reads.
+    let mut lists: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut keys_for: Vec<Vec<u32>> = Vec::new();
+    for (point, _) in requests {
+        let source = intern(&mut source_ids, &point.source);
+        let action = intern(&mut action_ids, &point.action);
+        let resource = intern(&mut resource_ids, &point.resource);
+        let n = keys_for.len() as u32;
+        let list = *lists.entry((source, action)).or_insert(n);
+        if list == n {
+            keys_for.push(keys.key_ids_for(&point.source, &point.action));
+        }
+        ids.push((source, resource, list));
+    }
+    let mut source_names: Vec<&str> = vec![""; source_ids.len()];
+    for (s, &i) in &source_ids {
+        if let Some(slot) = source_names.get_mut(i as usize) {
+            *slot = s;
+        }
+    }
+    // Per key id, its values' ids (0: absent).
+    let mut value_ids: Vec<FxHashMap<&[String], u32>> =
+        vec![FxHashMap::default(); keys.key_count()];
+    let mut values: Vec<Vec<&Vec<String>>> = vec![Vec::new(); keys.key_count()];
     // Per source, its slots: for each key id, the id of the value the requests there that read
     // it are given (`UNSET`: none reads it).
     const UNSET: u32 = u32::MAX;
-    let mut slots: FxHashMap<&str, Vec<Vec<u32>>> = FxHashMap::default();
+    let mut slots: Vec<Vec<Vec<u32>>> = vec![Vec::new(); source_ids.len()];
     let mut layer_of: Vec<usize> = Vec::with_capacity(requests.len());
     let mut read: Vec<(usize, u32)> = Vec::new();
-    for ((point, ctx), &list) in requests.iter().zip(&list_of) {
+    for ((_, ctx), &(source, _, list)) in requests.iter().zip(&ids) {
         read.clear();
-        let ids = keys_for.get(list).map_or(&[][..], Vec::as_slice);
-        for &k in ids {
+        let list = keys_for.get(list as usize).map_or(&[][..], Vec::as_slice);
+        for &k in list {
+            let k = k as usize;
             let value = match (
-                ctx.get(key_names.get(k).copied().unwrap_or_default()),
+                ctx.get(keys.key_name(k as u32)),
                 value_ids.get_mut(k),
                 values.get_mut(k),
             ) {
@@ -1352,7 +1361,10 @@ fn request_batches(
             };
             read.push((k, value));
         }
-        let mine = slots.entry(point.source.as_str()).or_default();
+        let Some(mine) = slots.get_mut(source as usize) else {
+            layer_of.push(0);
+            continue;
+        };
         let fits = |slot: &Vec<u32>| {
             read.iter()
                 .all(|&(k, v)| slot.get(k).is_none_or(|&x| x == UNSET || x == v))
@@ -1378,30 +1390,33 @@ fn request_batches(
     }
     struct Batch<'r> {
         layer: usize,
-        sources: BTreeSet<&'r str>,
-        accounts: FxHashMap<&'r str, Option<&'r str>>,
+        sources: Vec<u32>,
+        /// The account of each resource string the batch's requests name.
+        accounts: FxHashMap<u32, Option<&'r str>>,
         idxs: Vec<usize>,
     }
     let mut batches: Vec<Batch<'_>> = Vec::new();
     // Per layer, the batch requests go to while it has room.
     let mut open: Vec<usize> = Vec::new();
-    for (i, ((point, _), &layer)) in requests.iter().zip(&layer_of).enumerate() {
+    // Per source, the last batch it was put in.
+    let mut last_batch: Vec<usize> = vec![usize::MAX; source_ids.len()];
+    for (i, (((point, _), &layer), &(source, resource, _))) in
+        requests.iter().zip(&layer_of).zip(&ids).enumerate()
+    {
         if open.len() <= layer {
             open.resize(layer + 1, usize::MAX);
         }
         let account = point.resource_account.as_deref();
         let fits = |b: &Batch<'_>| {
             b.idxs.len() < REQUESTS_PER_RUN
-                && b.accounts
-                    .get(point.resource.as_str())
-                    .is_none_or(|a| *a == account)
+                && b.accounts.get(&resource).is_none_or(|a| *a == account)
         };
         let b = match open.get(layer).copied() {
             Some(b) if batches.get(b).is_some_and(fits) => b,
             _ => {
                 batches.push(Batch {
                     layer,
-                    sources: BTreeSet::new(),
+                    sources: Vec::new(),
                     accounts: FxHashMap::default(),
                     idxs: Vec::new(),
                 });
@@ -1415,29 +1430,44 @@ fn request_batches(
         let Some(batch) = batches.get_mut(b) else {
             continue;
         };
-        batch.sources.insert(&point.source);
-        batch.accounts.insert(&point.resource, account);
+        if let Some(last) = last_batch.get_mut(source as usize) {
+            if *last != b {
+                *last = b;
+                batch.sources.push(source);
+            }
+        }
+        batch.accounts.insert(resource, account);
         batch.idxs.push(i);
     }
+    // Each source's context in each of its layers, made once (batches of a layer share them).
+    let contexts: Vec<Vec<Arc<RequestContext>>> = slots
+        .iter()
+        .map(|layers| {
+            layers
+                .iter()
+                .map(|slot| {
+                    Arc::new(
+                        slot.iter()
+                            .enumerate()
+                            .filter_map(|(k, &v)| {
+                                let value = values.get(k)?.get((v as usize).checked_sub(1)?)?;
+                                Some((keys.key_name(k as u32).to_string(), (*value).clone()))
+                            })
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
     batches
         .into_iter()
         .map(|b| {
             let contexts = b
                 .sources
                 .iter()
-                .map(|s| {
-                    let ctx: RequestContext = slots
-                        .get(s)
-                        .and_then(|v| v.get(b.layer))
-                        .into_iter()
-                        .flatten()
-                        .enumerate()
-                        .filter_map(|(k, &v)| {
-                            let value = values.get(k)?.get((v as usize).checked_sub(1)?)?;
-                            Some((key_names.get(k)?.to_string(), (*value).clone()))
-                        })
-                        .collect();
-                    (s.to_string(), ctx)
+                .filter_map(|&s| {
+                    let ctx = contexts.get(s as usize)?.get(b.layer)?.clone();
+                    Some((source_names.get(s as usize)?.to_string(), ctx))
                 })
                 .collect();
             (contexts, b.idxs)

@@ -1592,7 +1592,64 @@ struct RequestLine {
     #[serde(default)]
     resource_account: Option<String>,
     #[serde(default)]
-    context: BTreeMap<String, ContextValue>,
+    context: LineContext,
+}
+
+/// The context of a request line, its keys lowercased as they are read. Keys are
+/// case-insensitive: a key given twice is an error.
+#[derive(Debug, Default)]
+struct LineContext(BTreeMap<String, Vec<String>>);
+
+impl<'de> serde::Deserialize<'de> for LineContext {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A key, lowercased from the text serde reads (no copy of its own spelling).
+        struct LowerKey(String);
+        impl<'de> serde::Deserialize<'de> for LowerKey {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl serde::de::Visitor<'_> for Visit {
+                    type Value = LowerKey;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a context key")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LowerKey, E> {
+                        Ok(LowerKey(v.to_ascii_lowercase()))
+                    }
+                }
+                d.deserialize_str(Visit)
+            }
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = LineContext;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of context keys")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LineContext, A::Error> {
+                use std::collections::btree_map::Entry;
+                let mut out = BTreeMap::new();
+                while let Some(LowerKey(key)) = map.next_key()? {
+                    let ContextValue(value) = map.next_value()?;
+                    match out.entry(key) {
+                        Entry::Vacant(e) => {
+                            e.insert(value);
+                        }
+                        Entry::Occupied(e) => {
+                            return Err(serde::de::Error::custom(format!(
+                                "context key `{}` is given twice (keys are case-insensitive)",
+                                e.key()
+                            )))
+                        }
+                    }
+                }
+                Ok(LineContext(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// A context value of a request line: a string, a list of strings, a boolean or a number, as
@@ -1667,11 +1724,7 @@ fn parse_request_lines(
                 e.column()
             ))
         })?;
-        let ctx: BTreeMap<String, Vec<String>> = std::mem::take(&mut req.context)
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.0))
-            .collect();
-        let ctx = with_session(&req.principal, ctx);
+        let ctx = with_session(&req.principal, std::mem::take(&mut req.context.0));
         out.push((n, req, ctx));
     }
     Ok(out)

@@ -146,6 +146,29 @@ fn requests_file_errors_name_the_line() {
 }
 
 #[test]
+fn a_request_context_key_given_twice_is_an_error() {
+    // Keys are case-insensitive: `aws:SourceIp` and `aws:sourceip` are one key, and which of
+    // the two values the request has would be a guess.
+    let run = explain_requests_file(
+        "context-twice",
+        "twice.jsonl",
+        concat!(
+            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": \"10.0.0.1\"}}\n",
+            "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\", \"context\": {\"aws:SourceIp\": \"10.0.0.1\", \"aws:sourceip\": \"10.0.0.2\"}}\n",
+        ),
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("twice.jsonl:2:"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("context key `aws:sourceip` is given twice (keys are case-insensitive)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
+}
+
+#[test]
 fn request_context_values_are_strings_lists_booleans_or_numbers() {
     // The first line is fine (a boolean and a number); the second has a number in a list of
     // strings.

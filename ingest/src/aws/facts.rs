@@ -131,8 +131,9 @@ pub enum Context {
     /// Concrete requests, one context per source (by principal ARN, as [`Sources::Only`] names
     /// it): each source's requests are made in its context, as with [`Context::Request`]. Every
     /// statement with a condition is then evaluated per source, so that no outcome found for
-    /// one source's context is given to another.
-    PerSource(BTreeMap<String, ContextValues>),
+    /// one source's context is given to another. (Shared: sources often keep one context
+    /// across the runs of a batch of requests.)
+    PerSource(BTreeMap<String, std::sync::Arc<ContextValues>>),
 }
 
 /// A request context (lowercased keys).
@@ -1482,7 +1483,9 @@ impl<'o> Builder<'o> {
         match &question.context {
             Context::Static => None,
             Context::Request(ctx) => Some(ctx),
-            Context::PerSource(by_source) => source.and_then(|p| by_source.get(&p.arn)),
+            Context::PerSource(by_source) => {
+                source.and_then(|p| by_source.get(&p.arn)).map(|c| &**c)
+            }
         }
     }
 

@@ -19,7 +19,7 @@
 //! own context gives for every key it reads, and absence where its context gives none, so its
 //! answer is the one its own run would give.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -28,25 +28,28 @@ use super::model::AwsOrg;
 use super::policy::{ActionBlock, PolicyDocument, ResourceBlock, Statement};
 use super::variables;
 
-/// The keys a statement names, with the actions it is about.
+/// The keys a statement names (by id), with the actions it is about.
 #[derive(Debug)]
 struct StatementKeys<'o> {
     action: &'o ActionBlock,
-    keys: Vec<String>,
+    keys: Vec<u32>,
 }
 
 /// The statements of an org that name request keys, by whose requests they may bear on.
 #[derive(Debug)]
 pub struct RequestKeys<'o> {
+    /// Every key some statement names, lowercased, by id; id 0 is [`SESSION_NAME_KEY`].
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
     /// Statements of the policies that are not a principal's own.
     shared: Vec<StatementKeys<'o>>,
     /// Statements of each policy that is a principal's own (identity, boundary, session), by id.
-    own: BTreeMap<&'o str, Vec<StatementKeys<'o>>>,
+    own: HashMap<&'o str, Vec<StatementKeys<'o>>>,
     /// Each principal's own policy ids.
-    policies: BTreeMap<&'o str, Vec<&'o str>>,
-    /// The keys of the shared statements about an action, found once per action (an org may
+    policies: HashMap<&'o str, Vec<&'o str>>,
+    /// The key ids of the shared statements about an action, found once per action (an org may
     /// have thousands of conditional trust statements; requests name a few actions).
-    shared_for: HashMap<String, Vec<String>>,
+    shared_for: HashMap<String, Vec<u32>>,
 }
 
 /// Every key `st` names: each condition key, and every variable in condition keys, condition
@@ -74,37 +77,31 @@ fn statement_keys(st: &Statement) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// The statements of `doc` that name a key.
-fn document_keys<'o>(doc: &'o PolicyDocument, out: &mut Vec<StatementKeys<'o>>) {
-    for st in &doc.statements {
-        let keys = statement_keys(st);
-        if !keys.is_empty() {
-            out.push(StatementKeys {
-                action: &st.action,
-                keys,
-            });
-        }
-    }
-}
-
 impl<'o> RequestKeys<'o> {
     pub fn new(org: &'o AwsOrg) -> Self {
+        let mut keys = RequestKeys {
+            names: vec![SESSION_NAME_KEY.to_string()],
+            ids: HashMap::from_iter([(SESSION_NAME_KEY.to_string(), 0)]),
+            shared: Vec::new(),
+            own: HashMap::default(),
+            policies: HashMap::default(),
+            shared_for: HashMap::default(),
+        };
         let mut shared = Vec::new();
         for p in org.organization.policies.values() {
             if let Some(doc) = &p.document {
-                document_keys(doc, &mut shared);
+                keys.document_keys(doc, &mut shared);
             }
         }
         for rp in org.resource_policies.policies.values() {
-            document_keys(&rp.document, &mut shared);
+            keys.document_keys(&rp.document, &mut shared);
         }
         for p in org.principals.values() {
             if let Some(doc) = &p.trust_policy {
-                document_keys(doc, &mut shared);
+                keys.document_keys(doc, &mut shared);
             }
         }
-        let mut own: BTreeMap<&'o str, Vec<StatementKeys<'o>>> = BTreeMap::new();
-        let mut policies = BTreeMap::new();
+        keys.shared = shared;
         for p in org.principals.values() {
             let ids: Vec<&'o str> = org
                 .identity_policies(p)
@@ -112,44 +109,66 @@ impl<'o> RequestKeys<'o> {
                 .chain(org.session_policies.get(&p.arn).map(String::as_str))
                 .collect();
             for id in &ids {
-                if let (Some(pol), false) = (org.policies.get(*id), own.contains_key(id)) {
+                if let (Some(pol), false) = (org.policies.get(*id), keys.own.contains_key(id)) {
                     let mut v = Vec::new();
-                    document_keys(&pol.document, &mut v);
-                    own.insert(id, v);
+                    keys.document_keys(&pol.document, &mut v);
+                    keys.own.insert(id, v);
                 }
             }
-            policies.insert(p.arn.as_str(), ids);
+            keys.policies.insert(p.arn.as_str(), ids);
         }
-        RequestKeys {
-            shared,
-            own,
-            policies,
-            shared_for: HashMap::default(),
+        keys
+    }
+
+    /// The statements of `doc` that name a key.
+    fn document_keys(&mut self, doc: &'o PolicyDocument, out: &mut Vec<StatementKeys<'o>>) {
+        for st in &doc.statements {
+            let keys: Vec<u32> = statement_keys(st).into_iter().map(|k| self.id(k)).collect();
+            if !keys.is_empty() {
+                out.push(StatementKeys {
+                    action: &st.action,
+                    keys,
+                });
+            }
         }
     }
 
-    /// The keys (lowercased, sorted) the answer to a request by `source` (a principal ARN as
-    /// questions name it) for `action` may read.
-    pub fn keys_for(&mut self, source: &str, action: &str) -> Vec<String> {
+    fn id(&mut self, key: String) -> u32 {
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+
+    /// The name of a key id of [`RequestKeys::key_ids_for`] (lowercased).
+    pub fn key_name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// The number of key ids: every id is below it.
+    pub fn key_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The ids of the keys (sorted by id, distinct; see [`RequestKeys::key_name`]) the answer
+    /// to a request by `source` (a principal ARN as questions name it) for `action` may read.
+    pub fn key_ids_for(&mut self, source: &str, action: &str) -> Vec<u32> {
         if !self.shared_for.contains_key(action) {
-            let mut keys: Vec<String> = self
+            let mut ids: Vec<u32> = self
                 .shared
                 .iter()
                 .filter(|st| action_block_may_touch(st.action, action))
-                .flat_map(|st| st.keys.iter().cloned())
+                .flat_map(|st| st.keys.iter().copied())
                 .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            self.shared_for.insert(action.to_string(), keys);
+            ids.sort_unstable();
+            ids.dedup();
+            self.shared_for.insert(action.to_string(), ids);
         }
-        let mut out: BTreeSet<&str> = BTreeSet::from([SESSION_NAME_KEY]);
-        out.extend(
-            self.shared_for
-                .get(action)
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-        );
+        let mut out: Vec<u32> = vec![0];
+        out.extend(self.shared_for.get(action).into_iter().flatten());
         let own = self
             .policies
             .get(source)
@@ -159,10 +178,24 @@ impl<'o> RequestKeys<'o> {
             .flatten();
         for st in own {
             if action_block_may_touch(st.action, action) {
-                out.extend(st.keys.iter().map(String::as_str));
+                out.extend(&st.keys);
             }
         }
-        out.into_iter().map(str::to_string).collect()
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The keys (lowercased, sorted) the answer to a request by `source` (a principal ARN as
+    /// questions name it) for `action` may read.
+    pub fn keys_for(&mut self, source: &str, action: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .key_ids_for(source, action)
+            .into_iter()
+            .map(|id| self.key_name(id).to_string())
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 
@@ -258,9 +291,12 @@ mod tests {
                            "Bool": {"aws:SecureTransport": "true"}}},
             {"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::${s3:prefix}"}
         ]}"#);
-        let mut keys = Vec::new();
-        document_keys(&d, &mut keys);
-        let keys: Vec<&[String]> = keys.iter().map(|k| k.keys.as_slice()).collect();
+        let keys: Vec<Vec<String>> = d
+            .statements
+            .iter()
+            .map(statement_keys)
+            .filter(|k| !k.is_empty())
+            .collect();
         assert_eq!(
             keys,
             [
