@@ -1205,7 +1205,7 @@ pub fn explain_many_map<T: Send>(
     threads: usize,
     f: &(dyn Fn(Explanation) -> T + Sync),
 ) -> Vec<T> {
-    let groups = request_batches(org.aws(), requests);
+    let groups = request_batches(org.aws(), requests, threads);
     // Each action as the catalogue spells it, looked up once (requests name few actions).
     let mut canonical: HashMap<&str, String> = HashMap::new();
     for (p, _) in requests {
@@ -1294,10 +1294,100 @@ const REQUESTS_PER_RUN: usize = 2048;
 /// source has in one layer of batches). A resource string also means one thing within a run
 /// (`*` in account A and `*` in account B are different destinations), so a batch's requests
 /// agree on the account of every resource they name.
+///
+/// Sources never share a slot, so with `threads` > 1 the sources are split in two parts of
+/// about as many requests each, batched on a thread each: part one's batches come first.
 fn request_batches(
     org: &AwsOrg,
     requests: &[(RequestPoint, RequestContext)],
+    threads: usize,
 ) -> Vec<(SourceContexts, Vec<usize>)> {
+    let all: Vec<usize> = (0..requests.len()).collect();
+    let done = |batches: Vec<PartBatch<'_>>| -> Vec<(SourceContexts, Vec<usize>)> {
+        batches.into_iter().map(|b| (b.contexts, b.idxs)).collect()
+    };
+    if threads < 2 || requests.len() < 2 * REQUESTS_PER_RUN {
+        return done(batches_among(org, requests, &all));
+    }
+    let mut count: FxHashMap<&str, usize> = FxHashMap::default();
+    for (p, _) in requests {
+        *count.entry(p.source.as_str()).or_default() += 1;
+    }
+    // The busiest sources first, each to the part with fewer requests so far.
+    let mut by_count: Vec<(&str, usize)> = count.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut in_second: FxHashMap<&str, bool> = FxHashMap::default();
+    let mut sizes = [0usize; 2];
+    for (s, n) in by_count {
+        let second = sizes[1] < sizes[0];
+        sizes[usize::from(second)] += n;
+        in_second.insert(s, second);
+    }
+    let (second, first): (Vec<usize>, Vec<usize>) = all.into_iter().partition(|&i| {
+        requests
+            .get(i)
+            .is_some_and(|(p, _)| in_second.get(p.source.as_str()) == Some(&true))
+    });
+    let (mut batches, seconds) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| batches_among(org, requests, &second));
+        let firsts = batches_among(org, requests, &first);
+        let seconds = other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (firsts, seconds)
+    });
+    // Part two's batches join the last batch of their layer in part one where they fit (the
+    // parts' sources differ): each part leaves at most one batch per layer not full.
+    let mut last_of: FxHashMap<usize, usize> = FxHashMap::default();
+    for (i, b) in batches.iter().enumerate() {
+        last_of.insert(b.layer, i);
+    }
+    for b in seconds {
+        let into = last_of.get(&b.layer).and_then(|&j| batches.get_mut(j));
+        match into {
+            Some(a)
+                if a.idxs.len() + b.idxs.len() <= REQUESTS_PER_RUN
+                    && b.accounts
+                        .iter()
+                        .all(|(r, acct)| a.accounts.get(r).is_none_or(|x| x == acct)) =>
+            {
+                a.accounts.extend(b.accounts);
+                a.contexts.extend(b.contexts);
+                a.idxs.extend(b.idxs);
+                a.idxs.sort_unstable();
+            }
+            _ => batches.push(b),
+        }
+    }
+    done(batches)
+}
+
+/// The names of interned ids, by id.
+fn names_by_id<'r>(ids: &FxHashMap<&'r str, u32>) -> Vec<&'r str> {
+    let mut names = vec![""; ids.len()];
+    for (name, &i) in ids {
+        if let Some(slot) = names.get_mut(i as usize) {
+            *slot = *name;
+        }
+    }
+    names
+}
+
+/// A batch of [`batches_among`].
+struct PartBatch<'r> {
+    layer: usize,
+    /// The account of each resource string the batch's requests name.
+    accounts: FxHashMap<&'r str, Option<&'r str>>,
+    contexts: SourceContexts,
+    idxs: Vec<usize>,
+}
+
+/// [`request_batches`] of the requests at `among` (ascending indices into `requests`).
+fn batches_among<'r>(
+    org: &AwsOrg,
+    requests: &'r [(RequestPoint, RequestContext)],
+    among: &[usize],
+) -> Vec<PartBatch<'r>> {
     let mut keys = RequestKeys::new(org);
     // Sources, actions and resources as small ids (Fx hashing: they are ARNs and action names,
     // and requests name few of each).
@@ -1309,11 +1399,15 @@ fn request_batches(
     let mut action_ids: FxHashMap<&str, u32> = FxHashMap::default();
     let mut resource_ids: FxHashMap<&str, u32> = FxHashMap::default();
     // Per request: its source's id, its resource's id and the index of its key list.
-    let mut ids: Vec<(u32, u32, u32)> = Vec::with_capacity(requests.len());
+    let mut ids: Vec<(u32, u32, u32)> = Vec::with_capacity(among.len());
     // The key ids each (source, action) reads.
     let mut lists: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut keys_for: Vec<Vec<u32>> = Vec::new();
-    for (point, _) in requests {
+    let among: Vec<(usize, &(RequestPoint, RequestContext))> = among
+        .iter()
+        .filter_map(|&i| Some((i, requests.get(i)?)))
+        .collect();
+    for (_, (point, _)) in &among {
         let source = intern(&mut source_ids, &point.source);
         let action = intern(&mut action_ids, &point.action);
         let resource = intern(&mut resource_ids, &point.resource);
@@ -1324,12 +1418,7 @@ fn request_batches(
         }
         ids.push((source, resource, list));
     }
-    let mut source_names: Vec<&str> = vec![""; source_ids.len()];
-    for (s, &i) in &source_ids {
-        if let Some(slot) = source_names.get_mut(i as usize) {
-            *slot = s;
-        }
-    }
+    let source_names = names_by_id(&source_ids);
     // Per key id, its values' ids (0: absent).
     let mut value_ids: Vec<FxHashMap<&[String], u32>> =
         vec![FxHashMap::default(); keys.key_count()];
@@ -1338,9 +1427,9 @@ fn request_batches(
     // it are given (`UNSET`: none reads it).
     const UNSET: u32 = u32::MAX;
     let mut slots: Vec<Vec<Vec<u32>>> = vec![Vec::new(); source_ids.len()];
-    let mut layer_of: Vec<usize> = Vec::with_capacity(requests.len());
+    let mut layer_of: Vec<usize> = Vec::with_capacity(among.len());
     let mut read: Vec<(usize, u32)> = Vec::new();
-    for ((_, ctx), &(source, _, list)) in requests.iter().zip(&ids) {
+    for ((_, (_, ctx)), &(source, _, list)) in among.iter().zip(&ids) {
         read.clear();
         let list = keys_for.get(list as usize).map_or(&[][..], Vec::as_slice);
         for &k in list {
@@ -1400,8 +1489,7 @@ fn request_batches(
     let mut open: Vec<usize> = Vec::new();
     // Per source, the last batch it was put in.
     let mut last_batch: Vec<usize> = vec![usize::MAX; source_ids.len()];
-    for (i, (((point, _), &layer), &(source, resource, _))) in
-        requests.iter().zip(&layer_of).zip(&ids).enumerate()
+    for (((i, (point, _)), &layer), &(source, resource, _)) in among.iter().zip(&layer_of).zip(&ids)
     {
         if open.len() <= layer {
             open.resize(layer + 1, usize::MAX);
@@ -1437,7 +1525,7 @@ fn request_batches(
             }
         }
         batch.accounts.insert(resource, account);
-        batch.idxs.push(i);
+        batch.idxs.push(*i);
     }
     // Each source's context in each of its layers, made once (batches of a layer share them).
     let contexts: Vec<Vec<Arc<RequestContext>>> = slots
@@ -1459,18 +1547,25 @@ fn request_batches(
                 .collect()
         })
         .collect();
+    let resource_names = names_by_id(&resource_ids);
     batches
         .into_iter()
-        .map(|b| {
-            let contexts = b
+        .map(|b| PartBatch {
+            layer: b.layer,
+            accounts: b
+                .accounts
+                .into_iter()
+                .filter_map(|(r, a)| Some((*resource_names.get(r as usize)?, a)))
+                .collect(),
+            contexts: b
                 .sources
                 .iter()
                 .filter_map(|&s| {
                     let ctx = contexts.get(s as usize)?.get(b.layer)?.clone();
                     Some((source_names.get(s as usize)?.to_string(), ctx))
                 })
-                .collect();
-            (contexts, b.idxs)
+                .collect(),
+            idxs: b.idxs,
         })
         .collect()
 }

@@ -185,6 +185,8 @@ fn replay_checked(
 }
 
 /// Deciding requests on one thread or on two gives the same explanations, in the same order.
+/// The fixture's 2,400 requests twice over are enough for two threads to form the batches in
+/// two parts (from 4,096 requests).
 #[test]
 fn explain_requests_are_the_same_on_one_and_two_threads() {
     use iamlog_cli::analysis::{explain_many_threads, Org};
@@ -192,41 +194,41 @@ fn explain_requests_are_the_same_on_one_and_two_threads() {
     use std::collections::BTreeMap;
     let dir = path("tests/fixtures/differential/aws-scp");
     let org = Org::load(&[dir.join("input")]).unwrap();
-    let requests: Vec<(RequestPoint, BTreeMap<String, Vec<String>>)> =
-        std::fs::read_to_string(dir.join("requests.jsonl"))
-            .unwrap()
-            .lines()
-            .take(600)
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let ctx = v["context"]
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, x)| {
-                                let vals = match x {
-                                    serde_json::Value::Array(a) => {
-                                        a.iter().map(|s| s.as_str().unwrap().to_string()).collect()
-                                    }
-                                    serde_json::Value::String(s) => vec![s.clone()],
-                                    other => vec![other.to_string()],
-                                };
-                                (k.to_ascii_lowercase(), vals)
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (
-                    RequestPoint {
-                        source: v["principal"].as_str().unwrap().to_string(),
-                        action: v["action"].as_str().unwrap().to_string(),
-                        resource: v["resource"].as_str().unwrap().to_string(),
-                        resource_account: v["resource_account"].as_str().map(str::to_string),
-                    },
-                    ctx,
-                )
-            })
-            .collect();
+    let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
+    let requests: Vec<(RequestPoint, BTreeMap<String, Vec<String>>)> = text
+        .lines()
+        .chain(text.lines())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let ctx = v["context"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, x)| {
+                            let vals = match x {
+                                serde_json::Value::Array(a) => {
+                                    a.iter().map(|s| s.as_str().unwrap().to_string()).collect()
+                                }
+                                serde_json::Value::String(s) => vec![s.clone()],
+                                other => vec![other.to_string()],
+                            };
+                            (k.to_ascii_lowercase(), vals)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                RequestPoint {
+                    source: v["principal"].as_str().unwrap().to_string(),
+                    action: v["action"].as_str().unwrap().to_string(),
+                    resource: v["resource"].as_str().unwrap().to_string(),
+                    resource_account: v["resource_account"].as_str().map(str::to_string),
+                },
+                ctx,
+            )
+        })
+        .collect();
+    assert!(requests.len() >= 4096, "{}", requests.len());
     let one = explain_many_threads(&org, &requests, 1);
     let two = explain_many_threads(&org, &requests, 2);
     assert_eq!(one.len(), requests.len());
