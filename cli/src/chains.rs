@@ -221,23 +221,43 @@ impl Chains {
     /// The shortest chain (one hop or more) from `from` to every role it reaches, by role;
     /// ties are broken by the smaller ARNs, so the answer is deterministic.
     pub fn reachable(&self, from: &str) -> BTreeMap<String, Vec<Hop>> {
-        let mut seen: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        self.reachable_refs(from)
+            .into_iter()
+            .map(|(role, chain)| (role.to_string(), chain.into_iter().cloned().collect()))
+            .collect()
+    }
+
+    /// [`Chains::reachable`], the roles and hops borrowed from the chains (who-can walks the
+    /// chains of every caller of a large org).
+    pub fn reachable_refs<'c>(&'c self, from: &str) -> BTreeMap<&'c str, Vec<&'c Hop>> {
+        let mut seen: BTreeMap<&'c str, Vec<&'c Hop>> = BTreeMap::new();
         // Most callers of a large org assume nothing: no search, no allocation.
         if !self.edges.contains_key(from) {
             return seen;
         }
-        let mut queue: VecDeque<(String, Vec<Hop>)> = VecDeque::from([(from.to_string(), vec![])]);
-        let mut visited: BTreeSet<String> = BTreeSet::from([from.to_string()]);
-        while let Some((at, path)) = queue.pop_front() {
-            for hop in self.edges.get(&at).map(Vec::as_slice).unwrap_or_default() {
-                if !visited.insert(hop.to.clone()) {
+        // Breadth first: each role reached once, by the hop into it and the index of the
+        // role that hop leaves (`None`: `from`).
+        let mut reached: Vec<(&'c Hop, Option<usize>)> = Vec::new();
+        let mut queue: VecDeque<(&str, Option<usize>)> = VecDeque::from([(from, None)]);
+        let mut visited: BTreeSet<&str> = BTreeSet::from([from]);
+        while let Some((at, parent)) = queue.pop_front() {
+            for hop in self.edges.get(at).map(Vec::as_slice).unwrap_or_default() {
+                if !visited.insert(hop.to.as_str()) {
                     continue;
                 }
-                let mut next = path.clone();
-                next.push(hop.clone());
-                seen.insert(hop.to.clone(), next.clone());
-                queue.push_back((hop.to.clone(), next));
+                reached.push((hop, parent));
+                queue.push_back((hop.to.as_str(), Some(reached.len() - 1)));
             }
+        }
+        for (hop, parent) in &reached {
+            let mut chain = vec![*hop];
+            let mut at = *parent;
+            while let Some((h, p)) = at.and_then(|i| reached.get(i)) {
+                chain.push(h);
+                at = *p;
+            }
+            chain.reverse();
+            seen.insert(hop.to.as_str(), chain);
         }
         seen
     }
@@ -249,7 +269,7 @@ impl Chains {
 }
 
 /// The granter text of access reached through `chain`: `via A -> B -> C`.
-pub fn chain_text(chain: &[Hop]) -> String {
+pub fn chain_text(chain: &[&Hop]) -> String {
     let names: Vec<&str> = chain.iter().map(|h| h.to.as_str()).collect();
     format!("via {}", names.join(" -> "))
 }

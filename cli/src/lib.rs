@@ -653,18 +653,30 @@ impl<'a> AccessJson<'a> {
 }
 
 fn caveat_text<R: AccessView>(r: &R) -> String {
+    let mut out = String::new();
+    caveat_text_into(&mut out, r);
+    out
+}
+
+/// [`caveat_text`], appended to `out`.
+fn caveat_text_into<R: AccessView>(out: &mut String, r: &R) {
     if r.caveats().is_empty() {
-        return "-".to_string();
+        out.push('-');
+        return;
     }
-    let parts: Vec<String> = r
-        .caveats()
-        .iter()
-        .map(|(p, c)| match c {
-            Some(c) => format!("{p}: {c}"),
-            None => format!("{p} (in part)"),
-        })
-        .collect();
-    parts.join("; ")
+    for (i, (p, c)) in r.caveats().iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(p);
+        match c {
+            Some(c) => {
+                out.push_str(": ");
+                out.push_str(c);
+            }
+            None => out.push_str(" (in part)"),
+        }
+    }
 }
 
 /// Writes access rows; JSON, JSON lines and CSV stream row by row.
@@ -730,7 +742,13 @@ impl AccessWriter {
                     writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
                     self.written = 1;
                 }
+                // Cells are written into one buffer, written at once (as for JSON).
+                let buf = &mut self.buf;
+                buf.clear();
+                let mut caveats = String::new();
                 for r in rows {
+                    caveats.clear();
+                    caveat_text_into(&mut caveats, r);
                     let cells = [
                         r.source(),
                         r.action(),
@@ -738,11 +756,17 @@ impl AccessWriter {
                         r.policy(),
                         r.granter(),
                         r.condition().unwrap_or("-"),
-                        &caveat_text(r),
+                        &caveats,
                     ];
-                    let cells: Vec<String> = cells.iter().map(|c| output::csv_cell(c)).collect();
-                    writeln!(out, "{}", cells.join(","))?;
+                    for (i, c) in cells.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b',');
+                        }
+                        output::csv_cell_into(buf, c);
+                    }
+                    buf.push(b'\n');
                 }
+                out.write_all(buf)?;
             }
         }
         Ok(())
@@ -840,7 +864,7 @@ fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
 
 /// Access row `r` of the last role of `chain`, as reached by `source` through the chain: the
 /// chain is the granter, and each conditional hop limits the row.
-fn via_chain(r: &AccessRow, source: &str, chain: &[chains::Hop]) -> AccessRow {
+fn via_chain(r: &AccessRow, source: &str, chain: &[&chains::Hop]) -> AccessRow {
     let mut caveats = r.caveats.clone();
     for hop in chain {
         if let Some(c) = &hop.condition {
@@ -1076,8 +1100,8 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
     }
     let mut out = Vec::new();
     for s in sources {
-        for (role, chain) in chains.reachable(s) {
-            let Some(rows) = by_source.get(role.as_str()) else {
+        for (role, chain) in chains.reachable_refs(s) {
+            let Some(rows) = by_source.get(role) else {
                 continue;
             };
             for r in rows.iter().filter(|r| &*r.policy != facts::IMPLICIT_POLICY) {
@@ -1137,9 +1161,15 @@ fn what_can(
     }
     // One principal: its own access, and that of every role it reaches through a chain.
     let me = find_source(&org, principal.unwrap_or_default())?;
-    let chained = chains::Chains::forward(&org, &me).reachable(&me);
+    let forward = chains::Chains::forward(&org, &me);
+    let chained = forward.reachable_refs(&me);
     let mut list = vec![me.clone()];
-    list.extend(chained.keys().filter(|r| **r != me).cloned());
+    list.extend(
+        chained
+            .keys()
+            .filter(|r| **r != me.as_str())
+            .map(|r| r.to_string()),
+    );
     let question = Question {
         sources: Sources::Only(list),
         points: Points::All,

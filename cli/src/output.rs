@@ -102,10 +102,24 @@ impl Rows {
 
 /// Quotes a CSV cell when it needs it (RFC 4180).
 pub fn csv_cell(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    csv_cell_into(&mut out, s);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`csv_cell`], appended to `buf`.
+pub fn csv_cell_into(buf: &mut Vec<u8>, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        buf.push(b'"');
+        for part in s.split_inclusive('"') {
+            buf.extend_from_slice(part.as_bytes());
+            if part.ends_with('"') {
+                buf.push(b'"');
+            }
+        }
+        buf.push(b'"');
     } else {
-        s.to_string()
+        buf.extend_from_slice(s.as_bytes());
     }
 }
 

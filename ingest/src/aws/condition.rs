@@ -278,6 +278,12 @@ fn base(
     }
 }
 
+/// Whether policy value `v` stands for itself: no variable to substitute (or variables
+/// disabled) and no `\\`, so that rendering its tokens as a glob gives `v` back.
+fn is_plain(v: &str, vars: bool) -> bool {
+    !(v.contains('\\') || (vars && v.contains("${")))
+}
+
 /// Whether one policy value is satisfied (for a negated operator: the value is *not* matched).
 fn value(
     op: BaseOperator,
@@ -296,6 +302,18 @@ fn value(
         | B::StringNotEqualsIgnoreCase
         | B::StringLike
         | B::StringNotLike => {
+            // A value with nothing to substitute and no `\` is its own glob and its own text
+            // (what rendering its tokens gives): compared as it is, without allocating.
+            if is_plain(policy, vars) {
+                let matched = match op {
+                    B::StringLike | B::StringNotLike => glob::glob_match(policy, request),
+                    B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
+                        js_eq_ignore_case(policy, request)
+                    }
+                    _ => policy == request,
+                };
+                return (matched == expect).into();
+            }
             let toks = match variables::template_tokens(policy, vars, lookup) {
                 Subst::Tokens(t) => t,
                 Subst::Missing => return Tri::False,
@@ -397,6 +415,23 @@ fn arn_value(
     lookup: &dyn Fn(&str) -> KeyValue,
     vars: bool,
 ) -> Tri {
+    if is_plain(policy, vars) {
+        // Every segment is its own glob (see `is_plain`): the value matches when all do.
+        let mut segs = policy.splitn(6, ':');
+        let parts: [&str; 6] = std::array::from_fn(|_| segs.next().unwrap_or_default());
+        if policy.split(':').count() < 5 {
+            return Tri::False;
+        }
+        let Some(req) = glob::split_arn_condition(request) else {
+            return Tri::False;
+        };
+        let all = parts
+            .iter()
+            .zip(req.iter())
+            .skip(1)
+            .all(|(p, r)| glob::glob_match(p, r));
+        return (all == expect).into();
+    }
     let segs: Vec<&str> = if vars {
         variables::split_outside_variables(policy, ':')
     } else {

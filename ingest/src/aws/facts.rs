@@ -585,8 +585,13 @@ impl<'o> AssumeCandidates<'o> {
         // caller's IAM policies, and one of another account needs them too: such a pair is a
         // candidate only when the caller has an identity Allow that may cover sts:AssumeRole (a
         // caller outside the export always is: its policies are unknown).
-        let mut may_assume =
-            |p: &Principal| p.kind == PrincipalKind::External || assume.may_allow(p);
+        // Found once per caller (an account-wide trust names every caller of the account).
+        let mut known: HashMap<*const Principal, bool> = HashMap::default();
+        let mut may_assume = |p: &Principal| {
+            *known
+                .entry(std::ptr::from_ref(p))
+                .or_insert_with(|| p.kind == PrincipalKind::External || assume.may_allow(p))
+        };
         let mut out: BTreeSet<RequestPoint> = BTreeSet::new();
         for role in roles {
             let Some(trust) = &role.trust_policy else {
@@ -1424,11 +1429,21 @@ impl<'o> Builder<'o> {
         self.facts.aws_assume_action.push((assume,));
         // Rule C1 reads it of effective destinations only: a question about some sources
         // names the roles among its destinations.
+        // (Looked up, in the principals' order: a question about one object does not walk
+        // every role of the org.)
         let whole_org = matches!(self.question.sources, Sources::All);
-        for p in org.principals.values() {
-            if p.kind == PrincipalKind::Role
-                && (whole_org || self.universe_names.contains(p.arn.as_str()))
-            {
+        let principals: Vec<&'o Principal> = if whole_org {
+            org.principals.values().collect()
+        } else {
+            let mut names: Vec<&str> = self.universe_names.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            names
+                .iter()
+                .filter_map(|n| org.principals.get(*n))
+                .collect()
+        };
+        for p in principals {
+            if p.kind == PrincipalKind::Role {
                 let row = (self.sym(&p.arn), self.sym(&p.arn));
                 self.facts.aws_role_resource.push(row);
             }
@@ -1568,7 +1583,33 @@ impl<'o> Builder<'o> {
             bool,
             bool,
         )> = Vec::new();
-        for rp in org.resource_policies.policies.values() {
+        // Without wildcard destinations, the policies in play are found by looking up each
+        // destination and each of its prefixes before a `/` (a bucket's objects), in the
+        // maps' order; a question about one object does not walk every policy of the org.
+        let looked_up = asked.is_some() && wild.is_empty();
+        let mut keys: BTreeSet<&str> = BTreeSet::new();
+        if looked_up {
+            for d in &plain {
+                keys.insert(d);
+                keys.extend(d.match_indices('/').filter_map(|(i, _)| d.get(..i)));
+            }
+        }
+        let policies: Vec<&'o super::resource_policies::ResourcePolicy> = if looked_up {
+            keys.iter()
+                .filter_map(|k| org.resource_policies.policies.get(*k))
+                .collect()
+        } else {
+            org.resource_policies.policies.values().collect()
+        };
+        let trusting: Vec<&'o Principal> = if looked_up {
+            plain
+                .iter()
+                .filter_map(|d| org.principals.get(*d))
+                .collect()
+        } else {
+            org.principals.values().collect()
+        };
+        for rp in policies {
             let bucket = rp.service == Service::S3Bucket;
             if !relevant(&rp.arn, bucket) {
                 continue;
@@ -1583,7 +1624,7 @@ impl<'o> Builder<'o> {
                 rp.service == Service::KmsKey,
             ));
         }
-        for p in org.principals.values() {
+        for p in trusting {
             if let Some(doc) = &p.trust_policy {
                 if !relevant(&p.arn, false) {
                     continue;
@@ -3344,26 +3385,34 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
     if p.kind == PrincipalKind::Anonymous {
         return EntryMatch::No;
     }
+    // `v` after `arn:aws:iam::ACCOUNT:` or `arn:aws:sts::ACCOUNT:` for `p`'s account (compared
+    // in place: this runs for every caller a statement may name).
+    let in_account = |prefix: &str| {
+        v.strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix(p.account.as_str()))
+            .and_then(|r| r.strip_prefix(':'))
+    };
+    let is_root = in_account("arn:aws:iam::") == Some("root");
     if p.kind == PrincipalKind::External {
         // `*` reaches outsiders as the anonymous caller does; an outsider is named by its ARN
         // (or, for an account, its root ARN or id).
-        let root = format!("arn:aws:iam::{}:root", p.account);
         return if v == p.arn {
             EntryMatch::Yes(RpHow::Direct)
-        } else if !p.account.is_empty() && (v == p.account || v == root) {
+        } else if !p.account.is_empty() && (v == p.account || is_root) {
             EntryMatch::Yes(RpHow::Account)
         } else {
             EntryMatch::No
         };
     }
-    if v == p.account || v == format!("arn:aws:iam::{}:root", p.account) {
+    if v == p.account || is_root {
         return EntryMatch::Yes(RpHow::Account);
     }
     match p.kind {
         PrincipalKind::User if v == p.arn => EntryMatch::Yes(RpHow::Direct),
         PrincipalKind::Role => {
-            let sessions = format!("arn:aws:sts::{}:assumed-role/", p.account);
-            if let Some(rest) = v.strip_prefix(&sessions) {
+            if let Some(rest) =
+                in_account("arn:aws:sts::").and_then(|r| r.strip_prefix("assumed-role/"))
+            {
                 return match rest.split_once('/') {
                     Some((role, session)) if role == p.name => {
                         EntryMatch::Session(session.to_string())
@@ -3376,8 +3425,10 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
             }
             // A role ARN names the role whatever the path it is written with (the role's
             // name is unique in its account, case-insensitively).
-            let roles = format!("arn:aws:iam::{}:role/", p.account);
-            match v.strip_prefix(&roles).and_then(|r| r.rsplit('/').next()) {
+            match in_account("arn:aws:iam::")
+                .and_then(|r| r.strip_prefix("role/"))
+                .and_then(|r| r.rsplit('/').next())
+            {
                 Some(name) if name.eq_ignore_ascii_case(&p.name) => EntryMatch::Yes(RpHow::Role),
                 _ => EntryMatch::No,
             }

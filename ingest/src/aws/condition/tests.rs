@@ -905,3 +905,150 @@ fn rendering() {
         r#"ForAllValues:StringLikeIfExists aws:TagKeys in ["a\"b","c"]"#
     );
 }
+
+/// A plain value (no variable to substitute, no `\`) is compared as it is written: what its
+/// tokens render to is the value itself, so the shortcut in `value` and `arn_value` gives
+/// what the tokens would. A value outside the shortcut is not plain.
+#[test]
+fn a_plain_value_renders_to_itself() {
+    let none = |_: &str| KeyValue::Absent;
+    for v in [
+        "arn:aws:iam::*:role/Admin*",
+        "arn:aws:s3:::bucket/a?c/*",
+        "10.0.0.0/8",
+        "*",
+        "s3:*",
+        "x*y?z:",
+        "${literal} without variables",
+        "",
+    ] {
+        let vars = !v.contains("${");
+        assert!(is_plain(v, vars), "{v}");
+        let Subst::Tokens(t) = variables::template_tokens(v, vars, &none) else {
+            panic!("{v}: tokens");
+        };
+        assert_eq!(crate::aws::glob::render(&t), v);
+        assert!(t.iter().map(|t| t.as_char()).eq(v.chars()), "{v}");
+    }
+    assert!(!is_plain("a\\*b", false));
+    assert!(!is_plain("${aws:username}", true));
+    assert!(is_plain("${aws:username}", false));
+}
+
+/// ARN and string operators give the same outcome for a plain value and for the same value
+/// with variables that resolve to its parts.
+#[test]
+fn plain_and_substituted_values_agree() {
+    let cases = [
+        (
+            "ArnLike",
+            "aws:PrincipalArn",
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}",
+            "arn:aws:iam::111122223333:user/alice",
+        ),
+        (
+            "ArnLike",
+            "aws:PrincipalArn",
+            "arn:aws:iam::111122223333:user/al*",
+            "arn:aws:iam::${aws:PrincipalAccount}:user/al*",
+            "arn:aws:iam::111122223333:user/alice",
+        ),
+        (
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            "arn:aws:iam::*:role/alice",
+            "arn:aws:iam::*:role/${aws:username}",
+            "arn:aws:iam::111122223333:role/bob",
+        ),
+        (
+            "ArnEquals",
+            "aws:SourceArn",
+            "arn:aws:sns:us-east-1:1:t",
+            "arn:aws:sns:us-east-1:1:t",
+            "arn:aws:sns:us-east-1:1",
+        ),
+        (
+            "ArnLike",
+            "aws:SourceArn",
+            "arn:aws:sns:*:*:t:x",
+            "arn:aws:sns:*:*:t:x",
+            "arn:aws:sns:us-east-1:1:t:x",
+        ),
+        (
+            "StringLike",
+            "s3:prefix",
+            "home/alice/*",
+            "home/${aws:username}/*",
+            "home/alice/x",
+        ),
+        (
+            "StringEquals",
+            "s3:prefix",
+            "home/alice",
+            "home/${aws:username}",
+            "home/bob",
+        ),
+        (
+            "StringEqualsIgnoreCase",
+            "s3:prefix",
+            "ALICE",
+            "${aws:username}",
+            "Alice",
+        ),
+        (
+            "StringNotEquals",
+            "s3:prefix",
+            "alice",
+            "${aws:username}",
+            "alice",
+        ),
+    ];
+    for (op, key, plain, substituted, request) in cases {
+        let ctx = Ctx::new(&[
+            ("aws:username", &["alice"]),
+            ("aws:PrincipalAccount", &["111122223333"]),
+            (key, &[request]),
+        ]);
+        let plain_outcome = ev(op, key, &[plain], &ctx);
+        assert!(plain_outcome.is_some(), "{op} {plain} on {request}");
+        assert_eq!(
+            plain_outcome,
+            ev(op, key, &[substituted], &ctx),
+            "{op} {plain} / {substituted} on {request}"
+        );
+    }
+    // Outcomes as documented: a match, a prefix mismatch, a missing sixth segment.
+    let ctx = one("aws:PrincipalArn", "arn:aws:iam::111122223333:user/alice");
+    assert_eq!(
+        ev(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:user/*"],
+            &ctx
+        ),
+        Some(true)
+    );
+    assert_eq!(
+        ev(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:role/*"],
+            &ctx
+        ),
+        Some(false)
+    );
+    assert_eq!(
+        ev(
+            "ArnNotLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:role/*"],
+            &ctx
+        ),
+        Some(true)
+    );
+    assert_eq!(
+        ev("ArnLike", "aws:PrincipalArn", &["arn:aws:iam"], &ctx),
+        Some(false)
+    );
+}
