@@ -725,7 +725,9 @@ pub fn action_point_covers(point: &str, action: &str) -> bool {
 
 /// The callers (users and roles, principals outside the export, the anonymous caller) that
 /// may be granted `action` on `resource`: those with an identity-policy Allow (their own or a
-/// group's) whose Action / NotAction may cover the action, and those a resource or trust
+/// group's) whose Action / NotAction may cover the action and whose Resource may cover the
+/// resource (an entry that matches it or names a variable, or a NotResource; any Resource when
+/// the resource has a wildcard), and those a resource or trust
 /// policy that may govern the resource names in an Allow. Every other caller has no Allow on
 /// either path, so a `who-can` question need not ask about it (the answer is the same; the
 /// question is a fraction of the size). An action with a wildcard, or an action AWS always
@@ -757,7 +759,7 @@ pub fn may_be_granted_in(
     if always || action.contains(['*', '?']) {
         return callers.to_vec();
     }
-    let mut identity = IdentityAllows::new(org, action);
+    let mut identity = IdentityAllows::at(org, action, resource);
     let dest = if resource.contains(['*', '?']) {
         Dest::Pattern(resource.to_string())
     } else {
@@ -841,6 +843,8 @@ fn resource_owner(org: &AwsOrg, resource: &str, named: Option<&str>) -> Option<S
 struct IdentityAllows<'o> {
     org: &'o AwsOrg,
     action: &'o str,
+    /// A resource without wildcards the Allow must be able to cover, if any.
+    resource: Option<String>,
     by_policy: HashMap<String, bool>,
 }
 
@@ -849,19 +853,38 @@ impl<'o> IdentityAllows<'o> {
         IdentityAllows {
             org,
             action,
+            resource: None,
             by_policy: HashMap::default(),
+        }
+    }
+
+    /// Allows of `action` that may cover `resource` too: a `Resource` entry that matches it
+    /// or names a variable, or a `NotResource` (whose coverage depends on more than this).
+    fn at(org: &'o AwsOrg, action: &'o str, resource: &str) -> Self {
+        IdentityAllows {
+            resource: (!resource.contains(['*', '?'])).then(|| resource.to_string()),
+            ..IdentityAllows::new(org, action)
         }
     }
 
     fn may_allow(&mut self, p: &Principal) -> bool {
         let (org, action) = (self.org, self.action);
+        let resource = self.resource.as_deref();
+        let covers = |block: &Option<ResourceBlock>| match (block, resource) {
+            (Some(ResourceBlock::Resource(patterns)), Some(r)) => patterns
+                .iter()
+                .any(|p| p.contains("${") || glob::ResourceMatcher::new(p).matches(r)),
+            _ => true,
+        };
         org.identity_policies(p).any(|pol| {
             if let Some(&known) = self.by_policy.get(pol) {
                 return known;
             }
             let allows = org.policies.get(pol).is_some_and(|policy| {
                 policy.document.statements.iter().any(|st| {
-                    matches!(st.effect, Effect::Allow) && action_block_covers(&st.action, action)
+                    matches!(st.effect, Effect::Allow)
+                        && action_block_covers(&st.action, action)
+                        && covers(&st.resource)
                 })
             });
             self.by_policy.insert(pol.to_string(), allows);
@@ -3791,6 +3814,88 @@ mod tests {
         assert!(sorted_meet(&[], &some_sorted).is_empty());
         let everything: Vec<&Dest> = all.iter().collect();
         assert_eq!(sorted_meet(&all, &everything).len(), all.len());
+    }
+
+    /// `may_be_granted` drops a caller whose Allows of the action name other resources only,
+    /// and keeps one whose Resource names a variable, one with a NotResource and one whose
+    /// Resource matches.
+    #[test]
+    fn may_be_granted_reads_the_resource_of_identity_allows() {
+        let user = |name: &str, statement: &str| {
+            format!(
+                r#"{{"UserName": "{name}", "UserId": "AIDA{:0>17}", "Path": "/",
+                "Arn": "arn:aws:iam::111122223333:user/{name}", "GroupList": [],
+                "AttachedManagedPolicies": [],
+                "UserPolicyList": [{{"PolicyName": "p", "PolicyDocument":
+                  {{"Version": "2012-10-17", "Statement": [{statement}]}}}}]}}"#,
+                name.len()
+            )
+        };
+        let users = [
+            user(
+                "other",
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other/*"}"#,
+            ),
+            user(
+                "bucket-only",
+                r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b"}"#,
+            ),
+            user(
+                "deny-only",
+                r#"{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#,
+            ),
+            user(
+                "matching",
+                r#"{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/r*"}"#,
+            ),
+            user(
+                "variable",
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::${aws:username}/*"}"#,
+            ),
+            user(
+                "not-resource",
+                r#"{"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::other/*"}"#,
+            ),
+        ];
+        let gaad = format!(
+            r#"{{"UserDetailList": [{}], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}}"#,
+            users.join(",")
+        );
+        let value: serde_json::Value = serde_json::from_str(&gaad).expect("test JSON");
+        let mut org = AwsOrg::default();
+        let mut warnings = Vec::new();
+        crate::aws::gaad::read(
+            &crate::json::Located::root(&value, std::path::Path::new("gaad.json")),
+            &mut org,
+            &mut warnings,
+        )
+        .expect("test GAAD");
+        let callers: Vec<String> = org.users_and_roles().map(|p| p.arn.clone()).collect();
+        let kept = |resource: &str| -> Vec<String> {
+            may_be_granted(&org, &callers, "s3:GetObject", resource)
+                .iter()
+                .filter_map(|a| a.rsplit('/').next().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(
+            kept("arn:aws:s3:::b/report"),
+            ["matching", "not-resource", "variable"]
+        );
+        assert_eq!(
+            kept("arn:aws:s3:::other/x"),
+            ["not-resource", "other", "variable"]
+        );
+        // A resource pattern in the question keeps every caller with an Allow of the action.
+        assert_eq!(
+            kept("arn:aws:s3:::b/*"),
+            [
+                "bucket-only",
+                "matching",
+                "not-resource",
+                "other",
+                "variable"
+            ]
+        );
     }
 
     #[test]
