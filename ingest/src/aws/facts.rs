@@ -3861,15 +3861,7 @@ mod tests {
             r#"{{"UserDetailList": [{}], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}}"#,
             users.join(",")
         );
-        let value: serde_json::Value = serde_json::from_str(&gaad).expect("test JSON");
-        let mut org = AwsOrg::default();
-        let mut warnings = Vec::new();
-        crate::aws::gaad::read(
-            &crate::json::Located::root(&value, std::path::Path::new("gaad.json")),
-            &mut org,
-            &mut warnings,
-        )
-        .expect("test GAAD");
+        let org = crate::aws::gaad::test_org(&gaad);
         let callers: Vec<String> = org.users_and_roles().map(|p| p.arn.clone()).collect();
         let kept = |resource: &str| -> Vec<String> {
             may_be_granted(&org, &callers, "s3:GetObject", resource)

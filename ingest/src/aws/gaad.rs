@@ -425,3 +425,18 @@ fn read_managed_policy(
     );
     Ok(())
 }
+
+/// An org read from GAAD JSON text, for unit tests (panics on bad input).
+#[cfg(test)]
+pub(crate) fn test_org(gaad: &str) -> AwsOrg {
+    let value: serde_json::Value = serde_json::from_str(gaad).expect("test JSON");
+    let mut org = AwsOrg::default();
+    let mut warnings = Vec::new();
+    read(
+        &crate::json::Located::root(&value, std::path::Path::new("gaad.json")),
+        &mut org,
+        &mut warnings,
+    )
+    .expect("test GAAD");
+    org
+}

@@ -234,16 +234,7 @@ mod tests {
                "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}}],
           "Policies": []
         }"#;
-        let value: serde_json::Value = serde_json::from_str(gaad).expect("test JSON");
-        let mut org = AwsOrg::default();
-        let mut warnings = Vec::new();
-        crate::aws::gaad::read(
-            &crate::json::Located::root(&value, std::path::Path::new("gaad.json")),
-            &mut org,
-            &mut warnings,
-        )
-        .expect("test GAAD");
-        org
+        crate::aws::gaad::test_org(gaad)
     }
 
     #[test]
