@@ -32,7 +32,7 @@ use crate::aws::policy::{
     ActionBlock, ConditionClause, Effect, PolicyDocument, PrincipalBlock,
     PrincipalKind as PolicyPrincipalKind, ResourceBlock, Statement,
 };
-use crate::aws::resource_policies::Service;
+use crate::aws::resource_policies::{ResourcePolicy, Service};
 use crate::aws::variables::{self, Substitution};
 
 /// The condition that always holds.
@@ -770,7 +770,24 @@ pub fn may_be_granted_in(
     // Whether a resource policy governs all of the resource (then another account's caller
     // needs its consent).
     let mut governed = false;
-    for rp in org.resource_policies.policies.values() {
+    // An exact resource is governed only by the policy of itself or, for an object, of its
+    // bucket (`rp_governs`): those are looked up, not the org's every policy and role.
+    let (policies, trusting): (Vec<&ResourcePolicy>, Vec<&Principal>) = match &dest {
+        Dest::Exact(a) => {
+            let keys: BTreeSet<&str> = governing_keys(a).collect();
+            (
+                keys.iter()
+                    .filter_map(|k| org.resource_policies.policies.get(*k))
+                    .collect(),
+                org.principals.get(a.as_str()).into_iter().collect(),
+            )
+        }
+        _ => (
+            org.resource_policies.policies.values().collect(),
+            org.principals.values().collect(),
+        ),
+    };
+    for rp in policies {
         let bucket = rp.service == Service::S3Bucket;
         if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None {
             governed |= !resource.contains(['*', '?']) && rp_governs_fully(&rp.arn, bucket, &dest);
@@ -782,7 +799,7 @@ pub fn may_be_granted_in(
             );
         }
     }
-    for p in org.principals.values() {
+    for p in trusting {
         if let Some(doc) = &p.trust_policy {
             if rp_may_govern(&p.arn, &dest) && rp_governs(&p.arn, false, &dest) != Coverage::None {
                 rp_allows.extend(
@@ -1613,11 +1630,10 @@ impl<'o> Builder<'o> {
         let mut keys: BTreeSet<&str> = BTreeSet::new();
         if looked_up {
             for d in &plain {
-                keys.insert(d);
-                keys.extend(d.match_indices('/').filter_map(|(i, _)| d.get(..i)));
+                keys.extend(governing_keys(d));
             }
         }
-        let policies: Vec<&'o super::resource_policies::ResourcePolicy> = if looked_up {
+        let policies: Vec<&'o ResourcePolicy> = if looked_up {
             keys.iter()
                 .filter_map(|k| org.resource_policies.policies.get(*k))
                 .collect()
@@ -3356,6 +3372,12 @@ fn rp_governs_fully(resource: &str, bucket: bool, d: &Dest) -> bool {
 /// How much of destination `d` the policy of `resource` decides: all of it when `d` is the
 /// resource (or, for a bucket, lies among its objects), part of it when `d` is a pattern that
 /// may include the resource.
+/// The resources whose policy may govern exact destination `a` (`rp_governs`): `a` itself and
+/// each prefix of `a` that ends before a `/` (for an object, its bucket).
+fn governing_keys(a: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(a).chain(a.match_indices('/').filter_map(|(i, _)| a.get(..i)))
+}
+
 fn rp_governs(resource: &str, bucket: bool, d: &Dest) -> Coverage {
     let within = |a: &str| {
         a == resource
