@@ -109,7 +109,11 @@ pub fn csv_cell(s: &str) -> String {
 
 /// [`csv_cell`], appended to `buf`.
 pub fn csv_cell_into(buf: &mut Vec<u8>, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
+    // (A byte scan: the four are ASCII, and a `char` set is matched char by char.)
+    if s
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
         buf.push(b'"');
         for part in s.split_inclusive('"') {
             buf.extend_from_slice(part.as_bytes());
