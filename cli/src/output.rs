@@ -110,10 +110,7 @@ pub fn csv_cell(s: &str) -> String {
 /// [`csv_cell`], appended to `buf`.
 pub fn csv_cell_into(buf: &mut Vec<u8>, s: &str) {
     // (A byte scan: the four are ASCII, and a `char` set is matched char by char.)
-    if s
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         buf.push(b'"');
         for part in s.split_inclusive('"') {
             buf.extend_from_slice(part.as_bytes());
@@ -137,5 +134,25 @@ pub fn opt_text(s: Option<&str>) -> (String, Value) {
     match s {
         Some(s) => text(s),
         None => ("-".to_string(), Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_when_they_hold_a_comma_quote_or_line_break() {
+        assert_eq!(csv_cell("arn:aws:s3:::b/k"), "arn:aws:s3:::b/k");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("\""), "\"\"\"\"");
+        assert_eq!(csv_cell("x\ny"), "\"x\ny\"");
+        assert_eq!(csv_cell("x\ry"), "\"x\ry\"");
+        assert_eq!(csv_cell("é,\"ü\""), "\"é,\"\"ü\"\"\"");
+        let mut buf = b"a,".to_vec();
+        csv_cell_into(&mut buf, "b\"c");
+        assert_eq!(buf, b"a,\"b\"\"c\"");
     }
 }
