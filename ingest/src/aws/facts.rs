@@ -927,6 +927,72 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
 /// Whether an Action / NotAction block covers at least part of `asked`: a concrete action, or
 /// a pattern asked as such (`who-can 's3:Get*'`), which a statement may cover only in part
 /// (`s3:GetObject` of `s3:Get*`).
+/// The distinct actions a targeted question asks, the concrete ones by service: an `Action`
+/// pattern whose service is written out is compared with the actions of that service only
+/// (a statement of hundreds of patterns against a run's tens of actions).
+#[derive(Debug)]
+struct AskedActions {
+    /// Actions without wildcards, by lowercased service.
+    by_service: HashMap<String, Vec<String>>,
+    /// Every action without wildcards.
+    concrete: Vec<String>,
+    /// Actions with a wildcard (`s3:Get*`), compared with every pattern.
+    wild: Vec<String>,
+}
+
+impl AskedActions {
+    fn new<'a>(actions: impl Iterator<Item = &'a str>) -> Self {
+        let distinct: BTreeSet<&str> = actions.collect();
+        let mut asked = AskedActions {
+            by_service: HashMap::default(),
+            concrete: Vec::new(),
+            wild: Vec::new(),
+        };
+        for a in distinct {
+            if a.contains(['*', '?']) {
+                asked.wild.push(a.to_string());
+                continue;
+            }
+            let service = a.split(':').next().unwrap_or(a).to_ascii_lowercase();
+            asked
+                .by_service
+                .entry(service)
+                .or_default()
+                .push(a.to_string());
+            asked.concrete.push(a.to_string());
+        }
+        asked
+    }
+
+    /// Whether `block` may touch one of the actions ([`action_block_may_touch`] of any).
+    fn touched_by(&self, block: &ActionBlock) -> bool {
+        if self.wild.iter().any(|a| action_block_may_touch(block, a)) {
+            return true;
+        }
+        match block {
+            ActionBlock::Action(patterns) => patterns.iter().any(|p| {
+                // A pattern `service:...` with no wildcard before the colon matches only
+                // actions of that service (compared case-insensitively).
+                let service = p
+                    .split_once(':')
+                    .map(|(svc, _)| svc)
+                    .filter(|svc| !svc.contains(['*', '?']));
+                let candidates = match service {
+                    Some(svc) => self
+                        .by_service
+                        .get(svc.to_ascii_lowercase().as_str())
+                        .map_or(&[][..], Vec::as_slice),
+                    None => self.concrete.as_slice(),
+                };
+                candidates.iter().any(|a| glob::glob_match_ascii_ci(p, a))
+            }),
+            ActionBlock::NotAction(_) => {
+                self.concrete.iter().any(|a| action_block_covers(block, a))
+            }
+        }
+    }
+}
+
 pub(crate) fn action_block_may_touch(block: &ActionBlock, asked: &str) -> bool {
     if !asked.contains(['*', '?']) {
         return action_block_covers(block, asked);
@@ -999,7 +1065,7 @@ struct Builder<'o> {
     /// The destinations in question (their display strings), set by `emit_destinations`.
     universe_names: HashSet<String>,
     /// The distinct actions a targeted question asks about (`None` for whole-org questions).
-    asked_actions: Option<Vec<String>>,
+    asked_actions: Option<AskedActions>,
     /// The actions each source of a targeted question asks (sorted, distinct).
     asked_by_source: HashMap<&'o str, Vec<&'o str>>,
 }
@@ -1017,15 +1083,9 @@ impl<'o> Builder<'o> {
             }
         }
         let asked_actions = match &question.points {
-            Points::Only(points) => Some(
-                points
-                    .iter()
-                    .map(|p| p.action.as_str())
-                    .collect::<BTreeSet<&str>>()
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-            ),
+            Points::Only(points) => {
+                Some(AskedActions::new(points.iter().map(|p| p.action.as_str())))
+            }
             Points::All => None,
         };
         let mut asked_by_source: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
@@ -1089,7 +1149,7 @@ impl<'o> Builder<'o> {
     fn may_matter(&self, st: &Statement) -> bool {
         self.asked_actions
             .as_ref()
-            .is_none_or(|asked| asked.iter().any(|a| action_block_may_touch(&st.action, a)))
+            .is_none_or(|asked| asked.touched_by(&st.action))
     }
 
     /// [`Builder::may_matter`] for a statement that speaks for the sources `reach` only: in a
@@ -1596,8 +1656,13 @@ impl<'o> Builder<'o> {
             }
             None => (BTreeSet::new(), Vec::new()),
         };
+        // A destination of stars overlaps every resource: every policy is then in play
+        // (without comparing it with each policy's resource).
+        let everywhere = wild
+            .iter()
+            .any(|d| matches!(d, Dest::Exact(a) | Dest::Pattern(a) if glob::is_all_stars(a)));
         let relevant = |resource: &str, bucket: bool| {
-            if asked.is_none() {
+            if asked.is_none() || everywhere {
                 return true;
             }
             let within = plain.contains(resource)
@@ -3910,6 +3975,40 @@ mod tests {
                 "variable"
             ]
         );
+    }
+
+    /// The asked actions indexed by service touch a block exactly when one of them does.
+    #[test]
+    fn asked_actions_by_service_agree_with_each_action() {
+        let asked_sets: [&[&str]; 4] = [
+            &["s3:GetObject", "EC2:StartInstances", "iam:PassRole"],
+            &["s3:getobject", "s3:Get*"],
+            &["sqs:SendMessage"],
+            &[],
+        ];
+        let blocks = [
+            ActionBlock::Action(vec!["s3:Get*".into()]),
+            ActionBlock::Action(vec!["S3:GETOBJECT".into()]),
+            ActionBlock::Action(vec!["ec2:start*".into(), "kms:*".into()]),
+            ActionBlock::Action(vec!["*".into()]),
+            ActionBlock::Action(vec!["s3*".into()]),
+            ActionBlock::Action(vec!["*:PassRole".into()]),
+            ActionBlock::Action(vec!["s3:Put*".into(), "sqs:Receive*".into()]),
+            ActionBlock::Action(vec!["s?:GetObject".into()]),
+            ActionBlock::NotAction(vec!["s3:*".into()]),
+            ActionBlock::NotAction(vec!["s3:*".into(), "ec2:*".into(), "iam:*".into()]),
+            ActionBlock::NotAction(vec!["*".into()]),
+        ];
+        let mut touched = 0;
+        for asked in asked_sets {
+            let index = AskedActions::new(asked.iter().copied());
+            for block in &blocks {
+                let each = asked.iter().any(|a| action_block_may_touch(block, a));
+                assert_eq!(index.touched_by(block), each, "{block:?} / {asked:?}");
+                touched += usize::from(each);
+            }
+        }
+        assert!(touched > 8, "{touched}");
     }
 
     #[test]

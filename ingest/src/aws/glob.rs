@@ -192,7 +192,7 @@ pub(crate) fn glob_match_ascii_ci(pattern: &str, text: &str) -> bool {
     glob_core(pattern, text, true, eq_ascii_ci)
 }
 
-fn is_all_stars(p: &str) -> bool {
+pub(crate) fn is_all_stars(p: &str) -> bool {
     !p.is_empty() && p.chars().all(|c| c == '*')
 }
 
