@@ -14,7 +14,7 @@ use iamlog_ingest::aws::model::AwsOrg;
 use iamlog_ingest::aws::profiles;
 use iamlog_ingest::aws::request_keys::RequestKeys;
 use iamlog_ingest::{IngestError, LoadedOrg};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A loaded org.
 #[derive(Debug)]
@@ -854,22 +854,22 @@ impl Explanation {
 /// requests from one run costs a lookup per request rather than a scan of every relation.
 struct PointIndex<'a> {
     answer: &'a Answer,
-    rows: HashMap<(Sym, Sym, Sym), PointRows>,
-    policy_kind: HashMap<Sym, Sym>,
+    rows: FxHashMap<(Sym, Sym, Sym), PointRows>,
+    policy_kind: FxHashMap<Sym, Sym>,
     /// (source, policy) -> granters, from `policy_applies`.
-    granters: HashMap<(Sym, Sym), Vec<Sym>>,
+    granters: FxHashMap<(Sym, Sym), Vec<Sym>>,
     /// source -> SCP levels.
-    scp_levels: HashMap<Sym, Vec<Sym>>,
+    scp_levels: FxHashMap<Sym, Vec<Sym>>,
     /// scope -> number of ancestors.
-    depth: HashMap<Sym, usize>,
+    depth: FxHashMap<Sym, usize>,
     implicit: Option<Sym>,
     true_condition: Option<Sym>,
     /// (action, destination) -> the resource policies deciding it.
-    rp_governs: HashMap<(Sym, Sym), Vec<Sym>>,
+    rp_governs: FxHashMap<(Sym, Sym), Vec<Sym>>,
     /// (statement, source) pairs where a resource policy names only the source's account.
-    rp_account: HashSet<(Sym, Sym)>,
+    rp_account: FxHashSet<(Sym, Sym)>,
     /// Statements of resource-based policies.
-    rp_statements: HashSet<Sym>,
+    rp_statements: FxHashSet<Sym>,
 }
 
 /// What the derived relations say about one (source, action, destination).
@@ -894,7 +894,7 @@ struct PointRows {
 impl<'a> PointIndex<'a> {
     fn new(answer: &'a Answer) -> Self {
         let d = &answer.derived;
-        let mut rows: HashMap<(Sym, Sym, Sym), PointRows> = HashMap::new();
+        let mut rows: FxHashMap<(Sym, Sym, Sym), PointRows> = FxHashMap::default();
         for &(s, a, x, pol, st, g, c) in &d.identity_allow {
             rows.entry((s.sym(), a.sym(), x.sym()))
                 .or_default()
@@ -949,7 +949,7 @@ impl<'a> PointIndex<'a> {
                 .or_default()
                 .bpa_blocked = true;
         }
-        let mut rp_governs: HashMap<(Sym, Sym), Vec<Sym>> = HashMap::new();
+        let mut rp_governs: FxHashMap<(Sym, Sym), Vec<Sym>> = FxHashMap::default();
         for &(a, x, pol) in &d.rp_governs {
             rp_governs
                 .entry((a.sym(), x.sym()))
@@ -957,24 +957,25 @@ impl<'a> PointIndex<'a> {
                 .push(pol.sym());
         }
         let f = &answer.facts;
-        let rp_account: HashSet<(Sym, Sym)> = f
+        let rp_account: FxHashSet<(Sym, Sym)> = f
             .aws_rp_match_account
             .iter()
             .map(|(st, s)| (st.sym(), s.sym()))
             .collect();
-        let rp_statements: HashSet<Sym> = f.aws_rp_statement.iter().map(|(st,)| st.sym()).collect();
-        let mut granters: HashMap<(Sym, Sym), Vec<Sym>> = HashMap::new();
+        let rp_statements: FxHashSet<Sym> =
+            f.aws_rp_statement.iter().map(|(st,)| st.sym()).collect();
+        let mut granters: FxHashMap<(Sym, Sym), Vec<Sym>> = FxHashMap::default();
         for &(s, pol, g) in &d.policy_applies {
             granters
                 .entry((s.sym(), pol.sym()))
                 .or_default()
                 .push(g.sym());
         }
-        let mut scp_levels: HashMap<Sym, Vec<Sym>> = HashMap::new();
+        let mut scp_levels: FxHashMap<Sym, Vec<Sym>> = FxHashMap::default();
         for &(s, l) in &d.scp_level {
             scp_levels.entry(s.sym()).or_default().push(l.sym());
         }
-        let mut depth: HashMap<Sym, usize> = HashMap::new();
+        let mut depth: FxHashMap<Sym, usize> = FxHashMap::default();
         for &(c, _) in &d.scope_ancestor {
             *depth.entry(c.sym()).or_default() += 1;
         }
@@ -1207,7 +1208,7 @@ pub fn explain_many_map<T: Send>(
 ) -> Vec<T> {
     let groups = request_batches(org.aws(), requests, threads);
     // Each action as the catalogue spells it, looked up once (requests name few actions).
-    let mut canonical: HashMap<&str, String> = HashMap::new();
+    let mut canonical: FxHashMap<&str, String> = FxHashMap::default();
     for (p, _) in requests {
         if !canonical.contains_key(p.action.as_str()) {
             canonical.insert(&p.action, canonical_action(&p.action));
