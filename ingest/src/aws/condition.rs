@@ -87,11 +87,18 @@ pub enum Outcome {
 /// exact names plus the families `events:Metadata/...` and `vpc-lattice-svcs:RequestQueryString/...`
 /// (see `condition/multivalued.rs`).
 pub fn is_multivalued_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    multivalued::EXACT.binary_search(&k.as_str()).is_ok()
-        || multivalued::PREFIXES
-            .iter()
-            .any(|p| k.len() > p.len() && k.starts_with(p))
+    // The tables are lowercase and sorted: `key` is compared with them lowercased byte by byte
+    // (it is looked up for every clause evaluated).
+    let k = key.as_bytes();
+    let lower = |b: &u8| b.to_ascii_lowercase();
+    multivalued::EXACT
+        .binary_search_by(|e| e.bytes().cmp(k.iter().map(lower)))
+        .is_ok()
+        || multivalued::PREFIXES.iter().any(|p| {
+            k.len() > p.len()
+                && k.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        })
 }
 
 /// Evaluates ANDed clauses: any false clause makes the block false; otherwise any undecided

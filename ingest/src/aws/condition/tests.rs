@@ -669,6 +669,8 @@ fn multivalued_key_list() {
         "dynamodb:LeadingKeys",
         "kms:EncryptionContextKeys",
         "events:Metadata/foo",
+        "EVENTS:METADATA/Foo",
+        "Kms:encryptioncontextKEYS",
     ] {
         assert!(is_multivalued_key(k), "{k}");
     }
