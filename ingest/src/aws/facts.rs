@@ -603,7 +603,23 @@ impl<'o> AssumeCandidates<'o> {
                 {
                     continue;
                 }
-                for p in index.named_by(st, callers) {
+                // A caller named only through its account needs an identity Allow: whether it
+                // has one is known (once per caller) before its entries are matched.
+                let (direct, account) = match index.hits(st) {
+                    Some((direct, account)) => (direct, account),
+                    None => ((0..callers.len()).collect(), BTreeSet::new()),
+                };
+                let named_callers = direct
+                    .iter()
+                    .map(|&i| (i, false))
+                    .chain(account.iter().map(|&i| (i, true)));
+                for (i, through_account) in named_callers {
+                    let Some(p) = callers.get(i) else {
+                        continue;
+                    };
+                    if through_account && !may_assume(p) {
+                        continue;
+                    }
                     let named = match rp_match(st, p, None) {
                         None => false,
                         Some((RpHow::Account, _)) => may_assume(p),
@@ -662,30 +678,46 @@ impl<'o> CallerIndex<'o> {
     /// The callers that statement `st` may name, in caller order: a superset of those
     /// [`rp_match`] matches. `*`, `NotPrincipal` and a missing `Principal` may name anyone.
     fn named_by<'c>(&self, st: &Statement, callers: &'c [&'o Principal]) -> Vec<&'c &'o Principal> {
+        match self.hits(st) {
+            None => callers.iter().collect(),
+            Some((direct, account)) => direct
+                .union(&account)
+                .filter_map(|&i| callers.get(i))
+                .collect(),
+        }
+    }
+
+    /// The indices of the callers `st` may name (`None`: anyone): those an entry may name
+    /// directly (by ARN, role name or session), and those it names only through their account
+    /// (an account id or root ARN), whom [`rp_match`] can match only by account.
+    fn hits(&self, st: &Statement) -> Option<(BTreeSet<usize>, BTreeSet<usize>)> {
         let block = match (&st.principal, &st.not_principal) {
             (Some(b), None) => b,
-            _ => return callers.iter().collect(),
+            _ => return None,
         };
         let entries = aws_entries(block, true);
         if entries.contains(&"*") {
-            return callers.iter().collect();
+            return None;
         }
-        let mut hits: BTreeSet<usize> = BTreeSet::new();
-        let mut add = |v: Option<&Vec<usize>>| hits.extend(v.into_iter().flatten().copied());
+        let (mut direct, mut account) = (BTreeSet::new(), BTreeSet::new());
+        let add = |set: &mut BTreeSet<usize>, v: Option<&Vec<usize>>| {
+            set.extend(v.into_iter().flatten().copied());
+        };
         for v in entries {
-            add(self.by_arn.get(v));
-            add(self.by_account.get(v));
-            if let Some(account) = v
+            add(&mut direct, self.by_arn.get(v));
+            add(&mut account, self.by_account.get(v));
+            if let Some(id) = v
                 .strip_prefix("arn:aws:iam::")
                 .and_then(|r| r.strip_suffix(":root"))
             {
-                add(self.by_account.get(account));
+                add(&mut account, self.by_account.get(id));
             }
             if let Some(role) = named_role(v) {
-                add(self.roles.get(&role));
+                add(&mut direct, self.roles.get(&role));
             }
         }
-        hits.into_iter().filter_map(|i| callers.get(i)).collect()
+        account.retain(|i| !direct.contains(i));
+        Some((direct, account))
     }
 }
 
