@@ -605,14 +605,15 @@ impl<'o> AssumeCandidates<'o> {
                 }
                 // A caller named only through its account needs an identity Allow: whether it
                 // has one is known (once per caller) before its entries are matched.
-                let (direct, account) = match index.hits(st) {
-                    Some((direct, account)) => (direct, account),
-                    None => ((0..callers.len()).collect(), BTreeSet::new()),
+                // (caller index, whether only through its account)
+                let named_callers: Vec<(usize, bool)> = match index.hits(st) {
+                    Some((direct, account)) => direct
+                        .into_iter()
+                        .map(|i| (i, false))
+                        .chain(account.into_iter().map(|i| (i, true)))
+                        .collect(),
+                    None => (0..callers.len()).map(|i| (i, false)).collect(),
                 };
-                let named_callers = direct
-                    .iter()
-                    .map(|&i| (i, false))
-                    .chain(account.iter().map(|&i| (i, true)));
                 for (i, through_account) in named_callers {
                     let Some(p) = callers.get(i) else {
                         continue;
@@ -803,22 +804,12 @@ pub fn may_be_granted_in(
     // needs its consent).
     let mut governed = false;
     // An exact resource is governed only by the policy of itself or, for an object, of its
-    // bucket (`rp_governs`): those are looked up, not the org's every policy and role.
-    let (policies, trusting): (Vec<&ResourcePolicy>, Vec<&Principal>) = match &dest {
-        Dest::Exact(a) => {
-            let keys: BTreeSet<&str> = governing_keys(a).collect();
-            (
-                keys.iter()
-                    .filter_map(|k| org.resource_policies.policies.get(*k))
-                    .collect(),
-                org.principals.get(a.as_str()).into_iter().collect(),
-            )
-        }
-        _ => (
-            org.resource_policies.policies.values().collect(),
-            org.principals.values().collect(),
-        ),
+    // bucket: those are looked up, not the org's every policy and role.
+    let exact = match &dest {
+        Dest::Exact(a) => Some([a.as_str()]),
+        _ => None,
     };
+    let (policies, trusting) = governing(org, exact);
     for rp in policies {
         let bucket = rp.service == Service::S3Bucket;
         if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None {
@@ -956,9 +947,6 @@ fn action_block_covers(block: &ActionBlock, action: &str) -> bool {
     }
 }
 
-/// Whether an Action / NotAction block covers at least part of `asked`: a concrete action, or
-/// a pattern asked as such (`who-can 's3:Get*'`), which a statement may cover only in part
-/// (`s3:GetObject` of `s3:Get*`).
 /// The distinct actions a targeted question asks, the concrete ones by service: an `Action`
 /// pattern whose service is written out is compared with the actions of that service only
 /// (a statement of hundreds of patterns against a run's tens of actions).
@@ -1025,6 +1013,9 @@ impl AskedActions {
     }
 }
 
+/// Whether an Action / NotAction block covers at least part of `asked`: a concrete action, or
+/// a pattern asked as such (`who-can 's3:Get*'`), which a statement may cover only in part
+/// (`s3:GetObject` of `s3:Get*`).
 pub(crate) fn action_block_may_touch(block: &ActionBlock, asked: &str) -> bool {
     if !asked.contains(['*', '?']) {
         return action_block_covers(block, asked);
@@ -1720,31 +1711,10 @@ impl<'o> Builder<'o> {
             bool,
             bool,
         )> = Vec::new();
-        // Without wildcard destinations, the policies in play are found by looking up each
-        // destination and each of its prefixes before a `/` (a bucket's objects), in the
-        // maps' order; a question about one object does not walk every policy of the org.
-        let looked_up = asked.is_some() && wild.is_empty();
-        let mut keys: BTreeSet<&str> = BTreeSet::new();
-        if looked_up {
-            for d in &plain {
-                keys.extend(governing_keys(d));
-            }
-        }
-        let policies: Vec<&'o ResourcePolicy> = if looked_up {
-            keys.iter()
-                .filter_map(|k| org.resource_policies.policies.get(*k))
-                .collect()
-        } else {
-            org.resource_policies.policies.values().collect()
-        };
-        let trusting: Vec<&'o Principal> = if looked_up {
-            plain
-                .iter()
-                .filter_map(|d| org.principals.get(*d))
-                .collect()
-        } else {
-            org.principals.values().collect()
-        };
+        // Without wildcard destinations, the policies in play are looked up: a question about
+        // one object does not walk every policy of the org.
+        let exact = (asked.is_some() && wild.is_empty()).then(|| plain.iter().copied());
+        let (policies, trusting) = governing(org, exact);
         for rp in policies {
             let bucket = rp.service == Service::S3Bucket;
             if !relevant(&rp.arn, bucket) {
@@ -3466,15 +3436,42 @@ fn rp_governs_fully(resource: &str, bucket: bool, d: &Dest) -> bool {
                 .is_some_and(|rest| rest.starts_with('/')))
 }
 
+/// The resource policies and the principals (for their trust policies) that may govern the
+/// exact destinations `exact` (`rp_governs`), each in its map's order: the policy of each
+/// destination and of each of its prefixes that ends before a `/` (for an object, its
+/// bucket), and the principals the destinations name. Looked up, not compared one by one with
+/// the destinations; every policy and principal when `exact` is `None`.
+fn governing<'o, 'd>(
+    org: &'o AwsOrg,
+    exact: Option<impl IntoIterator<Item = &'d str>>,
+) -> (Vec<&'o ResourcePolicy>, Vec<&'o Principal>) {
+    let Some(exact) = exact else {
+        return (
+            org.resource_policies.policies.values().collect(),
+            org.principals.values().collect(),
+        );
+    };
+    let dests: BTreeSet<&str> = exact.into_iter().collect();
+    let keys: BTreeSet<&str> = dests
+        .iter()
+        .flat_map(|a| {
+            std::iter::once(*a).chain(a.match_indices('/').filter_map(|(i, _)| a.get(..i)))
+        })
+        .collect();
+    (
+        keys.iter()
+            .filter_map(|k| org.resource_policies.policies.get(*k))
+            .collect(),
+        dests
+            .iter()
+            .filter_map(|d| org.principals.get(*d))
+            .collect(),
+    )
+}
+
 /// How much of destination `d` the policy of `resource` decides: all of it when `d` is the
 /// resource (or, for a bucket, lies among its objects), part of it when `d` is a pattern that
 /// may include the resource.
-/// The resources whose policy may govern exact destination `a` (`rp_governs`): `a` itself and
-/// each prefix of `a` that ends before a `/` (for an object, its bucket).
-fn governing_keys(a: &str) -> impl Iterator<Item = &str> {
-    std::iter::once(a).chain(a.match_indices('/').filter_map(|(i, _)| a.get(..i)))
-}
-
 fn rp_governs(resource: &str, bucket: bool, d: &Dest) -> Coverage {
     let within = |a: &str| {
         a == resource
