@@ -1206,6 +1206,16 @@ pub fn explain_many_map<T: Send>(
     threads: usize,
     f: &(dyn Fn(Explanation) -> T + Sync),
 ) -> Vec<T> {
+    explain_many_map_indexed(org, requests, threads, &|_, ex| f(ex))
+}
+
+/// [`explain_many_map`], `f` also given the request's index in `requests`.
+pub fn explain_many_map_indexed<T: Send>(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+    threads: usize,
+    f: &(dyn Fn(usize, Explanation) -> T + Sync),
+) -> Vec<T> {
     let groups = request_batches(org.aws(), requests, threads);
     // Each action as the catalogue spells it, looked up once (requests name few actions).
     let mut canonical: FxHashMap<&str, String> = FxHashMap::default();
@@ -1234,7 +1244,7 @@ pub fn explain_many_map<T: Send>(
             .filter_map(|&i| {
                 requests.get(i).map(|(p, _)| {
                     let action = canonical.get(p.action.as_str()).map_or(&p.action, |a| a);
-                    (i, f(index.explain(org.aws(), p, action)))
+                    (i, f(i, index.explain(org.aws(), p, action)))
                 })
             })
             .collect()

@@ -256,6 +256,49 @@ fn explain_json_and_requests_agree() {
 }
 
 #[test]
+fn explain_requests_csv_names_each_requests_line() {
+    // A blank line is skipped: the second request is on line 3.
+    let dir = scratch("requests-csv");
+    let file = dir.join("r.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"principal\": \"frank\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/pii/ssn.csv\"}\n",
+            "\n",
+            "{\"principal\": \"gina\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/a,b\"}\n",
+        ),
+    )
+    .unwrap();
+    let run = iamlog(&[
+        "explain",
+        "--requests",
+        &file.to_string_lossy(),
+        "--org",
+        &demo(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
+    assert_eq!(
+        lines[1],
+        "1,arn:aws:iam::123456789012:user/frank,s3:GetObject,\
+         arn:aws:s3:::customer-data-prod/pii/ssn.csv,ExplicitlyDenied,ExplicitlyDenied,Allowed,\
+         NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable"
+    );
+    // A resource with a comma is quoted.
+    assert!(
+        lines[2].starts_with(
+            "3,arn:aws:iam::123456789012:user/gina,s3:GetObject,\"arn:aws:s3:::customer-data-prod/a,b\",ImplicitlyDenied,"
+        ),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
 fn who_can_formats_carry_the_same_rows() {
     let args = [
         "who-can",

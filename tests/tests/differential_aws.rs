@@ -234,3 +234,88 @@ fn explain_requests_are_the_same_on_one_and_two_threads() {
     assert_eq!(one.len(), requests.len());
     assert_eq!(format!("{one:?}"), format!("{two:?}"));
 }
+
+/// `explain --requests --format csv` gives, for every request of the resource-policy scenarios,
+/// the row of layer results that the JSON lines give, and so the oracle's decision.
+#[test]
+fn explain_requests_csv_rows_are_the_json_lines_results() {
+    let (actual, expected) = replay("tests/fixtures/differential/aws-resource");
+    let dir = path("tests/fixtures/differential/aws-resource");
+    let run = iamlog(&[
+        "explain",
+        "--requests",
+        dir.join("requests.jsonl").to_str().unwrap_or_default(),
+        "--org",
+        dir.join("input").to_str().unwrap_or_default(),
+        "--quiet",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let mut lines = run.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "line",
+            "principal",
+            "action",
+            "resource",
+            "decision",
+            "explicit_deny",
+            "identity",
+            "rcp",
+            "scp",
+            "permission_boundary",
+            "resource_policy",
+            "session",
+            "s3_block_public_access"
+        ]
+    );
+    let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
+    assert_eq!(rows.len(), actual.len(), "one row per request");
+    let layers = [
+        "explicit_deny",
+        "identity",
+        "rcp",
+        "scp",
+        "permission_boundary",
+        "resource",
+        "session",
+        "s3_block_public_access",
+    ];
+    for (i, ((row, a), e)) in rows.iter().zip(&actual).zip(&expected).enumerate() {
+        // The file has no blank lines: request i is on line i + 1.
+        assert_eq!(row[0], (i + 1).to_string());
+        assert_eq!(row[1], a["principal"].as_str().unwrap(), "line {}", i + 1);
+        assert_eq!(row[2], a["action"].as_str().unwrap(), "line {}", i + 1);
+        assert_eq!(row[3], a["resource"].as_str().unwrap(), "line {}", i + 1);
+        assert_eq!(row[4], e["decision"].as_str().unwrap(), "line {}", i + 1);
+        for (k, layer) in layers.iter().enumerate() {
+            let ours = a["layers"][layer]["result"].as_str().unwrap();
+            assert_eq!(row[5 + k], ours, "line {}: {layer}", i + 1);
+        }
+    }
+    // Resource policies decide some of the rows (the column is not a constant).
+    assert!(rows.iter().any(|r| r[10] == "Allowed"));
+    assert!(rows.iter().any(|r| r[10] == "NotApplicable"));
+}
+
+/// The fields of one CSV line (RFC 4180 quoting).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            _ => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}

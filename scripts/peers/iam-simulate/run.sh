@@ -78,6 +78,9 @@ for dir in "$OUT" "$STATIC"; do
       > "$dir/iamlog.jsonl" 2> "$dir/iamlog.$r.time"
     IAMLOG_THREADS=1 /usr/bin/time -v "$IAMLOG" explain --requests "$dir/requests.jsonl" --org "$dir/input" --quiet \
       > "$dir/iamlog-1t.jsonl" 2> "$dir/iamlog-1t.$r.time"
+    # The decisions and layer results without the statements (what bench.mjs writes per request).
+    /usr/bin/time -v "$IAMLOG" explain --requests "$dir/requests.jsonl" --org "$dir/input" --quiet --format csv \
+      > "$dir/iamlog.csv" 2> "$dir/iamlog-csv.$r.time"
   done
   cat "$dir/bench.$REPEAT.json"
 
@@ -86,6 +89,15 @@ for dir in "$OUT" "$STATIC"; do
   if [ -f "$dir/expected.jsonl" ]; then node "$HERE/compare.mjs" "$dir/iamlog.jsonl" "$dir/expected.jsonl" "iamlog vs expected.jsonl" || true; fi
   node "$HERE/compare.mjs" "$dir/iamlog.jsonl" "$dir/iam-simulate.jsonl" "iamlog vs iam-simulate (bench.mjs)" || true
   node "$HERE/compare.mjs" "$dir/iamlog-1t.jsonl" "$dir/iamlog.jsonl" "iamlog 1 thread vs 2 threads" || true
+  # The CSV rows' decisions (column 5) are the JSON lines' decisions.
+  node -e '
+    const fs = require("fs");
+    const csv = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").slice(1);
+    const json = fs.readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => JSON.parse(l).decision);
+    // (A quoted cell may hold commas: the decision is the ninth cell from the end.)
+    const same = csv.filter((l, i) => l.split(",").at(-9) === json[i]).length;
+    console.log(`iamlog --format csv vs JSON lines: ${same} of ${json.length} decisions agree (${csv.length} rows)`);
+  ' "$dir/iamlog.csv" "$dir/iamlog.jsonl"
 
   n=$(wc -l < "$dir/requests.jsonl")
   nodebest=$(best "$dir"/node.*.time)
@@ -95,9 +107,11 @@ for dir in "$OUT" "$STATIC"; do
     row "iam-simulate (node) run $r" "$dir/node.$r.time" "$n" "$ns"
     row "iamlog (2 threads) run $r" "$dir/iamlog.$r.time" "$n" "$ns"
     row "iamlog (1 thread) run $r" "$dir/iamlog-1t.$r.time" "$n" "$ns"
+    row "iamlog --format csv run $r" "$dir/iamlog-csv.$r.time" "$n" "$ns"
   done
   echo "fastest of $REPEAT:"
   row "iam-simulate (node)" "$nodebest" "$n" "$ns"
   row "iamlog (2 threads)" "$(best "$dir"/iamlog.[0-9]*.time)" "$n" "$ns"
   row "iamlog (IAMLOG_THREADS=1)" "$(best "$dir"/iamlog-1t.[0-9]*.time)" "$n" "$ns"
+  row "iamlog --format csv" "$(best "$dir"/iamlog-csv.[0-9]*.time)" "$n" "$ns"
 done
