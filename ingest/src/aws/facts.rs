@@ -226,10 +226,10 @@ fn clause_keys(clause: &ConditionClause, variables_enabled: bool) -> Vec<String>
 }
 
 /// The entries of sorted `all` that sorted `some` also holds, with their index in `all`.
-fn sorted_meet<'a>(all: &'a [Dest], some: &[&Dest]) -> Vec<(usize, &'a Dest)> {
+fn sorted_meet<'a>(all: &[&'a Dest], some: &[&Dest]) -> Vec<(usize, &'a Dest)> {
     let mut out = Vec::new();
     let mut rest = some.iter().peekable();
-    for (k, d) in all.iter().enumerate() {
+    for (k, &d) in all.iter().enumerate() {
         while rest.next_if(|x| ***x < *d).is_some() {}
         if rest.peek().is_some_and(|x| **x == d) {
             out.push((k, d));
@@ -462,6 +462,23 @@ impl<'o> StatementPlan<'o> {
     }
 }
 
+/// Sources, sorted and distinct (the order of a `BTreeSet`), shared by the statements of a
+/// policy: a policy that speaks for thousands of sources (an AWS managed policy, an SCP) gives
+/// each of its statements the same list without a copy.
+type Reach<'o> = std::rc::Rc<Vec<&'o str>>;
+
+/// Sources as a [`Reach`], sorted and made distinct.
+fn reach_of<'o>(mut sources: Vec<&'o str>) -> Reach<'o> {
+    sources.sort_unstable();
+    sources.dedup();
+    std::rc::Rc::new(sources)
+}
+
+/// Per-policy source lists as [`Reach`]es.
+fn reaches<'o>(lists: HashMap<&'o str, Vec<&'o str>>) -> HashMap<&'o str, Reach<'o>> {
+    lists.into_iter().map(|(k, v)| (k, reach_of(v))).collect()
+}
+
 /// Per-statement facts computed once.
 #[derive(Clone)]
 struct StatementPlan<'o> {
@@ -469,7 +486,7 @@ struct StatementPlan<'o> {
     statement: &'o Statement,
     variables_enabled: bool,
     /// Sources the statement speaks for (identity policy reach, or boundary).
-    sources: BTreeSet<&'o str>,
+    sources: Reach<'o>,
     identity_allow: bool,
     check: bool,
     resource_has_variables: bool,
@@ -1177,7 +1194,7 @@ impl<'o> Builder<'o> {
 
     /// [`Builder::may_matter`] for a statement that speaks for the sources `reach` only: in a
     /// targeted question, when they are few, matched against the actions they ask.
-    fn may_matter_for(&self, st: &Statement, reach: &BTreeSet<&'o str>) -> bool {
+    fn may_matter_for(&self, st: &Statement, reach: &[&'o str]) -> bool {
         if self.asked_actions.is_none() || reach.is_empty() || reach.len() > FEW_SOURCES {
             return self.may_matter(st);
         }
@@ -1301,32 +1318,37 @@ impl<'o> Builder<'o> {
         }
 
         // Which sources each policy speaks for.
-        let mut identity_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
-        let mut boundary_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        // (Hashed lists, sorted once: thousands of sources share an AWS managed policy, and
+        // ARNs of one account share long prefixes that a sorted map compares over and over.)
+        let mut identity_reach: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
+        let mut boundary_reach: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
         for s in &sources {
             for pol in org.identity_policies(s) {
-                identity_reach.entry(pol).or_default().insert(&s.arn);
+                identity_reach.entry(pol).or_default().push(&s.arn);
             }
             if let Some(b) = &s.boundary {
-                boundary_reach.entry(b).or_default().insert(&s.arn);
+                boundary_reach.entry(b).or_default().push(&s.arn);
             }
         }
+        let (identity_reach, boundary_reach) = (reaches(identity_reach), reaches(boundary_reach));
 
         // Organizations: the scope tree, the accounts SCPs govern, the exempt principals and
         // which sources each SCP speaks for.
         let (scp_reach, rcp_accounts) = self.emit_organization(&sources);
-        let all_sources: BTreeSet<&'o str> = sources.iter().map(|p| p.arn.as_str()).collect();
+        let all_sources: Reach<'o> = reach_of(sources.iter().map(|p| p.arn.as_str()).collect());
 
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
         // (display id, kind, document, reach key, is an SCP)
         let mut in_play: Vec<(String, &'static str, &'o PolicyDocument, &'o str, bool)> =
             Vec::new();
-        let policy_ids: BTreeSet<&'o str> = identity_reach
+        let mut policy_ids: Vec<&'o str> = identity_reach
             .keys()
             .chain(boundary_reach.keys())
             .copied()
             .collect();
+        policy_ids.sort_unstable();
+        policy_ids.dedup();
         for pol_id in policy_ids {
             if let Some(policy) = org.policies.get(pol_id) {
                 in_play.push((
@@ -1339,12 +1361,16 @@ impl<'o> Builder<'o> {
             }
         }
         // Session policies: each limits its own source (rules S1, S2).
-        let mut session_reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        let mut session_reach: BTreeMap<&'o str, Vec<&'o str>> = BTreeMap::new();
         for src in &sources {
             if let Some(pol) = org.session_policies.get(&src.arn) {
-                session_reach.entry(pol).or_default().insert(&src.arn);
+                session_reach.entry(pol).or_default().push(&src.arn);
             }
         }
+        let session_reach: BTreeMap<&'o str, Reach<'o>> = session_reach
+            .into_iter()
+            .map(|(k, v)| (k, reach_of(v)))
+            .collect();
         for pol_id in session_reach.keys() {
             if let Some(policy) = org.policies.get(*pol_id) {
                 in_play.push((
@@ -1356,7 +1382,9 @@ impl<'o> Builder<'o> {
                 ));
             }
         }
-        for pol_id in scp_reach.keys() {
+        let mut scp_ids: Vec<&'o str> = scp_reach.keys().copied().collect();
+        scp_ids.sort_unstable();
+        for pol_id in scp_ids {
             if let Some((name, doc)) = scp_document(org, pol_id) {
                 in_play.push((name, "aws_scp", doc, pol_id, true));
             }
@@ -1384,21 +1412,25 @@ impl<'o> Builder<'o> {
                 .filter(|_| !is_scp && rcp.is_none())
                 .or_else(|| session_reach.get(pol_id).filter(|_| is_session));
             if is_session {
-                for src in session_reach.get(pol_id).into_iter().flatten() {
+                for src in session_reach.get(pol_id).into_iter().flat_map(|r| r.iter()) {
                     let sid: PrincipalId = self.sym(src);
                     self.facts.aws_session_policy.push((sid, polid));
                 }
             }
             let variables_enabled = document.variables_enabled();
             // The sources the policy's statements speak for.
-            let mut policy_reach: BTreeSet<&'o str> = BTreeSet::new();
-            for r in [identity, boundary, scp].into_iter().flatten() {
-                policy_reach.extend(r.iter().copied());
-            }
-            if rcp.is_some() {
+            // (Most policies speak for their sources in one way only: that list, shared.)
+            let lists: Vec<&Reach<'o>> = [identity, boundary, scp]
+                .into_iter()
+                .flatten()
+                .chain(rcp.is_some().then_some(&all_sources))
+                .collect();
+            let policy_reach: Reach<'o> = match lists.as_slice() {
+                [] => Reach::default(),
+                [one] => std::rc::Rc::clone(one),
                 // An RCP limits every caller of the resources it governs.
-                policy_reach.extend(all_sources.iter().copied());
-            }
+                _ => reach_of(lists.iter().flat_map(|r| r.iter().copied()).collect()),
+            };
             for st in &document.statements {
                 // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
                 // their Denies.
@@ -1415,7 +1447,7 @@ impl<'o> Builder<'o> {
                 } else {
                     self.facts.deny_statement.push((stid,));
                 }
-                let reach = policy_reach.clone();
+                let reach = std::rc::Rc::clone(&policy_reach);
                 if rcp.is_some() {
                     self.facts.aws_rcp_statement.push((stid,));
                 }
@@ -1487,10 +1519,13 @@ impl<'o> Builder<'o> {
                     if unconditional {
                         self.facts.statement_unconditional.push((copy,));
                     }
-                    let mut check_reach: BTreeSet<&'o str> = BTreeSet::new();
-                    for r in [boundary, scp].into_iter().flatten() {
-                        check_reach.extend(r.iter().copied());
-                    }
+                    let check_reach: Reach<'o> = reach_of(
+                        [boundary, scp]
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|r| r.iter().copied())
+                            .collect(),
+                    );
                     plans.push(StatementPlan {
                         id: copy,
                         sources: check_reach,
@@ -1815,7 +1850,7 @@ impl<'o> Builder<'o> {
                     id: stid,
                     statement: st,
                     variables_enabled,
-                    sources: matches.keys().copied().collect(),
+                    sources: std::rc::Rc::new(matches.keys().copied().collect()),
                     identity_allow: false,
                     check: true,
                     resource_has_variables,
@@ -1976,14 +2011,14 @@ impl<'o> Builder<'o> {
         &mut self,
         sources: &[&'o Principal],
     ) -> (
-        BTreeMap<&'o str, BTreeSet<&'o str>>,
+        HashMap<&'o str, Reach<'o>>,
         BTreeMap<&'o str, BTreeSet<String>>,
     ) {
         let structure = &self.org.organization;
-        let mut reach: BTreeMap<&'o str, BTreeSet<&'o str>> = BTreeMap::new();
+        let mut reach: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
         let mut rcp_accounts: BTreeMap<&'o str, BTreeSet<String>> = BTreeMap::new();
         if structure.policies.is_empty() && structure.accounts.is_empty() {
-            return (reach, rcp_accounts);
+            return (HashMap::default(), rcp_accounts);
         }
         for ou in structure.ous.values() {
             if let Some(parent) = &ou.parent {
@@ -2048,6 +2083,7 @@ impl<'o> Builder<'o> {
                     .push(policy_id.as_str());
             }
         }
+        let mut scps_of: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
         for s in sources {
             // Service-linked roles are not affected by SCPs (aws.md §3.2).
             let service_linked =
@@ -2057,15 +2093,18 @@ impl<'o> Builder<'o> {
                 self.facts.aws_scp_exempt.push((pid,));
                 continue;
             }
-            let Some(path) = governed.get(s.account.as_str()) else {
-                continue;
-            };
-            for level in path {
-                for policy_id in scps_at.get(level).into_iter().flatten() {
-                    if let Some(p) = structure.policies.get(*policy_id) {
-                        reach.entry(p.id.as_str()).or_default().insert(&s.arn);
-                    }
-                }
+            // The SCPs of each account's levels, found once per account.
+            let scps = scps_of.entry(s.account.as_str()).or_insert_with(|| {
+                governed
+                    .get(s.account.as_str())
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|level| scps_at.get(level).into_iter().flatten())
+                    .filter_map(|id| structure.policies.get(*id).map(|p| p.id.as_str()))
+                    .collect()
+            });
+            for id in scps.iter() {
+                reach.entry(id).or_default().push(&s.arn);
             }
         }
         // RCPs govern the resources of member accounts (not the management account), through
@@ -2117,7 +2156,7 @@ impl<'o> Builder<'o> {
                 }
             }
         }
-        (reach, rcp_accounts)
+        (reaches(reach), rcp_accounts)
     }
 
     /// Whole-org questions: an Allow statement that limits nobody produces rows for its own
@@ -2789,9 +2828,10 @@ impl<'o> Builder<'o> {
                 None => self.facts.grant_destination.push((plan.id, did)),
             }
         }
-        let mut condition_points: BTreeMap<usize, BTreeSet<Dest>> = BTreeMap::new();
+        // (Borrowed: the grants' and the universe's destinations outlive it.)
+        let mut condition_points: BTreeMap<usize, BTreeSet<&Dest>> = BTreeMap::new();
         for (i, _, d) in &grants {
-            condition_points.entry(*i).or_default().insert((*d).clone());
+            condition_points.entry(*i).or_default().insert(*d);
         }
 
         // Limiting statements: coverage of every destination in question. A resource
@@ -2811,6 +2851,16 @@ impl<'o> Builder<'o> {
             }
         }
         by_literal.sort_unstable();
+        // The literals by text, and their lengths: a resource's shorter prefixes are looked up
+        // only at the lengths some literal has (a role ARN among thousands of role ARNs is
+        // the prefix of none of them).
+        let mut literal_at: HashMap<&str, Vec<usize>> = HashMap::default();
+        for (l, j) in &by_literal {
+            literal_at.entry(l).or_default().push(*j);
+        }
+        let mut literal_lengths: Vec<usize> = literal_at.keys().map(|l| l.len()).collect();
+        literal_lengths.sort_unstable();
+        literal_lengths.dedup();
         let may_govern = |resource: &str| -> Vec<&Dest> {
             let mut out = everywhere.clone();
             // Literals that start with the resource: one sorted range.
@@ -2822,15 +2872,13 @@ impl<'o> Builder<'o> {
                     .map(|(_, j)| *j),
             );
             // Literals the resource starts with (shorter ones): each prefix looked up.
-            for (i, _) in resource.char_indices() {
-                let prefix = &resource[..i];
-                let from = by_literal.partition_point(|(l, _)| *l < prefix);
-                out.extend(
-                    by_literal[from..]
-                        .iter()
-                        .take_while(|(l, _)| *l == prefix)
-                        .map(|(_, j)| *j),
-                );
+            for &n in &literal_lengths {
+                if n >= resource.len() {
+                    break;
+                }
+                if let Some(js) = resource.get(..n).and_then(|p| literal_at.get(p)) {
+                    out.extend(js.iter().copied());
+                }
             }
             out.sort_unstable();
             out.dedup();
@@ -2913,7 +2961,7 @@ impl<'o> Builder<'o> {
                         condition_points
                             .entry(i)
                             .or_default()
-                            .extend(universe_list.iter().map(|d| (*d).clone()));
+                            .extend(universe_list.iter().copied());
                     }
                     continue;
                 }
@@ -2965,7 +3013,7 @@ impl<'o> Builder<'o> {
                         if cov == Coverage::None {
                             continue;
                         }
-                        condition_points.entry(i).or_default().insert(d.clone());
+                        condition_points.entry(i).or_default().insert(d);
                         let did: ResourceId = self.sym(&d.display());
                         match (row_source, cov) {
                             (None, Coverage::Full) => {
@@ -2993,9 +3041,9 @@ impl<'o> Builder<'o> {
             if plan.statement.condition.is_empty() && !plan.principal_filter {
                 continue;
             }
-            let dests: Vec<Dest> = condition_points
+            let dests: Vec<&Dest> = condition_points
                 .get(&i)
-                .map(|s| s.iter().cloned().collect())
+                .map(|s| s.iter().copied().collect())
                 .unwrap_or_default();
             // A resource policy's condition for a caller matters only where the caller has an
             // access point its resource may govern (whole-org questions: a statement of `*`
@@ -3924,12 +3972,12 @@ mod tests {
         let some = vec![&b, &c, &extra, &z, &not];
         let mut some_sorted = some.clone();
         some_sorted.sort();
+        let all: Vec<&Dest> = all.iter().collect();
         let met: Vec<(usize, &Dest)> = sorted_meet(&all, &some_sorted);
         assert_eq!(met, vec![(1, &c), (4, &z), (5, &not)]);
         assert!(sorted_meet(&all, &[]).is_empty());
         assert!(sorted_meet(&[], &some_sorted).is_empty());
-        let everything: Vec<&Dest> = all.iter().collect();
-        assert_eq!(sorted_meet(&all, &everything).len(), all.len());
+        assert_eq!(sorted_meet(&all, &all).len(), all.len());
     }
 
     /// `may_be_granted` drops a caller whose Allows of the action name other resources only,
