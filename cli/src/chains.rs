@@ -178,7 +178,7 @@ impl Chains {
         let mut seen: BTreeSet<String> = targets.clone();
         let mut frontier: BTreeSet<String> = targets.clone();
         while !frontier.is_empty() {
-            let points = candidates.into_roles(&frontier);
+            let points = candidates.into_roles(&frontier, threads);
             if points.is_empty() {
                 break;
             }
