@@ -2684,10 +2684,12 @@ impl<'o> Builder<'o> {
             Points::Only(points) => {
                 let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
                 for p in points {
-                    m.entry(p.source.as_str())
-                        .or_default()
-                        .insert(self.asked_dest(&p.resource));
-                    universe.insert(self.asked_dest(&p.resource));
+                    // (Made once; the universe copies the few distinct ones it lacks.)
+                    let d = self.asked_dest(&p.resource);
+                    if !universe.contains(&d) {
+                        universe.insert(d.clone());
+                    }
+                    m.entry(p.source.as_str()).or_default().insert(d);
                 }
                 Some(m)
             }
