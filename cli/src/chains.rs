@@ -12,20 +12,29 @@ use crate::analysis::{self, Answer, Caveat, Org};
 
 /// Decides `sts:AssumeRole` points (static context), in parts of at least `min_part` callers
 /// on `threads` threads ([`analysis::ask_in_parts`]: a caller's edges depend only on its own
-/// policies and the org's).
-fn ask_points(
+/// policies and the org's), and adds their edges to `chains`. Each part's edges are read
+/// (and its answer dropped) on the thread that decided it.
+fn add_points(
+    chains: &mut Chains,
     org: &Org,
     points: Vec<RequestPoint>,
     threads: usize,
     min_part: usize,
-) -> Vec<Answer> {
+) {
     let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
     let question = Question {
         sources: Sources::Only(sources.into_iter().collect()),
         points: Points::Only(points),
         context: Context::Static,
     };
-    analysis::ask_in_parts(org, &question, threads, min_part, &|answer| answer)
+    let parts = analysis::ask_in_parts(org, &question, threads, min_part, &|answer| {
+        let mut part = Chains::default();
+        part.add(&answer);
+        part
+    });
+    for part in parts {
+        chains.merge(part);
+    }
 }
 
 /// One role-assumption edge.
@@ -90,7 +99,7 @@ impl Chains {
                 ));
             }
         }
-        let edges = &mut self.edges;
+        let mut edges: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
         for &(s, r, c) in &d.can_assume {
             let key = (s.sym(), r.sym());
             let mut ids: Vec<(String, String)> = identity.get(&key).cloned().unwrap_or_default();
@@ -121,10 +130,17 @@ impl Chains {
                     caveats: cav,
                 });
         }
-        for hops in edges.values_mut() {
-            hops.sort();
+        self.merge(Chains { edges });
+    }
+
+    /// Adds the edges of `other` (found by another question).
+    fn merge(&mut self, other: Chains) {
+        for (from, hops) in other.edges {
+            let mine = self.edges.entry(from).or_default();
+            mine.extend(hops);
+            mine.sort();
             // One edge per role: the unconditional one when there is one.
-            hops.dedup_by(|later, earlier| later.to == earlier.to);
+            mine.dedup_by(|later, earlier| later.to == earlier.to);
         }
     }
 
@@ -182,9 +198,7 @@ impl Chains {
             if points.is_empty() {
                 break;
             }
-            for answer in ask_points(org, points, threads, min_part) {
-                chains.add(&answer);
-            }
+            add_points(&mut chains, org, points, threads, min_part);
             let callers = chains.callers_of(&frontier);
             frontier = callers
                 .into_iter()
@@ -206,9 +220,13 @@ impl Chains {
             if points.is_empty() {
                 break;
             }
-            for answer in ask_points(org, points, analysis::threads(), analysis::MIN_PART) {
-                chains.add(&answer);
-            }
+            add_points(
+                &mut chains,
+                org,
+                points,
+                analysis::threads(),
+                analysis::MIN_PART,
+            );
             let roles = chains.roles_of(&frontier);
             frontier = roles
                 .into_iter()
