@@ -116,9 +116,9 @@ pub enum Command {
         requests: Option<PathBuf>,
         #[command(flatten)]
         org: OrgArgs,
-        /// `table` (text) or `json` for one request. With `--requests`: `csv` prints one row of
-        /// layer results per request (the decision without its statements); any other format
-        /// prints JSON lines.
+        /// `table` (text) or `json` for one request; `csv`: one row of layer results (the
+        /// decision without its statements). With `--requests`: `csv` prints such a row per
+        /// request; any other format prints JSON lines.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -1341,7 +1341,13 @@ pub fn print_decision(ex: Option<&Explanation>, format: Format, out: &mut dyn Wr
             serde_json::to_writer_pretty(&mut *out, &ExplanationJson::from(ex))?;
             writeln!(out)?;
         }
-        Format::Table | Format::Csv => write_explanation(ex, out)?,
+        // The row `explain --requests --format csv` prints, its `line` empty.
+        Format::Csv => {
+            let mut buf = DECISION_COLUMNS.as_bytes().to_vec();
+            decision_row(None, ex, &mut buf);
+            out.write_all(&buf)?;
+        }
+        Format::Table => write_explanation(ex, out)?,
     }
     Ok(EXIT_OK)
 }
@@ -1843,11 +1849,14 @@ const FREE_REQUESTS_ASIDE: usize = 4096;
 const DECISION_COLUMNS: &str = "line,principal,action,resource,decision,explicit_deny,identity,\
 rcp,scp,permission_boundary,resource_policy,session,s3_block_public_access\n";
 
-/// One explanation as a CSV row of [`DECISION_COLUMNS`] (with its newline), appended to `buf`.
-pub fn decision_row(line: usize, ex: &Explanation, buf: &mut Vec<u8>) {
+/// One explanation as a CSV row of [`DECISION_COLUMNS`] (with its newline), appended to `buf`;
+/// `line` empty when the request is not a line of a file.
+pub fn decision_row(line: Option<usize>, ex: &Explanation, buf: &mut Vec<u8>) {
     let j = ExplanationJson::from(ex);
     let l = &j.layers;
-    buf.extend_from_slice(line.to_string().as_bytes());
+    if let Some(n) = line {
+        buf.extend_from_slice(n.to_string().as_bytes());
+    }
     for cell in [j.principal, j.action, j.resource] {
         buf.push(b',');
         output::csv_cell_into(buf, cell);
@@ -1954,7 +1963,7 @@ fn explain_requests(
             LINE.with_borrow_mut(|buf| {
                 buf.clear();
                 if csv {
-                    decision_row(line_numbers.get(i).copied().unwrap_or(0), &ex, buf);
+                    decision_row(line_numbers.get(i).copied(), &ex, buf);
                     Ok(buf.clone())
                 } else {
                     explanation_line(&ex, buf).map(|()| buf.clone())

@@ -256,6 +256,30 @@ fn explain_json_and_requests_agree() {
 }
 
 #[test]
+fn explain_csv_is_the_requests_row_without_a_line() {
+    let run = iamlog(&[
+        "explain",
+        "frank",
+        "s3:GetObject",
+        "arn:aws:s3:::customer-data-prod/pii/ssn.csv",
+        "--org",
+        &demo(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
+    assert_eq!(
+        lines[1],
+        ",arn:aws:iam::123456789012:user/frank,s3:GetObject,\
+         arn:aws:s3:::customer-data-prod/pii/ssn.csv,ExplicitlyDenied,ExplicitlyDenied,Allowed,\
+         NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable"
+    );
+}
+
+#[test]
 fn explain_requests_csv_names_each_requests_line() {
     // A blank line is skipped: the second request is on line 3.
     let dir = scratch("requests-csv");
