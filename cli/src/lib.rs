@@ -975,7 +975,6 @@ fn path(
     let aws = org.aws();
     let from = find_source(&org, from)?;
     let sources = callers(aws);
-    let mut points: Vec<RequestPoint> = Vec::new();
     // The target: a role, or every source that can do ACTION on RESOURCE.
     let (target_role, access): (Option<String>, Option<(String, String)>) = match to {
         [role] => {
@@ -988,53 +987,60 @@ fn path(
             }
             (Some(p.arn.clone()), None)
         }
-        [action, resource] => {
-            points.extend(sources.iter().map(|s| RequestPoint {
-                source: s.clone(),
-                action: action.clone(),
-                resource: resource.clone(),
-                resource_account: resource_account.clone(),
-            }));
-            (None, Some((action.clone(), resource.clone())))
-        }
+        [action, resource] => (None, Some((action.clone(), resource.clone()))),
         _ => {
             return Err(CliError(
                 "give TO as a role, or ACTION RESOURCE".to_string(),
             ))
         }
     };
-    let question = Question {
-        sources: Sources::Only(sources),
-        points: Points::Only(points),
-        context: iamlog_ingest::aws::facts::Context::Static,
-    };
-    let answer = analysis::ask(&org, &question);
-    // The access at the end: the rows of whoever can do it.
-    let access_rows: Vec<AccessRow> = match &access {
+    // The access at the end: the rows of whoever can do it. As for `who-can`, only the callers
+    // that may be granted are asked, in parts on every core.
+    let mut access_rows: Vec<AccessRow> = match &access {
         Some((action, resource)) => {
+            let asked = facts::may_be_granted_in(
+                aws,
+                &sources,
+                action,
+                resource,
+                resource_account.as_deref(),
+            );
+            let question =
+                Question::at_one_point(asked, action, resource, resource_account.as_deref());
             let canonical = analysis::canonical_action(action);
-            analysis::effective_rows(&answer, &|_, a, d| a == canonical && d == resource)
+            analysis::effective_rows_split(
+                &org,
+                &question,
+                analysis::threads(),
+                analysis::MIN_PART,
+                &|_, a, d| a == canonical && d == resource,
+            )
         }
         None => Vec::new(),
     };
-    // Chains followed back from the target role, or from the roles that have the access.
-    let targets: BTreeSet<String> = match &target_role {
-        Some(r) => BTreeSet::from([r.clone()]),
-        None => role_sources(aws, &access_rows),
-    };
-    let reachable = chains::Chains::backward(&org, &targets).reachable(&from);
-    // The shortest chain to the target: zero hops when FROM itself has the access.
-    let found: Option<(Vec<chains::Hop>, String)> = match (&target_role, &access) {
-        (Some(role), _) => reachable.get(role).map(|c| (c.clone(), role.clone())),
-        (None, _) if access_rows.iter().any(|r| *r.source == *from) => {
+    // (Each part's rows are sorted; the rows of the end's source are shown in order.)
+    access_rows.sort();
+    // The shortest chain to the target: zero hops when FROM itself has the access (no chain is
+    // followed then); else followed back from the target role, or from the roles that have
+    // the access.
+    let found: Option<(Vec<chains::Hop>, String)> =
+        if target_role.is_none() && access_rows.iter().any(|r| *r.source == *from) {
             Some((Vec::new(), from.clone()))
-        }
-        (None, _) => reachable
-            .iter()
-            .filter(|(role, _)| access_rows.iter().any(|r| *r.source == **role))
-            .min_by_key(|(role, chain)| (chain.len(), role.as_str()))
-            .map(|(role, chain)| (chain.clone(), role.clone())),
-    };
+        } else {
+            let targets: BTreeSet<String> = match &target_role {
+                Some(r) => BTreeSet::from([r.clone()]),
+                None => role_sources(aws, &access_rows),
+            };
+            let reachable = chains::Chains::backward(&org, &targets).reachable(&from);
+            match &target_role {
+                Some(role) => reachable.get(role).map(|c| (c.clone(), role.clone())),
+                None => reachable
+                    .iter()
+                    .filter(|(role, _)| access_rows.iter().any(|r| *r.source == **role))
+                    .min_by_key(|(role, chain)| (chain.len(), role.as_str()))
+                    .map(|(role, chain)| (chain.clone(), role.clone())),
+            }
+        };
     let target_text = match (&target_role, &access) {
         (Some(r), _) => r.clone(),
         (None, Some((a, r))) => format!("{a} {r}"),
