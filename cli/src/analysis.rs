@@ -287,6 +287,58 @@ pub fn effective_rows(answer: &Answer, keep: &dyn Fn(&str, &str, &str) -> bool) 
     rows
 }
 
+/// Every effective row of `sources` (all their points), asked `batch` sources at a time on
+/// `threads` threads, each batch's rows turned by `f` on the thread that computed them; the
+/// results in batch order. A source's rows do not depend on the sources asked with it (as
+/// for [`effective_streamed`]), so a run's memory is bounded by the batch, not by the number
+/// of sources (`what-can` of a principal that reaches thousands of roles).
+pub fn rows_in_batches<T: Send>(
+    org: &Org,
+    sources: &[String],
+    keep: &(dyn Fn(&str, &str, &str) -> bool + Sync),
+    batch: usize,
+    threads: usize,
+    f: &(dyn Fn(Vec<AccessRow>) -> Vec<T> + Sync),
+) -> Vec<T> {
+    let batches: Vec<&[String]> = sources.chunks(batch.max(1)).collect();
+    let rows_of = |part: &[String]| -> Vec<T> {
+        let question = Question {
+            sources: Sources::Only(part.to_vec()),
+            points: Points::All,
+            context: Context::Static,
+        };
+        f(effective_rows(&ask_quietly(org, &question), keep))
+    };
+    let threads = threads.min(batches.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, Vec<T>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (rows_of, next, batches) = (&rows_of, &next, &batches);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = batches.get(b) else {
+                            break;
+                        };
+                        mine.push((b, rows_of(part)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a worker is a bug: it propagates, never a partial answer.
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut done: Vec<(usize, Vec<T>)> = done.into_iter().flatten().collect();
+    done.sort_by_key(|(b, _)| *b);
+    done.into_iter().flat_map(|(_, rows)| rows).collect()
+}
+
 /// The number of sources a whole-org table is computed for at a time (`IAMLOG_BATCH`, else
 /// [`DEFAULT_BATCH`]).
 pub fn batch_size() -> usize {

@@ -1249,25 +1249,50 @@ fn what_can(
             .filter(|r| **r != me.as_str())
             .map(|r| r.to_string()),
     );
-    let question = Question {
-        sources: Sources::Only(list),
-        points: Points::All,
-        context: iamlog_ingest::aws::facts::Context::Static,
-    };
-    let answer = analysis::ask(&org, &question);
-    let rows = analysis::effective_rows(&answer, &keep);
-    let (mut rows, theirs): (Vec<AccessRow>, Vec<AccessRow>) =
-        rows.into_iter().partition(|r| *r.source == *me);
     let source: analysis::Text = me.as_str().into();
-    for r in theirs
-        .iter()
-        .filter(|r| &*r.policy != facts::IMPLICIT_POLICY)
-    {
-        if let Some(chain) = chained.get(&*r.source) {
-            let granter: analysis::Text = chains::chain_text(chain).into();
-            rows.push(via_chain(r, &source, chain, &granter));
+    // Its own rows as they are; a role's rows as reached through the chain to it.
+    let as_reached = |rows: Vec<AccessRow>| -> Vec<AccessRow> {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut granters: BTreeMap<&str, analysis::Text> = BTreeMap::new();
+        for r in rows {
+            if *r.source == *me {
+                out.push(r);
+            } else if &*r.policy != facts::IMPLICIT_POLICY {
+                if let Some((role, chain)) = chained.get_key_value(&*r.source) {
+                    let granter = granters
+                        .entry(role)
+                        .or_insert_with(|| chains::chain_text(chain).into());
+                    out.push(via_chain(&r, &source, chain, granter));
+                }
+            }
         }
-    }
+        out
+    };
+    // One run for a few sources; a principal that reaches thousands of roles (an org's
+    // management role) is asked in batches, as `--all` is.
+    let mut rows = if list.len() <= analysis::batch_size() {
+        let question = Question {
+            sources: Sources::Only(list),
+            points: Points::All,
+            context: iamlog_ingest::aws::facts::Context::Static,
+        };
+        as_reached(analysis::effective_rows(
+            &analysis::ask(&org, &question),
+            &keep,
+        ))
+    } else {
+        progress::phase(&format!("asking {} principals", list.len()));
+        let rows = analysis::rows_in_batches(
+            &org,
+            &list,
+            &keep,
+            analysis::batch_size(),
+            analysis::threads(),
+            &as_reached,
+        );
+        progress::done();
+        rows
+    };
     rows.sort();
     rows.dedup();
     write_access(&rows, format, out)?;

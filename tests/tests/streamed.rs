@@ -237,3 +237,40 @@ fn resource_policy_points_skip_callers_of_other_accounts() {
         foreign.len()
     );
 }
+
+/// Rows of some sources asked in batches (`what-can` of a principal that reaches many roles)
+/// are the rows of one run about all of them: for every comparison org's users and roles, in
+/// batches of 1 and 7, on one thread and on two.
+#[test]
+fn rows_in_batches_are_the_rows_of_one_run() {
+    use iamlog_ingest::aws::facts::{Context, Points, Sources};
+    let keep = |_: &str, _: &str, _: &str| true;
+    let mut compared = 0;
+    for dir in iamlog_tests::comparison_orgs() {
+        let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
+        let sources: Vec<String> = org.aws().users_and_roles().map(|p| p.arn.clone()).collect();
+        let question = Question {
+            sources: Sources::Only(sources.clone()),
+            points: Points::All,
+            context: Context::Static,
+        };
+        let mut one = analysis::effective_rows(&analysis::ask(&org, &question), &keep);
+        one.sort();
+        for (batch, threads) in [(1, 1), (7, 2)] {
+            let mut rows =
+                analysis::rows_in_batches(&org, &sources, &keep, batch, threads, &|rows| rows);
+            rows.sort();
+            assert!(
+                rows == one,
+                "{}: batches of {batch} on {threads} threads give {} rows, one run {}",
+                dir.display(),
+                rows.len(),
+                one.len()
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 18, "only {compared} orgs compared");
+}
