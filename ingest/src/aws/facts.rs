@@ -1445,7 +1445,8 @@ impl<'o> Builder<'o> {
             }
             let variables_enabled = document.variables_enabled();
             // The sources the policy's statements speak for.
-            // (Most policies speak for their sources in one way only: that list, shared.)
+            // An RCP limits every caller of the resources it governs. (Most policies speak for
+            // their sources in one way only: that list, shared.)
             let lists: Vec<&Reach<'o>> = [identity, boundary, scp]
                 .into_iter()
                 .flatten()
@@ -1454,7 +1455,6 @@ impl<'o> Builder<'o> {
             let policy_reach: Reach<'o> = match lists.as_slice() {
                 [] => Reach::default(),
                 [one] => std::rc::Rc::clone(one),
-                // An RCP limits every caller of the resources it governs.
                 _ => reach_of(lists.iter().flat_map(|r| r.iter().copied()).collect()),
             };
             for st in &document.statements {
