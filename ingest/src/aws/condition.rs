@@ -62,7 +62,7 @@ use crate::aws::policy::{BaseOperator, ConditionClause, SetModifier};
 use crate::aws::variables::{self, Subst};
 
 /// What is known about a condition key of the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValue {
     /// Present, with these values: one for a single-valued key, the set for a multivalued one.
     Known(Vec<String>),

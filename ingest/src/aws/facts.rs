@@ -3102,8 +3102,30 @@ impl<'o> Builder<'o> {
                     }
                 }
                 (true, false) => {
+                    // Sources with the same values of every caller key the condition reads
+                    // get the same decided outcome (true or false), found once for them; a
+                    // residual is still evaluated per source (as below).
+                    let caller_keys = self.shared_caller_keys(plan);
+                    let mut decided: HashMap<Vec<KeyValue>, Option<ConditionId>> =
+                        HashMap::default();
                     for p in &srcs {
-                        if let Some(c) = self.evaluate(plan, Some(p), None) {
+                        let sig: Option<Vec<KeyValue>> = caller_keys.as_ref().map(|keys| {
+                            keys.iter().map(|k| self.lookup(k, Some(p), None)).collect()
+                        });
+                        let known = sig.as_ref().and_then(|s| decided.get(s).copied());
+                        let outcome = match known {
+                            Some(outcome) => outcome,
+                            None => {
+                                let outcome = self.evaluate(plan, Some(p), None);
+                                if let Some(sig) = sig {
+                                    if outcome.is_none_or(|c| c == self.true_condition) {
+                                        decided.insert(sig, outcome);
+                                    }
+                                }
+                                outcome
+                            }
+                        };
+                        if let Some(c) = outcome {
                             let pid = self.sym(&p.arn);
                             self.facts
                                 .statement_condition_principal
@@ -3128,39 +3150,18 @@ impl<'o> Builder<'o> {
                     // request, the source's variable values filled in) is still evaluated per
                     // source. A resource policy's or RCP's statement also matches callers by
                     // name, so it is evaluated per source.
-                    // (Not with one context per source: the request keys differ.)
-                    let shared = plan.rp.is_none()
-                        && !plan.principal_filter
-                        && !matches!(self.question.context, Context::PerSource(_));
-                    let caller_keys: Vec<String> = if shared {
-                        plan.statement
-                            .condition
-                            .iter()
-                            .flat_map(|c| clause_keys(c, plan.variables_enabled))
-                            .filter(|k| {
-                                !self.key_is_fixed_by_context(k)
-                                    && key_class(k) == KeyClass::Principal
-                            })
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    let mut signatures: Vec<Vec<KeyValue>> = Vec::new();
+                    let caller_keys = self.shared_caller_keys(plan);
+                    // Each distinct signature's group number (hashed: when a key names the
+                    // caller, such as `aws:username`, every source has its own).
+                    let mut signatures: HashMap<Vec<KeyValue>, usize> = HashMap::default();
                     let mut decided: HashMap<(usize, usize), Option<ConditionId>> =
                         HashMap::default();
                     for p in &srcs {
-                        let group = shared.then(|| {
-                            let sig: Vec<KeyValue> = caller_keys
-                                .iter()
-                                .map(|k| self.lookup(k, Some(p), None))
-                                .collect();
-                            match signatures.iter().position(|x| *x == sig) {
-                                Some(g) => g,
-                                None => {
-                                    signatures.push(sig);
-                                    signatures.len() - 1
-                                }
-                            }
+                        let group = caller_keys.as_ref().map(|keys| {
+                            let sig: Vec<KeyValue> =
+                                keys.iter().map(|k| self.lookup(k, Some(p), None)).collect();
+                            let n = signatures.len();
+                            *signatures.entry(sig).or_insert(n)
                         });
                         // A condition matters only at the source's own access points (rule A6
                         // joins it with them): in whole-org questions they lie among the
@@ -3194,6 +3195,24 @@ impl<'o> Builder<'o> {
                 }
             }
         }
+    }
+
+    /// The caller keys whose values decide a condition of `plan` for a source, when sources
+    /// with the same values share its decided outcomes (true or false): `None` for a resource
+    /// policy's or RCP's statement, which also matches callers by name, and with one context
+    /// per source, whose request keys differ.
+    fn shared_caller_keys(&self, plan: &StatementPlan<'o>) -> Option<Vec<String>> {
+        let shared = plan.rp.is_none()
+            && !plan.principal_filter
+            && !matches!(self.question.context, Context::PerSource(_));
+        shared.then(|| {
+            plan.statement
+                .condition
+                .iter()
+                .flat_map(|c| clause_keys(c, plan.variables_enabled))
+                .filter(|k| !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal)
+                .collect()
+        })
     }
 
     /// How a limiting statement's Resource / NotResource block covers destination `d`: an RCP
