@@ -309,20 +309,34 @@ pub fn rows_in_batches<T: Send>(
         };
         f(effective_rows(&ask_quietly(org, &question), keep))
     };
-    let threads = threads.min(batches.len()).max(1);
+    on_threads(&batches, threads, &|part| rows_of(part))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `f` of every item on `threads` threads, each taking the next item not yet taken (items
+/// differ much in cost); the results in item order. A panic in a worker is a bug: it
+/// propagates, never a partial answer.
+fn on_threads<I: Sync, R: Send>(
+    items: &[I],
+    threads: usize,
+    f: &(dyn Fn(&I) -> R + Sync),
+) -> Vec<R> {
+    let threads = threads.min(items.len()).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<Vec<(usize, Vec<T>)>> = std::thread::scope(|scope| {
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let (rows_of, next, batches) = (&rows_of, &next, &batches);
+                let next = &next;
                 scope.spawn(move || {
                     let mut mine = Vec::new();
                     loop {
-                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(part) = batches.get(b) else {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
                             break;
                         };
-                        mine.push((b, rows_of(part)));
+                        mine.push((i, f(item)));
                     }
                     mine
                 })
@@ -330,13 +344,12 @@ pub fn rows_in_batches<T: Send>(
             .collect();
         handles
             .into_iter()
-            // A panic in a worker is a bug: it propagates, never a partial answer.
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut done: Vec<(usize, Vec<T>)> = done.into_iter().flatten().collect();
-    done.sort_by_key(|(b, _)| *b);
-    done.into_iter().flat_map(|(_, rows)| rows).collect()
+    let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The number of sources a whole-org table is computed for at a time (`IAMLOG_BATCH`, else
@@ -1301,32 +1314,9 @@ pub fn explain_many_map_indexed<T: Send>(
             })
             .collect()
     };
-    let threads = threads.min(groups.len()).max(1);
     // Each thread takes the next batch not yet taken (batches differ much in size).
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (decide, next, groups) = (&decide, &next, &groups);
-                scope.spawn(move || {
-                    let mut mine = Vec::new();
-                    loop {
-                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((ctx, idxs)) = groups.get(b) else {
-                            break;
-                        };
-                        mine.extend(decide(ctx, idxs));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A panic in a worker is a bug: it propagates, never a partial answer.
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
+    let results: Vec<Vec<(usize, T)>> =
+        on_threads(&groups, threads, &|(ctx, idxs)| decide(ctx, idxs));
     let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None)
         .take(requests.len())
         .collect();

@@ -271,13 +271,13 @@ fn explain_csv_is_the_requests_row_without_a_line() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
     assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
-    assert_eq!(
-        lines[1],
-        ",arn:aws:iam::123456789012:user/frank,s3:GetObject,\
-         arn:aws:s3:::customer-data-prod/pii/ssn.csv,ExplicitlyDenied,ExplicitlyDenied,Allowed,\
-         NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable"
-    );
+    assert_eq!(lines[1], format!(",{FRANK_PII_ROW}"));
 }
+
+/// Frank's request for the PII object as a row of `explain --format csv`, after the line.
+const FRANK_PII_ROW: &str = "arn:aws:iam::123456789012:user/frank,s3:GetObject,\
+    arn:aws:s3:::customer-data-prod/pii/ssn.csv,ExplicitlyDenied,ExplicitlyDenied,Allowed,\
+    NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable";
 
 #[test]
 fn explain_requests_csv_names_each_requests_line() {
@@ -306,12 +306,7 @@ fn explain_requests_csv_names_each_requests_line() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
-    assert_eq!(
-        lines[1],
-        "1,arn:aws:iam::123456789012:user/frank,s3:GetObject,\
-         arn:aws:s3:::customer-data-prod/pii/ssn.csv,ExplicitlyDenied,ExplicitlyDenied,Allowed,\
-         NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable,NotApplicable"
-    );
+    assert_eq!(lines[1], format!("1,{FRANK_PII_ROW}"));
     // A resource with a comma is quoted.
     assert!(
         lines[2].starts_with(
