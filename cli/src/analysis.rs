@@ -318,7 +318,7 @@ pub fn rows_in_batches<T: Send>(
 /// `f` of every item on `threads` threads, each taking the next item not yet taken (items
 /// differ much in cost); the results in item order. A panic in a worker is a bug: it
 /// propagates, never a partial answer.
-fn on_threads<I: Sync, R: Send>(
+pub fn on_threads<I: Sync, R: Send>(
     items: &[I],
     threads: usize,
     f: &(dyn Fn(&I) -> R + Sync),
@@ -1259,23 +1259,14 @@ pub fn explain_many_threads(
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
     threads: usize,
 ) -> Vec<Explanation> {
-    explain_many_map(org, requests, threads, &|ex| ex)
+    explain_many_map(org, requests, threads, &|_, ex| ex)
 }
 
-/// [`explain_many_threads`], each explanation turned by `f` on the thread that decided it (the
-/// JSON line of `explain --requests`, so that the text is written on every core and the
-/// explanations are dropped as soon as they are written). The results are in request order.
+/// [`explain_many_threads`], each explanation turned by `f` (given the request's index in
+/// `requests`) on the thread that decided it: the JSON line or CSV row of `explain
+/// --requests`, so that the text is written on every core and the explanations are dropped as
+/// soon as they are written. The results are in request order.
 pub fn explain_many_map<T: Send>(
-    org: &Org,
-    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
-    threads: usize,
-    f: &(dyn Fn(Explanation) -> T + Sync),
-) -> Vec<T> {
-    explain_many_map_indexed(org, requests, threads, &|_, ex| f(ex))
-}
-
-/// [`explain_many_map`], `f` also given the request's index in `requests`.
-pub fn explain_many_map_indexed<T: Send>(
     org: &Org,
     requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
     threads: usize,

@@ -1175,17 +1175,8 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
     if analysis::threads() < 2 || sources.len() < CHAIN_ROWS_SPLIT {
         return walk(sources);
     }
-    let (first, second) = sources.split_at(sources.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| walk(second));
-        let mut out = walk(first);
-        out.extend(
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
-        out
-    })
+    let halves: Vec<&[String]> = sources.chunks(sources.len().div_ceil(2)).collect();
+    analysis::on_threads(&halves, 2, &|half| walk(half)).concat()
 }
 
 /// `chain_rows` walks the chains of at least this many sources on two threads.
@@ -1989,18 +1980,17 @@ fn explain_requests(
         static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let csv = format == Format::Csv;
-    let lines =
-        analysis::explain_many_map_indexed(&org, &requests, analysis::threads(), &|i, ex| {
-            LINE.with_borrow_mut(|buf| {
-                buf.clear();
-                if csv {
-                    decision_row(line_numbers.get(i).copied(), &ex, buf);
-                    Ok(buf.clone())
-                } else {
-                    explanation_line(&ex, buf).map(|()| buf.clone())
-                }
-            })
-        });
+    let lines = analysis::explain_many_map(&org, &requests, analysis::threads(), &|i, ex| {
+        LINE.with_borrow_mut(|buf| {
+            buf.clear();
+            if csv {
+                decision_row(line_numbers.get(i).copied(), &ex, buf);
+                Ok(buf.clone())
+            } else {
+                explanation_line(&ex, buf).map(|()| buf.clone())
+            }
+        })
+    });
     // 30,000 requests with their contexts take 15 ms to free: not while the answers wait.
     if requests.len() >= FREE_REQUESTS_ASIDE {
         analysis::free_aside(requests);
