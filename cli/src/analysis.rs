@@ -1272,7 +1272,12 @@ pub fn explain_many_map<T: Send>(
     threads: usize,
     f: &(dyn Fn(usize, Explanation) -> T + Sync),
 ) -> Vec<T> {
-    let groups = request_batches(org.aws(), requests, threads);
+    let RequestBatches { runs, copies } = request_batches(org.aws(), requests, threads);
+    // Each decided request's copies, explained from its explanation.
+    let mut copies_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+    for (copy, of) in copies {
+        copies_of.entry(of).or_default().push(copy);
+    }
     // Each action as the catalogue spells it, looked up once (requests name few actions).
     let mut canonical: FxHashMap<&str, String> = FxHashMap::default();
     for (p, _) in requests {
@@ -1296,18 +1301,23 @@ pub fn explain_many_map<T: Send>(
         };
         let answer = ask_quietly(org, &question);
         let index = PointIndex::new(&answer);
-        idxs.iter()
-            .filter_map(|&i| {
-                requests.get(i).map(|(p, _)| {
-                    let action = canonical.get(p.action.as_str()).map_or(&p.action, |a| a);
-                    (i, f(i, index.explain(org.aws(), p, action)))
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(idxs.len());
+        for &i in idxs {
+            let Some((p, _)) = requests.get(i) else {
+                continue;
+            };
+            let action = canonical.get(p.action.as_str()).map_or(&p.action, |a| a);
+            let ex = index.explain(org.aws(), p, action);
+            for &copy in copies_of.get(&i).map_or(&[][..], Vec::as_slice) {
+                out.push((copy, f(copy, ex.clone())));
+            }
+            out.push((i, f(i, ex)));
+        }
+        out
     };
     // Each thread takes the next batch not yet taken (batches differ much in size).
     let results: Vec<Vec<(usize, T)>> =
-        on_threads(&groups, threads, &|(ctx, idxs)| decide(ctx, idxs));
+        on_threads(&runs, threads, &|(ctx, idxs)| decide(ctx, idxs));
     let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None)
         .take(requests.len())
         .collect();
@@ -1345,13 +1355,15 @@ fn request_batches(
     org: &AwsOrg,
     requests: &[(RequestPoint, RequestContext)],
     threads: usize,
-) -> Vec<(SourceContexts, Vec<usize>)> {
+) -> RequestBatches {
     let all: Vec<usize> = (0..requests.len()).collect();
-    let done = |batches: Vec<PartBatch<'_>>| -> Vec<(SourceContexts, Vec<usize>)> {
-        batches.into_iter().map(|b| (b.contexts, b.idxs)).collect()
+    let done = |batches: Vec<PartBatch<'_>>, copies: Vec<(usize, usize)>| RequestBatches {
+        runs: batches.into_iter().map(|b| (b.contexts, b.idxs)).collect(),
+        copies,
     };
     if threads < 2 || requests.len() < 2 * REQUESTS_PER_RUN {
-        return done(batches_among(org, requests, &all));
+        let (batches, copies) = batches_among(org, requests, &all);
+        return done(batches, copies);
     }
     let mut count: FxHashMap<&str, usize> = FxHashMap::default();
     for (p, _) in requests {
@@ -1372,7 +1384,7 @@ fn request_batches(
             .get(i)
             .is_some_and(|(p, _)| in_second.get(p.source.as_str()) == Some(&true))
     });
-    let (mut batches, seconds) = std::thread::scope(|scope| {
+    let ((mut batches, mut copies), (seconds, second_copies)) = std::thread::scope(|scope| {
         let other = scope.spawn(|| batches_among(org, requests, &second));
         let firsts = batches_among(org, requests, &first);
         let seconds = other
@@ -1403,7 +1415,8 @@ fn request_batches(
             _ => batches.push(b),
         }
     }
-    done(batches)
+    copies.extend(second_copies);
+    done(batches, copies)
 }
 
 /// The names of interned ids, by id.
@@ -1416,6 +1429,23 @@ fn names_by_id<'r>(ids: &FxHashMap<&'r str, u32>) -> Vec<&'r str> {
     }
     names
 }
+
+/// What [`request_batches`] makes of requests.
+struct RequestBatches {
+    /// The batches decided in one run each: (the context of each source, request indices).
+    runs: Vec<(SourceContexts, Vec<usize>)>,
+    /// (a request, the earlier request it copies): they have the same source, action, resource
+    /// and resource account, and their contexts agree on every key either may read, so their
+    /// explanations are the same; only the earlier one is in a run.
+    copies: Vec<(usize, usize)>,
+}
+
+/// [`batches_among`]'s mark for a request that copies an earlier one (it has no layer).
+const COPY: usize = usize::MAX;
+
+/// (source, action, resource) ids, the resource's account and the values of the keys read: what
+/// a request's explanation is a function of.
+type Asked<'r> = ([u32; 3], Option<&'r str>, Vec<(usize, u32)>);
 
 /// A batch of [`batches_among`].
 struct PartBatch<'r> {
@@ -1431,7 +1461,7 @@ fn batches_among<'r>(
     org: &AwsOrg,
     requests: &'r [(RequestPoint, RequestContext)],
     among: &[usize],
-) -> Vec<PartBatch<'r>> {
+) -> (Vec<PartBatch<'r>>, Vec<(usize, usize)>) {
     let mut keys = RequestKeys::new(org);
     // Sources, actions and resources as small ids (Fx hashing: they are ARNs and action names,
     // and requests name few of each).
@@ -1444,6 +1474,7 @@ fn batches_among<'r>(
     let mut resource_ids: FxHashMap<&str, u32> = FxHashMap::default();
     // Per request: its source's id, its resource's id and the index of its key list.
     let mut ids: Vec<(u32, u32, u32)> = Vec::with_capacity(among.len());
+    let mut action_of: Vec<u32> = Vec::with_capacity(among.len());
     // The key ids each (source, action) reads.
     let mut lists: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut keys_for: Vec<Vec<u32>> = Vec::new();
@@ -1461,6 +1492,7 @@ fn batches_among<'r>(
             keys_for.push(keys.key_ids_for(&point.source, &point.action));
         }
         ids.push((source, resource, list));
+        action_of.push(action);
     }
     let source_names = names_by_id(&source_ids);
     // Per key id, its values' ids (0: absent).
@@ -1473,7 +1505,13 @@ fn batches_among<'r>(
     let mut slots: Vec<Vec<Vec<u32>>> = vec![Vec::new(); source_ids.len()];
     let mut layer_of: Vec<usize> = Vec::with_capacity(among.len());
     let mut read: Vec<(usize, u32)> = Vec::new();
-    for ((_, (_, ctx)), &(source, _, list)) in among.iter().zip(&ids) {
+    // The first request of each (source, action, resource, account, values of the keys read):
+    // a later one with the same is its copy.
+    let mut first_of: FxHashMap<Asked<'r>, usize> = FxHashMap::default();
+    let mut copies: Vec<(usize, usize)> = Vec::new();
+    for ((&(i, (point, ctx)), &(source, resource, list)), &action) in
+        among.iter().zip(&ids).zip(&action_of)
+    {
         read.clear();
         let list = keys_for.get(list as usize).map_or(&[][..], Vec::as_slice);
         for &k in list {
@@ -1493,6 +1531,21 @@ fn batches_among<'r>(
                 _ => 0,
             };
             read.push((k, value));
+        }
+        let asked = (
+            [source, action, resource],
+            point.resource_account.as_deref(),
+            read.clone(),
+        );
+        match first_of.entry(asked) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                copies.push((i, *e.get()));
+                layer_of.push(COPY);
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
         }
         let Some(mine) = slots.get_mut(source as usize) else {
             layer_of.push(0);
@@ -1535,6 +1588,9 @@ fn batches_among<'r>(
     let mut last_batch: Vec<usize> = vec![usize::MAX; source_ids.len()];
     for (((i, (point, _)), &layer), &(source, resource, _)) in among.iter().zip(&layer_of).zip(&ids)
     {
+        if layer == COPY {
+            continue;
+        }
         if open.len() <= layer {
             open.resize(layer + 1, usize::MAX);
         }
@@ -1592,7 +1648,7 @@ fn batches_among<'r>(
         })
         .collect();
     let resource_names = names_by_id(&resource_ids);
-    batches
+    let batches = batches
         .into_iter()
         .map(|b| PartBatch {
             layer: b.layer,
@@ -1611,7 +1667,8 @@ fn batches_among<'r>(
                 .collect(),
             idxs: b.idxs,
         })
-        .collect()
+        .collect();
+    (batches, copies)
 }
 
 #[cfg(test)]

@@ -190,14 +190,28 @@ fn replay_checked(
 #[test]
 fn explain_requests_are_the_same_on_one_and_two_threads() {
     use iamlog_cli::analysis::{explain_many_threads, Org};
-    use iamlog_ingest::aws::facts::RequestPoint;
-    use std::collections::BTreeMap;
     let dir = path("tests/fixtures/differential/aws-scp");
     let org = Org::load(&[dir.join("input")]).unwrap();
+    let once = read_requests(&dir);
+    let requests: Vec<_> = once.iter().chain(&once).cloned().collect();
+    assert!(requests.len() >= 4096, "{}", requests.len());
+    let one = explain_many_threads(&org, &requests, 1);
+    let two = explain_many_threads(&org, &requests, 2);
+    assert_eq!(one.len(), requests.len());
+    assert_eq!(format!("{one:?}"), format!("{two:?}"));
+}
+
+/// A request of a fixture's `requests.jsonl`, its context's keys lowercased.
+type FixtureRequest = (
+    iamlog_ingest::aws::facts::RequestPoint,
+    std::collections::BTreeMap<String, Vec<String>>,
+);
+
+/// The requests of a differential fixture, as `explain_many` takes them.
+fn read_requests(dir: &std::path::Path) -> Vec<FixtureRequest> {
+    use iamlog_ingest::aws::facts::RequestPoint;
     let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
-    let requests: Vec<(RequestPoint, BTreeMap<String, Vec<String>>)> = text
-        .lines()
-        .chain(text.lines())
+    text.lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let ctx = v["context"]
@@ -227,12 +241,48 @@ fn explain_requests_are_the_same_on_one_and_two_threads() {
                 ctx,
             )
         })
-        .collect();
-    assert!(requests.len() >= 4096, "{}", requests.len());
-    let one = explain_many_threads(&org, &requests, 1);
-    let two = explain_many_threads(&org, &requests, 2);
-    assert_eq!(one.len(), requests.len());
-    assert_eq!(format!("{one:?}"), format!("{two:?}"));
+        .collect()
+}
+
+/// Requests decided together (where a request that asks what an earlier one asked, in a
+/// context that differs only in keys neither reads, is decided once and copied) get the
+/// explanation each gets decided alone. The set: the identity fixture's requests (conditions on
+/// many context keys), each again with a key no statement reads (a copy), and each again with
+/// its first context value changed (a copy only when nothing about its action reads that key).
+#[test]
+fn explain_requests_decided_together_are_each_decided_alone() {
+    use iamlog_cli::analysis::{explain_many_threads, Org};
+    let dir = path("tests/fixtures/differential/aws-identity");
+    let org = Org::load(&[dir.join("input")]).unwrap();
+    let once = read_requests(&dir);
+    let mut requests = once.clone();
+    for (p, ctx) in &once {
+        let mut unread = ctx.clone();
+        unread.insert("iamlog:test-unread".into(), vec!["x".into()]);
+        requests.push((p.clone(), unread));
+    }
+    for (p, ctx) in &once {
+        let mut changed = ctx.clone();
+        if let Some(v) = changed.values_mut().next() {
+            *v = vec!["changed".into()];
+        }
+        requests.push((p.clone(), changed));
+    }
+    let together = explain_many_threads(&org, &requests, 2);
+    assert_eq!(together.len(), requests.len());
+    let mut differ = 0;
+    for (r, ex) in requests.iter().zip(&together) {
+        let alone = explain_many_threads(&org, std::slice::from_ref(r), 1);
+        assert_eq!(format!("{alone:?}"), format!("{:?}", [ex]), "{r:?}");
+    }
+    // The changed values change some decisions (the copies are not all the same answer).
+    for (a, b) in together[..once.len()]
+        .iter()
+        .zip(&together[2 * once.len()..])
+    {
+        differ += usize::from(a.decision != b.decision);
+    }
+    assert!(differ > 0, "no changed value changed a decision");
 }
 
 /// `explain --requests --format csv` gives, for every request of the resource-policy scenarios,

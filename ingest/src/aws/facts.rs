@@ -1589,18 +1589,27 @@ impl<'o> Builder<'o> {
                 }
             }
             Points::Only(points) => {
+                // Each action's id and whether it is always allowed, found once (points name
+                // few actions; the catalogue's case-blind search is not free).
+                let mut actions: HashMap<&str, (ActionId, bool)> = HashMap::default();
                 for p in points {
-                    let action = self.display_action(&p.action);
-                    let (s, a, d) = (
-                        self.sym(&p.source),
-                        self.sym(&action),
-                        self.sym(&p.resource),
-                    );
+                    let (a, always) = match actions.get(p.action.as_str()) {
+                        Some(&known) => known,
+                        None => {
+                            let action = self.display_action(&p.action);
+                            let known = (
+                                self.sym(&action),
+                                ALWAYS_ALLOWED
+                                    .iter()
+                                    .any(|x| x.eq_ignore_ascii_case(&p.action)),
+                            );
+                            actions.insert(&p.action, known);
+                            known
+                        }
+                    };
+                    let (s, d) = (self.sym(&p.source), self.sym(&p.resource));
                     self.facts.query_point.push((s, a, d));
-                    if ALWAYS_ALLOWED
-                        .iter()
-                        .any(|x| x.eq_ignore_ascii_case(&p.action))
-                    {
+                    if always {
                         self.facts.implicit_grant.push((a, d, implicit));
                     }
                 }
