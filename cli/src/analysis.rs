@@ -1586,11 +1586,22 @@ fn batches_among<'r>(
     let mut open: Vec<usize> = Vec::new();
     // Per source, the last batch it was put in.
     let mut last_batch: Vec<usize> = vec![usize::MAX; source_ids.len()];
-    for (((i, (point, _)), &layer), &(source, resource, _)) in among.iter().zip(&layer_of).zip(&ids)
-    {
-        if layer == COPY {
+    // Each layer's requests source by source (in file order within a source): a run does work
+    // for each of its sources (their statements, boundaries, SCPs, conditions), so a source is
+    // best in as few runs as its requests fill. In file order, every busy source would be in
+    // every run of a layer.
+    let mut order: Vec<(usize, u32, usize)> = layer_of
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .filter(|(_, (&layer, _))| layer != COPY)
+        .map(|(at, (&layer, &(source, _, _)))| (layer, source, at))
+        .collect();
+    order.sort_unstable();
+    for (layer, source, at) in order {
+        let (Some(&(i, (point, _))), Some(&(_, resource, _))) = (among.get(at), ids.get(at)) else {
             continue;
-        }
+        };
         if open.len() <= layer {
             open.resize(layer + 1, usize::MAX);
         }
@@ -1625,7 +1636,11 @@ fn batches_among<'r>(
             }
         }
         batch.accounts.insert(resource, account);
-        batch.idxs.push(*i);
+        batch.idxs.push(i);
+    }
+    // (A run's requests in file order.)
+    for b in &mut batches {
+        b.idxs.sort_unstable();
     }
     // Each source's context in each of its layers, made once (batches of a layer share them).
     let contexts: Vec<Vec<Arc<RequestContext>>> = slots
