@@ -2689,16 +2689,24 @@ impl<'o> Builder<'o> {
             sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
         // Destinations: asked, or the grants' own patterns.
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
-        let asked: Option<BTreeMap<&str, BTreeSet<Dest>>> = match &self.question.points {
+        // Per source, its asked destinations and the actions it asks at each.
+        let asked: Option<BTreeMap<&str, BTreeMap<Dest, Vec<&str>>>> = match &self.question.points {
             Points::Only(points) => {
-                let mut m: BTreeMap<&str, BTreeSet<Dest>> = BTreeMap::new();
+                let mut m: BTreeMap<&str, BTreeMap<Dest, Vec<&str>>> = BTreeMap::new();
                 for p in points {
                     // (Made once; the universe copies the few distinct ones it lacks.)
                     let d = self.asked_dest(&p.resource);
                     if !universe.contains(&d) {
                         universe.insert(d.clone());
                     }
-                    m.entry(p.source.as_str()).or_default().insert(d);
+                    let actions = m
+                        .entry(p.source.as_str())
+                        .or_default()
+                        .entry(d)
+                        .or_default();
+                    if !actions.contains(&p.action.as_str()) {
+                        actions.push(&p.action);
+                    }
                 }
                 Some(m)
             }
@@ -2746,8 +2754,20 @@ impl<'o> Builder<'o> {
                             .iter()
                             .map(|p| glob::ResourceMatcher::new(p))
                             .collect();
+                        // A grant is placed only where its source asks an action the statement
+                        // may touch: elsewhere the rules join it with no point (rule A8 reads
+                        // the point's action), and its coverage and condition are not needed.
+                        let mut touches: HashMap<&str, bool> = HashMap::default();
                         for s in owners {
-                            for d in asked.get(s).into_iter().flatten() {
+                            for (d, actions) in asked.get(s).into_iter().flatten() {
+                                let wanted = actions.iter().any(|a| {
+                                    *touches.entry(a).or_insert_with(|| {
+                                        action_block_may_touch(&plan.statement.action, a)
+                                    })
+                                });
+                                if !wanted {
+                                    continue;
+                                }
                                 let full = *covers.entry(d).or_insert_with(|| {
                                     resource_coverage(block, &patterns, &matchers, d)
                                         == Coverage::Full
@@ -2968,7 +2988,7 @@ impl<'o> Builder<'o> {
             asked
                 .iter()
                 .flatten()
-                .map(|(s, ds)| (*s, ds.iter().collect()))
+                .map(|(s, ds)| (*s, ds.keys().collect()))
                 .collect()
         };
         for (i, plan) in plans.iter().enumerate() {
@@ -2979,6 +2999,8 @@ impl<'o> Builder<'o> {
                 continue;
             };
             let per_source = plan.resource_variants();
+            // Whether the statement may touch each asked action (found once per statement).
+            let mut touches: HashMap<&str, bool> = HashMap::default();
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
@@ -3014,10 +3036,31 @@ impl<'o> Builder<'o> {
                         .sum::<usize>()
                         < universe_list.len();
                 // (the source a row is for, if any; the destinations to compare)
-                let pairs: Vec<(Option<&'o str>, &[&Dest])> = if per_source {
+                let pairs: Vec<(Option<&'o str>, std::borrow::Cow<'_, [&Dest]>)> = if per_source {
                     owners
                         .iter()
-                        .map(|&s| (Some(s), own_dests.get(s).map_or(&[][..], Vec::as_slice)))
+                        .map(|&s| {
+                            let dests = match asked.as_ref().and_then(|m| m.get(s)) {
+                                // A targeted question compares the statement only with the
+                                // destinations where the source asks an action it may touch:
+                                // every rule that reads these rows joins them with the point's
+                                // action (rules A9 to A11).
+                                Some(at) => at
+                                    .iter()
+                                    .filter(|(_, actions)| {
+                                        actions.iter().any(|a| {
+                                            *touches.entry(a).or_insert_with(|| {
+                                                action_block_may_touch(&plan.statement.action, a)
+                                            })
+                                        })
+                                    })
+                                    .map(|(d, _)| d)
+                                    .collect::<Vec<&Dest>>()
+                                    .into(),
+                                None => own_dests.get(s).map_or(&[][..], Vec::as_slice).into(),
+                            };
+                            (Some(s), dests)
+                        })
                         .collect()
                 } else {
                     let candidates: &[&Dest] = match &plan.rp {
@@ -3026,7 +3069,7 @@ impl<'o> Builder<'o> {
                             .or_insert_with(|| may_govern(rp.resource)),
                         None => &universe_list,
                     };
-                    vec![(src, candidates)]
+                    vec![(src, candidates.into())]
                 };
                 // Each destination's coverage, found once for all the sources compared with it,
                 // with each pattern split once.
@@ -3036,7 +3079,7 @@ impl<'o> Builder<'o> {
                     .map(|p| glob::ResourceMatcher::new(p))
                     .collect();
                 for (row_source, candidates) in pairs {
-                    for &d in candidates {
+                    for &d in candidates.iter() {
                         let cov = match coverage.get(d) {
                             Some(cov) => *cov,
                             None => {
