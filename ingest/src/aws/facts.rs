@@ -1572,11 +1572,13 @@ impl<'o> Builder<'o> {
         self.plan_resource_policies(&sources, &mut plans);
 
         let universe = self.action_universe(&plans);
-        for plan in &plans {
-            self.emit_actions(plan, &universe);
-        }
+        // The asked actions each plan covers at least in part (targeted questions).
+        let plan_actions: Vec<Option<Vec<ActionId>>> = plans
+            .iter()
+            .map(|plan| self.emit_actions(plan, &universe))
+            .collect();
         self.emit_explicit_grant_actions(&universe);
-        self.emit_destinations(&plans, &sources);
+        self.emit_destinations(&plans, &sources, &plan_actions);
 
         // Points asked and the always-allowed actions.
         let implicit: PolicyId = self.sym(IMPLICIT_POLICY);
@@ -2489,10 +2491,16 @@ impl<'o> Builder<'o> {
         u
     }
 
-    fn emit_actions(&mut self, plan: &StatementPlan<'o>, u: &ActionUniverse) {
+    /// Emits the actions a statement covers (`statement_action`, `statement_action_partial`);
+    /// for a targeted question, returns them (sorted, distinct).
+    fn emit_actions(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        u: &ActionUniverse,
+    ) -> Option<Vec<ActionId>> {
         if matches!(self.question.points, Points::All) && plan.identity_allow && !plan.check {
             self.emit_own_actions(plan, u);
-            return;
+            return None;
         }
         if matches!(self.question.points, Points::All) && plan.rp.is_some() && plan.grants_own() {
             // Where a resource policy's Allow grants by itself (rule R2): its own points only,
@@ -2628,18 +2636,28 @@ impl<'o> Builder<'o> {
             partial.extend(sym_full);
             partial.retain(|a| symbolic(a) || rcp_service(a));
         }
+        let mut touched: Vec<ActionId> = Vec::new();
         for i in full_idx {
             let a = self.action_id(i);
             self.facts.statement_action.push((plan.id, a));
+            touched.push(a);
         }
         for name in full {
             let a: ActionId = self.sym(&name);
             self.facts.statement_action.push((plan.id, a));
+            touched.push(a);
         }
         for name in partial {
             let a: ActionId = self.sym(&name);
             self.facts.statement_action_partial.push((plan.id, a));
+            touched.push(a);
         }
+        if !targeted {
+            return None;
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        Some(touched)
     }
 
     /// The Resource patterns of a statement for one source: variables substituted. The flag
@@ -2683,35 +2701,52 @@ impl<'o> Builder<'o> {
         (out, uncertain)
     }
 
-    fn emit_destinations(&mut self, plans: &[StatementPlan<'o>], sources: &[&'o Principal]) {
+    fn emit_destinations(
+        &mut self,
+        plans: &[StatementPlan<'o>],
+        sources: &[&'o Principal],
+        plan_actions: &[Option<Vec<ActionId>>],
+    ) {
         let org = self.org;
         let by_arn: BTreeMap<&str, &'o Principal> =
             sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
         // Destinations: asked, or the grants' own patterns.
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
-        // Per source, its asked destinations and the actions it asks at each.
-        let asked: Option<BTreeMap<&str, BTreeMap<Dest, Vec<&str>>>> = match &self.question.points {
-            Points::Only(points) => {
-                let mut m: BTreeMap<&str, BTreeMap<Dest, Vec<&str>>> = BTreeMap::new();
-                for p in points {
-                    // (Made once; the universe copies the few distinct ones it lacks.)
-                    let d = self.asked_dest(&p.resource);
-                    if !universe.contains(&d) {
-                        universe.insert(d.clone());
+        // Per source, its asked destinations and the actions it asks at each (as the points
+        // name them, in catalogue spelling).
+        let asked: Option<BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>>> =
+            match &self.question.points {
+                Points::Only(points) => {
+                    let mut ids: HashMap<&str, ActionId> = HashMap::default();
+                    let mut m: BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>> = BTreeMap::new();
+                    for p in points {
+                        // (Made once; the universe copies the few distinct ones it lacks.)
+                        let d = self.asked_dest(&p.resource);
+                        if !universe.contains(&d) {
+                            universe.insert(d.clone());
+                        }
+                        let a = match ids.get(p.action.as_str()) {
+                            Some(&a) => a,
+                            None => {
+                                let name = self.display_action(&p.action);
+                                let a: ActionId = self.sym(&name);
+                                ids.insert(&p.action, a);
+                                a
+                            }
+                        };
+                        let actions = m
+                            .entry(p.source.as_str())
+                            .or_default()
+                            .entry(d)
+                            .or_default();
+                        if !actions.contains(&a) {
+                            actions.push(a);
+                        }
                     }
-                    let actions = m
-                        .entry(p.source.as_str())
-                        .or_default()
-                        .entry(d)
-                        .or_default();
-                    if !actions.contains(&p.action.as_str()) {
-                        actions.push(&p.action);
-                    }
+                    Some(m)
                 }
-                Some(m)
-            }
-            Points::All => None,
-        };
+                Points::All => None,
+            };
         // (plan index, source or None, dest) the Allow statement grants on: the destinations a
         // targeted question asks (borrowed), or the grants' own patterns (kept in `own_grants`).
         let mut asked_grants: Vec<(usize, Option<&'o str>, &Dest)> = Vec::new();
@@ -2755,15 +2790,14 @@ impl<'o> Builder<'o> {
                             .map(|p| glob::ResourceMatcher::new(p))
                             .collect();
                         // A grant is placed only where its source asks an action the statement
-                        // may touch: elsewhere the rules join it with no point (rule A8 reads
-                        // the point's action), and its coverage and condition are not needed.
-                        let mut touches: HashMap<&str, bool> = HashMap::default();
+                        // covers (its `statement_action` rows): elsewhere the rules join it with
+                        // no point (rule A8 reads the point's action), and its coverage and
+                        // condition are not needed.
+                        let touched = plan_actions.get(i).and_then(Option::as_deref);
                         for s in owners {
                             for (d, actions) in asked.get(s).into_iter().flatten() {
-                                let wanted = actions.iter().any(|a| {
-                                    *touches.entry(a).or_insert_with(|| {
-                                        action_block_may_touch(&plan.statement.action, a)
-                                    })
+                                let wanted = touched.is_none_or(|t| {
+                                    actions.iter().any(|a| t.binary_search(a).is_ok())
                                 });
                                 if !wanted {
                                     continue;
@@ -2999,8 +3033,8 @@ impl<'o> Builder<'o> {
                 continue;
             };
             let per_source = plan.resource_variants();
-            // Whether the statement may touch each asked action (found once per statement).
-            let mut touches: HashMap<&str, bool> = HashMap::default();
+            // The asked actions the statement covers at least in part.
+            let touched = plan_actions.get(i).and_then(Option::as_deref);
             for src in per_source {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
@@ -3042,16 +3076,14 @@ impl<'o> Builder<'o> {
                         .map(|&s| {
                             let dests = match asked.as_ref().and_then(|m| m.get(s)) {
                                 // A targeted question compares the statement only with the
-                                // destinations where the source asks an action it may touch:
-                                // every rule that reads these rows joins them with the point's
-                                // action (rules A9 to A11).
+                                // destinations where the source asks an action it covers at
+                                // least in part: every rule that reads these rows joins them
+                                // with the point's action (`action_touch`, rules A9 to A11).
                                 Some(at) => at
                                     .iter()
                                     .filter(|(_, actions)| {
-                                        actions.iter().any(|a| {
-                                            *touches.entry(a).or_insert_with(|| {
-                                                action_block_may_touch(&plan.statement.action, a)
-                                            })
+                                        touched.is_none_or(|t| {
+                                            actions.iter().any(|a| t.binary_search(a).is_ok())
                                         })
                                     })
                                     .map(|(d, _)| d)
