@@ -1863,6 +1863,10 @@ fn parse_request_lines(
     Ok(out)
 }
 
+/// A request of `explain --requests` named by its source: (its line number, 1-based; the
+/// request and its context).
+type Gathered = (usize, (RequestPoint, BTreeMap<String, Vec<String>>));
+
 /// `explain --requests` frees at least this many requests on a thread of their own.
 const FREE_REQUESTS_ASIDE: usize = 4096;
 
@@ -1945,33 +1949,59 @@ fn explain_requests(
     parsed.sort_by_key(|(c, _)| *c);
     let lines: Result<Vec<Vec<ParsedRequest>>, CliError> =
         parsed.into_iter().map(|(_, r)| r).collect();
-    let lines = lines.map(|v| v.into_iter().flatten().collect::<Vec<ParsedRequest>>());
     let org = org?;
-    let lines = lines?;
-    let mut requests = Vec::with_capacity(lines.len());
-    // Each request's line number in the file (1-based), for the CSV rows.
-    let line_numbers: Vec<usize> = lines.iter().map(|(n, _, _)| n + 1).collect();
-    // Requests name few principals: each is found once.
-    let mut sources: rustc_hash::FxHashMap<String, String> = rustc_hash::FxHashMap::default();
-    for (n, req, ctx) in lines {
-        let source = match sources.get(&req.principal) {
-            Some(s) => s.clone(),
-            None => {
-                let s = find_source(&org, &req.principal)
-                    .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
-                sources.insert(req.principal.clone(), s.clone());
-                s
-            }
-        };
-        requests.push((
-            RequestPoint {
+    let mut lines = lines?;
+    // The file's text is not needed past parsing: its memory is used again for what follows
+    // (rather than new pages touched while it sits unused).
+    drop(chunks);
+    drop(all);
+    drop(text);
+    // Each chunk's requests named by their sources, the chunks in two halves on two threads
+    // (the first bad line of the first half with one is the error).
+    let convert = |chunks: Vec<Vec<ParsedRequest>>| -> Result<Vec<Gathered>, CliError> {
+        // Requests name few principals: each is found once.
+        let mut sources: rustc_hash::FxHashMap<String, String> = rustc_hash::FxHashMap::default();
+        let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        for (n, req, ctx) in chunks.into_iter().flatten() {
+            let source = match sources.get(&req.principal) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = find_source(&org, &req.principal)
+                        .map_err(|e| CliError(format!("{}:{}: {}", file.display(), n + 1, e.0)))?;
+                    sources.insert(req.principal, s.clone());
+                    s
+                }
+            };
+            let point = RequestPoint {
                 source,
                 action: req.action,
                 resource: req.resource,
                 resource_account: req.resource_account,
-            },
-            ctx,
-        ));
+            };
+            out.push((n + 1, (point, ctx)));
+        }
+        Ok(out)
+    };
+    let second = lines.split_off(if analysis::threads() >= 2 {
+        lines.len() / 2
+    } else {
+        lines.len()
+    });
+    let (first, second) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| convert(second));
+        let first = convert(lines);
+        let second = other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (first, second)
+    });
+    let (first, second) = (first?, second?);
+    // Each request's line number in the file (1-based), for the CSV rows.
+    let mut line_numbers: Vec<usize> = Vec::with_capacity(first.len() + second.len());
+    let mut requests = Vec::with_capacity(first.len() + second.len());
+    for (n, request) in first.into_iter().chain(second) {
+        line_numbers.push(n);
+        requests.push(request);
     }
     // Each answer becomes its JSON line on the thread that decided it: written in the
     // thread's buffer, then copied out at its length (a line grown from empty is reallocated

@@ -145,6 +145,31 @@ fn requests_file_errors_name_the_line() {
     assert!(run.stdout.is_empty(), "no partial output: {}", run.stdout);
 }
 
+/// Requests are named by their sources in two halves on two threads: the error is still the
+/// first unknown principal in the file, in either half.
+#[test]
+fn an_unknown_principal_is_the_first_in_the_file() {
+    let good = "{\"principal\": \"alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}";
+    let bad = |n: usize| {
+        format!("{{\"principal\": \"nobody-{n}\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}}")
+    };
+    // 3,000 lines: parsed in chunks of 1,024, the first chunk one half, the others the other.
+    let file = |bad_lines: &[usize]| -> String {
+        (1..=3000)
+            .map(|n| if bad_lines.contains(&n) { bad(n) } else { good.to_string() } + "\n")
+            .collect()
+    };
+    let run = explain_requests_file("unknown-principal", "both.jsonl", &file(&[1000, 2500]));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("both.jsonl:1000:"), "{}", run.stderr);
+    assert!(run.stderr.contains("nobody-1000"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no partial output");
+    let run = explain_requests_file("unknown-principal", "second.jsonl", &file(&[2500, 2900]));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("second.jsonl:2500:"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "no partial output");
+}
+
 #[test]
 fn a_request_context_key_given_twice_is_an_error() {
     // Keys are case-insensitive: `aws:SourceIp` and `aws:sourceip` are one key, and which of
