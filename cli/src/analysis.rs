@@ -1272,7 +1272,10 @@ pub fn explain_many_map<T: Send>(
     threads: usize,
     f: &(dyn Fn(usize, Explanation) -> T + Sync),
 ) -> Vec<T> {
-    let RequestBatches { runs, copies } = request_batches(org.aws(), requests, threads);
+    let RequestBatches { mut runs, copies } = request_batches(org.aws(), requests, threads);
+    // The largest runs first, so that the threads end together (the last runs taken are the
+    // smallest); the answers do not depend on the order.
+    runs.sort_by_key(|(_, idxs)| std::cmp::Reverse(idxs.len()));
     // Each decided request's copies, explained from its explanation.
     let mut copies_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
     for (copy, of) in copies {
