@@ -122,15 +122,33 @@ fn unknown_principal_and_bad_context_are_usage_errors() {
 /// `explain --requests` on a file `name` of scratch directory `dir` holding `lines`, over the
 /// demo org.
 fn explain_requests_file(dir: &str, name: &str, lines: &str) -> iamlog_tests::Run {
+    explain_requests_file_with(dir, name, lines, &[])
+}
+
+/// [`explain_requests_file`] with more arguments.
+fn explain_requests_file_with(
+    dir: &str,
+    name: &str,
+    lines: &str,
+    more: &[&str],
+) -> iamlog_tests::Run {
     let file = scratch(dir).join(name);
     std::fs::write(&file, lines).unwrap();
-    iamlog(&[
-        "explain",
-        "--requests",
-        &file.to_string_lossy(),
-        "--org",
-        &demo(),
-    ])
+    let file = file.to_string_lossy();
+    let demo = demo();
+    let mut args = vec!["explain", "--requests", &file, "--org", &demo];
+    args.extend_from_slice(more);
+    iamlog(&args)
+}
+
+/// The rows of a successful `--format csv` run of `explain` after its header (checked), `rows`
+/// of them.
+fn explain_csv_rows(run: &iamlog_tests::Run, rows: usize) -> Vec<&str> {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), rows + 1, "{}", run.stdout);
+    assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
+    lines[1..].to_vec()
 }
 
 #[test]
@@ -292,11 +310,8 @@ fn explain_csv_is_the_requests_row_without_a_line() {
         "--format",
         "csv",
     ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", run.stdout);
-    assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
-    assert_eq!(lines[1], format!(",{FRANK_PII_ROW}"));
+    let rows = explain_csv_rows(&run, 1);
+    assert_eq!(rows[0], format!(",{FRANK_PII_ROW}"));
 }
 
 /// Frank's request for the PII object as a row of `explain --format csv`, after the line.
@@ -307,38 +322,25 @@ const FRANK_PII_ROW: &str = "arn:aws:iam::123456789012:user/frank,s3:GetObject,\
 #[test]
 fn explain_requests_csv_names_each_requests_line() {
     // A blank line is skipped: the second request is on line 3.
-    let dir = scratch("requests-csv");
-    let file = dir.join("r.jsonl");
-    std::fs::write(
-        &file,
+    let run = explain_requests_file_with(
+        "requests-csv",
+        "r.jsonl",
         concat!(
             "{\"principal\": \"frank\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/pii/ssn.csv\"}\n",
             "\n",
             "{\"principal\": \"gina\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::customer-data-prod/a,b\"}\n",
         ),
-    )
-    .unwrap();
-    let run = iamlog(&[
-        "explain",
-        "--requests",
-        &file.to_string_lossy(),
-        "--org",
-        &demo(),
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", run.stdout);
-    assert!(lines[0].starts_with("line,principal,action,resource,decision,"));
-    assert_eq!(lines[1], format!("1,{FRANK_PII_ROW}"));
+        &["--format", "csv"],
+    );
+    let rows = explain_csv_rows(&run, 2);
+    assert_eq!(rows[0], format!("1,{FRANK_PII_ROW}"));
     // A resource with a comma is quoted.
     assert!(
-        lines[2].starts_with(
+        rows[1].starts_with(
             "3,arn:aws:iam::123456789012:user/gina,s3:GetObject,\"arn:aws:s3:::customer-data-prod/a,b\",ImplicitlyDenied,"
         ),
         "{}",
-        lines[2]
+        rows[1]
     );
 }
 

@@ -1578,7 +1578,8 @@ impl<'o> Builder<'o> {
             .map(|plan| self.emit_actions(plan, &universe))
             .collect();
         self.emit_explicit_grant_actions(&universe);
-        self.emit_destinations(&plans, &sources, &plan_actions);
+        let point_actions = self.point_actions();
+        self.emit_destinations(&plans, &sources, &plan_actions, &point_actions);
 
         // Points asked and the always-allowed actions.
         let implicit: PolicyId = self.sym(IMPLICIT_POLICY);
@@ -1591,23 +1592,9 @@ impl<'o> Builder<'o> {
                 }
             }
             Points::Only(points) => {
-                // Each action's id and whether it is always allowed, found once (points name
-                // few actions; the catalogue's case-blind search is not free).
-                let mut actions: HashMap<&str, (ActionId, bool)> = HashMap::default();
                 for p in points {
-                    let (a, always) = match actions.get(p.action.as_str()) {
-                        Some(&known) => known,
-                        None => {
-                            let action = self.display_action(&p.action);
-                            let known = (
-                                self.sym(&action),
-                                ALWAYS_ALLOWED
-                                    .iter()
-                                    .any(|x| x.eq_ignore_ascii_case(&p.action)),
-                            );
-                            actions.insert(&p.action, known);
-                            known
-                        }
+                    let Some(&(a, always)) = point_actions.get(p.action.as_str()) else {
+                        continue;
                     };
                     let (s, d) = (self.sym(&p.source), self.sym(&p.resource));
                     self.facts.query_point.push((s, a, d));
@@ -2491,6 +2478,27 @@ impl<'o> Builder<'o> {
         u
     }
 
+    /// Each action a targeted question's points name (as written): its id in catalogue spelling
+    /// and whether it is always allowed. Found once per action (points name few actions; the
+    /// catalogue's case-blind search is not free).
+    fn point_actions(&mut self) -> HashMap<&'o str, (ActionId, bool)> {
+        let mut out: HashMap<&'o str, (ActionId, bool)> = HashMap::default();
+        let Points::Only(points) = &self.question.points else {
+            return out;
+        };
+        for p in points {
+            if out.contains_key(p.action.as_str()) {
+                continue;
+            }
+            let name = self.display_action(&p.action);
+            let always = ALWAYS_ALLOWED
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(&p.action));
+            out.insert(&p.action, (self.sym(&name), always));
+        }
+        out
+    }
+
     /// Emits the actions a statement covers (`statement_action`, `statement_action_partial`);
     /// for a targeted question, returns them (sorted, distinct).
     fn emit_actions(
@@ -2706,6 +2714,7 @@ impl<'o> Builder<'o> {
         plans: &[StatementPlan<'o>],
         sources: &[&'o Principal],
         plan_actions: &[Option<Vec<ActionId>>],
+        point_actions: &HashMap<&'o str, (ActionId, bool)>,
     ) {
         let org = self.org;
         let by_arn: BTreeMap<&str, &'o Principal> =
@@ -2717,7 +2726,6 @@ impl<'o> Builder<'o> {
         let asked: Option<BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>>> =
             match &self.question.points {
                 Points::Only(points) => {
-                    let mut ids: HashMap<&str, ActionId> = HashMap::default();
                     let mut m: BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>> = BTreeMap::new();
                     for p in points {
                         // (Made once; the universe copies the few distinct ones it lacks.)
@@ -2725,14 +2733,8 @@ impl<'o> Builder<'o> {
                         if !universe.contains(&d) {
                             universe.insert(d.clone());
                         }
-                        let a = match ids.get(p.action.as_str()) {
-                            Some(&a) => a,
-                            None => {
-                                let name = self.display_action(&p.action);
-                                let a: ActionId = self.sym(&name);
-                                ids.insert(&p.action, a);
-                                a
-                            }
+                        let Some(&(a, _)) = point_actions.get(p.action.as_str()) else {
+                            continue;
                         };
                         let actions = m
                             .entry(p.source.as_str())
