@@ -8,7 +8,7 @@ use std::sync::Arc;
 use iamlog_engine::{Derived, Facts, Sym};
 use iamlog_ingest::aws::catalogue::Catalogue;
 use iamlog_ingest::aws::facts::{
-    self, Context, Points, Question, RequestPoint, Sources, TRUE_CONDITION,
+    self, Context, Points, Question, RequestPoint, SourceContext, Sources, TRUE_CONDITION,
 };
 use iamlog_ingest::aws::model::AwsOrg;
 use iamlog_ingest::aws::profiles;
@@ -1245,6 +1245,18 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Decides one request in its whole context ([`Context::Request`]): what `explain` does, and
+/// what each request decided with others ([`explain_many`]) must agree with.
+pub fn explain_request(org: &Org, point: &RequestPoint, context: &RequestContext) -> Explanation {
+    let question = Question {
+        sources: Sources::Only(vec![point.source.clone()]),
+        points: Points::Only(vec![point.clone()]),
+        context: Context::Request(context.clone()),
+    };
+    let answer = ask_quietly(org, &question);
+    PointIndex::new(&answer).explain(org.aws(), point, &canonical_action(&point.action))
+}
+
 /// Decides many requests: requests that share a context are decided in one run.
 pub fn explain_many(
     org: &Org,
@@ -1300,7 +1312,7 @@ pub fn explain_many_map<T: Send>(
         let question = Question {
             sources: Sources::Only(sources.into_iter().collect()),
             points: Points::Only(points),
-            context: Context::PerSource(ctx.clone()),
+            context: Context::PerRequest(ctx.clone()),
         };
         let answer = ask_quietly(org, &question);
         let index = PointIndex::new(&answer);
@@ -1333,8 +1345,8 @@ pub fn explain_many_map<T: Send>(
     out.into_iter().flatten().collect()
 }
 
-/// The context of each source of a batch of requests (shared by the batches of one layer).
-type SourceContexts = BTreeMap<String, Arc<RequestContext>>;
+/// The contexts of each source of a batch of requests.
+type SourceContexts = BTreeMap<String, SourceContext>;
 
 /// The most requests decided in one run: a bound on a run's memory, and batches for both
 /// threads when most requests share one context per source.
@@ -1343,14 +1355,17 @@ const REQUESTS_PER_RUN: usize = 2048;
 /// Splits requests into batches decided in one run each, as (the context of each source, request
 /// indices), in the order the batches were opened.
 ///
-/// A run decides each source's requests in that source's context ([`Context::PerSource`]), so
-/// the requests of one source in a batch must agree on every key that two of them may read
-/// ([`RequestKeys::keys_for`]: the keys of the statements about the request's action); the
-/// source's context in the run is what their contexts give for the keys they read. Each source's
-/// requests go to the first of its slots whose values they agree with (a slot is the context the
-/// source has in one layer of batches). A resource string also means one thing within a run
-/// (`*` in account A and `*` in account B are different destinations), so a batch's requests
-/// agree on the account of every resource they name.
+/// A run decides each request in the context of its source at its resource
+/// ([`Context::PerRequest`]), so the requests of one source on one resource in a batch must agree
+/// on every key that two of them may read ([`RequestKeys::keys_for`]: the keys of the statements
+/// about the request's action), and all of a source's requests in a batch on the keys read per
+/// source whatever the resource ([`RequestKeys::is_per_source`]: the session name, variables of
+/// Resource entries); the context in the run is what their contexts give for the keys they
+/// read. Each request goes to the first layer of batches where both its source's slot (the
+/// per-source keys) and the slot of its source at its resource (the other keys) agree with its
+/// values. A resource string also means one thing within a run (`*` in account A and `*` in
+/// account B are different destinations), so a batch's requests agree on the account of every
+/// resource they name.
 ///
 /// Sources never share a slot, so with `threads` > 1 the sources are split in two parts of
 /// about as many requests each, batched on a thread each: part one's batches come first.
@@ -1502,10 +1517,16 @@ fn batches_among<'r>(
     let mut value_ids: Vec<FxHashMap<&[String], u32>> =
         vec![FxHashMap::default(); keys.key_count()];
     let mut values: Vec<Vec<&Vec<String>>> = vec![Vec::new(); keys.key_count()];
-    // Per source, its slots: for each key id, the id of the value the requests there that read
-    // it are given (`UNSET`: none reads it).
+    // Per source, its slots: for each key read per source (`RequestKeys::is_per_source`), the
+    // id of the value the requests there that read it are given (`UNSET`: none reads it); and
+    // per (source, resource), its slots for the other keys. Slot k of each is the context in
+    // layer k.
     const UNSET: u32 = u32::MAX;
     let mut slots: Vec<Vec<Vec<u32>>> = vec![Vec::new(); source_ids.len()];
+    let mut point_slots: FxHashMap<(u32, u32), Vec<Vec<u32>>> = FxHashMap::default();
+    let per_source: Vec<bool> = (0..keys.key_count() as u32)
+        .map(|k| keys.is_per_source(k))
+        .collect();
     let mut layer_of: Vec<usize> = Vec::with_capacity(among.len());
     let mut read: Vec<(usize, u32)> = Vec::new();
     // The first request of each (source, action, resource, account, values of the keys read):
@@ -1554,19 +1575,30 @@ fn batches_among<'r>(
             layer_of.push(0);
             continue;
         };
-        let fits = |slot: &Vec<u32>| {
-            read.iter()
-                .all(|&(k, v)| slot.get(k).is_none_or(|&x| x == UNSET || x == v))
+        let at = point_slots.entry((source, resource)).or_default();
+        // The first layer where both the source's slot agrees on the per-source keys read and
+        // the slot at the resource on the others.
+        let fits = |slots: &[Vec<u32>], layer: usize, per: bool| {
+            slots.get(layer).is_none_or(|slot| {
+                read.iter()
+                    .filter(|&&(k, _)| per_source.get(k).copied().unwrap_or(true) == per)
+                    .all(|&(k, v)| slot.get(k).is_none_or(|&x| x == UNSET || x == v))
+            })
         };
-        let layer = match mine.iter().position(fits) {
-            Some(k) => k,
-            None => {
-                mine.push(Vec::new());
-                mine.len() - 1
+        let layer = (0..=mine.len().max(at.len()))
+            .find(|&l| fits(mine, l, true) && fits(at, l, false))
+            .unwrap_or(mine.len().max(at.len()));
+        for (layers, per) in [(mine, true), (at, false)] {
+            if layers.len() <= layer {
+                layers.resize(layer + 1, Vec::new());
             }
-        };
-        if let Some(slot) = mine.get_mut(layer) {
+            let Some(slot) = layers.get_mut(layer) else {
+                continue;
+            };
             for &(k, v) in &read {
+                if per_source.get(k).copied().unwrap_or(true) != per {
+                    continue;
+                }
                 if slot.len() <= k {
                     slot.resize(k + 1, UNSET);
                 }
@@ -1580,6 +1612,8 @@ fn batches_among<'r>(
     struct Batch<'r> {
         layer: usize,
         sources: Vec<u32>,
+        /// The (source, resource) of each request.
+        points: Vec<(u32, u32)>,
         /// The account of each resource string the batch's requests name.
         accounts: FxHashMap<u32, Option<&'r str>>,
         idxs: Vec<usize>,
@@ -1619,6 +1653,7 @@ fn batches_among<'r>(
                 batches.push(Batch {
                     layer,
                     sources: Vec::new(),
+                    points: Vec::new(),
                     accounts: FxHashMap::default(),
                     idxs: Vec::new(),
                 });
@@ -1639,51 +1674,92 @@ fn batches_among<'r>(
             }
         }
         batch.accounts.insert(resource, account);
+        batch.points.push((source, resource));
         batch.idxs.push(i);
     }
     // (A run's requests in file order.)
     for b in &mut batches {
         b.idxs.sort_unstable();
+        b.points.sort_unstable();
+        b.points.dedup();
     }
-    // Each source's context in each of its layers, made once (batches of a layer share them).
-    let contexts: Vec<Vec<Arc<RequestContext>>> = slots
+    // The context a slot gives: the value of each key it sets.
+    let context_of = |slot: &[u32]| -> RequestContext {
+        slot.iter()
+            .enumerate()
+            .filter_map(|(k, &v)| {
+                let value = values.get(k)?.get((v as usize).checked_sub(1)?)?;
+                Some((keys.key_name(k as u32).to_string(), (*value).clone()))
+            })
+            .collect()
+    };
+    let nothing: Arc<RequestContext> = Arc::default();
+    // Each source's own context in each of its layers, made once (batches of a layer share
+    // them).
+    let own: Vec<Vec<Arc<RequestContext>>> = slots
         .iter()
         .map(|layers| {
             layers
                 .iter()
-                .map(|slot| {
-                    Arc::new(
-                        slot.iter()
-                            .enumerate()
-                            .filter_map(|(k, &v)| {
-                                let value = values.get(k)?.get((v as usize).checked_sub(1)?)?;
-                                Some((keys.key_name(k as u32).to_string(), (*value).clone()))
-                            })
-                            .collect(),
-                    )
-                })
+                .map(|slot| Arc::new(context_of(slot)))
                 .collect()
         })
         .collect();
     let resource_names = names_by_id(&resource_ids);
+    // The contexts at resources, each made once per source, layer and values (a source's
+    // requests on many resources often read the same values).
+    let mut made: FxHashMap<(u32, usize, &[u32]), Arc<RequestContext>> = FxHashMap::default();
     let batches = batches
         .into_iter()
-        .map(|b| PartBatch {
-            layer: b.layer,
-            accounts: b
-                .accounts
-                .into_iter()
-                .filter_map(|(r, a)| Some((*resource_names.get(r as usize)?, a)))
-                .collect(),
-            contexts: b
-                .sources
-                .iter()
-                .filter_map(|&s| {
-                    let ctx = contexts.get(s as usize)?.get(b.layer)?.clone();
-                    Some((source_names.get(s as usize)?.to_string(), ctx))
-                })
-                .collect(),
-            idxs: b.idxs,
+        .map(|b| {
+            let own_of = |s: u32| {
+                own.get(s as usize)
+                    .and_then(|layers| layers.get(b.layer))
+                    .unwrap_or(&nothing)
+            };
+            let mut contexts: SourceContexts = BTreeMap::new();
+            for &s in &b.sources {
+                if let Some(name) = source_names.get(s as usize) {
+                    let own = own_of(s).clone();
+                    contexts.insert(
+                        name.to_string(),
+                        SourceContext {
+                            own,
+                            at: BTreeMap::new(),
+                        },
+                    );
+                }
+            }
+            // Each request's context at its resource: its slot there with the source's own.
+            for &(s, r) in &b.points {
+                let slot = point_slots
+                    .get(&(s, r))
+                    .and_then(|layers| layers.get(b.layer))
+                    .map_or(&[][..], Vec::as_slice);
+                let ctx = made.entry((s, b.layer, slot)).or_insert_with(|| {
+                    let mut ctx = context_of(slot);
+                    ctx.extend(own_of(s).iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Arc::new(ctx)
+                });
+                let (Some(name), Some(resource)) =
+                    (source_names.get(s as usize), resource_names.get(r as usize))
+                else {
+                    continue;
+                };
+                if let Some(c) = contexts.get_mut(*name) {
+                    c.at.insert(resource.to_string(), ctx.clone());
+                }
+            }
+            PartBatch {
+                layer: b.layer,
+                accounts: b
+                    .accounts
+                    .into_iter()
+                    .filter_map(|(r, a)| Some((*resource_names.get(r as usize)?, a)))
+                    .collect(),
+                contexts,
+                idxs: b.idxs,
+            }
         })
         .collect();
     (batches, copies)

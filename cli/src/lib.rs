@@ -1349,8 +1349,8 @@ fn explain_one(
         resource_account,
     };
     let ctx = with_session(principal, ctx);
-    let ex = analysis::explain_many(&org, &[(point, ctx)]);
-    print_decision(ex.first(), format, out)
+    let ex = analysis::explain_request(&org, &point, &ctx);
+    print_decision(Some(&ex), format, out)
 }
 
 /// Prints one decision as `explain` and `simulate` do: text layer by layer, or JSON.

@@ -251,7 +251,7 @@ fn read_requests(dir: &std::path::Path) -> Vec<FixtureRequest> {
 /// its first context value changed (a copy only when nothing about its action reads that key).
 #[test]
 fn explain_requests_decided_together_are_each_decided_alone() {
-    use iamlog_cli::analysis::{explain_many_threads, Org};
+    use iamlog_cli::analysis::{explain_many_threads, explain_request, Org};
     let dir = path("tests/fixtures/differential/aws-identity");
     let org = Org::load(&[dir.join("input")]).unwrap();
     let once = read_requests(&dir);
@@ -271,9 +271,9 @@ fn explain_requests_decided_together_are_each_decided_alone() {
     let together = explain_many_threads(&org, &requests, 2);
     assert_eq!(together.len(), requests.len());
     let mut differ = 0;
-    for (r, ex) in requests.iter().zip(&together) {
-        let alone = explain_many_threads(&org, std::slice::from_ref(r), 1);
-        assert_eq!(format!("{alone:?}"), format!("{:?}", [ex]), "{r:?}");
+    for ((p, ctx), ex) in requests.iter().zip(&together) {
+        let alone = explain_request(&org, p, ctx);
+        assert_eq!(format!("{alone:?}"), format!("{ex:?}"), "{p:?} {ctx:?}");
     }
     // The changed values change some decisions (the copies are not all the same answer).
     for (a, b) in together[..once.len()]
@@ -283,6 +283,59 @@ fn explain_requests_decided_together_are_each_decided_alone() {
         differ += usize::from(a.decision != b.decision);
     }
     assert!(differ > 0, "no changed value changed a decision");
+}
+
+/// Requests by one source on different resources are decided in one run even when their
+/// contexts differ, except in the keys read per source whatever the resource (the session name
+/// and the policy variables of Resource entries, such as `${aws:PrincipalTag/team}` and
+/// `${aws:username}` in the identity fixture): each still gets the explanation it gets alone.
+/// The set: the identity fixture's requests, each source's requests given in turn other values
+/// of a tag and a user name that Resource entries read, of a condition key, and of the session
+/// name.
+#[test]
+fn explain_requests_with_contexts_that_differ_per_resource_are_each_decided_alone() {
+    use iamlog_cli::analysis::{explain_many_threads, explain_request, Org};
+    let dir = path("tests/fixtures/differential/aws-identity");
+    let org = Org::load(&[dir.join("input")]).unwrap();
+    let once = read_requests(&dir);
+    let teams = ["alpha", "beta", "data"];
+    let users = ["alice", "bob"];
+    let ips = ["10.0.0.1", "203.0.113.9", "2001:db8::1"];
+    let mut turn: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut requests = Vec::new();
+    for (p, ctx) in &once {
+        let n = turn.entry(p.source.clone()).or_default();
+        *n += 1;
+        let mut varied = ctx.clone();
+        varied.insert(
+            "aws:principaltag/team".into(),
+            vec![teams[*n % teams.len()].into()],
+        );
+        varied.insert("aws:username".into(), vec![users[*n % users.len()].into()]);
+        varied.insert("aws:sourceip".into(), vec![ips[*n % ips.len()].into()]);
+        if p.source.contains(":role/") {
+            varied.insert(
+                "iamlog:session-name".into(),
+                vec![users[(*n / 2) % users.len()].into()],
+            );
+        }
+        requests.push((p.clone(), varied));
+    }
+    let together = explain_many_threads(&org, &requests, 2);
+    assert_eq!(together.len(), requests.len());
+    for ((p, ctx), ex) in requests.iter().zip(&together) {
+        let alone = explain_request(&org, p, ctx);
+        assert_eq!(format!("{alone:?}"), format!("{ex:?}"), "{p:?} {ctx:?}");
+    }
+    // The values read per source change some decisions: grants on `team-${...}-bucket` and
+    // `home/${aws:username}` follow them.
+    let original = explain_many_threads(&org, &once, 2);
+    let differ = original
+        .iter()
+        .zip(&together)
+        .filter(|(a, b)| a.decision != b.decision)
+        .count();
+    assert!(differ > 0, "no varied value changed a decision");
 }
 
 /// `explain --requests --format csv` gives, for every request of the resource-policy scenarios,

@@ -128,16 +128,28 @@ pub enum Context {
     /// A concrete request: these keys (lowercased) have these values, every other request key is
     /// absent. Keys given here override those iamlog derives from the principal or resource.
     Request(BTreeMap<String, Vec<String>>),
-    /// Concrete requests, one context per source (by principal ARN, as [`Sources::Only`] names
-    /// it): each source's requests are made in its context, as with [`Context::Request`]. Every
-    /// statement with a condition is then evaluated per source, so that no outcome found for
-    /// one source's context is given to another. (Shared: sources often keep one context
-    /// across the runs of a batch of requests.)
-    PerSource(BTreeMap<String, std::sync::Arc<ContextValues>>),
+    /// Concrete requests, contexts given per source (by principal ARN, as [`Sources::Only`]
+    /// names it) and per resource it asks: each request is made in the context of its source
+    /// at its resource, as with [`Context::Request`]. Every statement with a condition is then
+    /// evaluated per source and destination, so that no outcome found for one request's
+    /// context is given to another.
+    PerRequest(BTreeMap<String, SourceContext>),
 }
 
 /// A request context (lowercased keys).
-type ContextValues = BTreeMap<String, Vec<String>>;
+pub type ContextValues = BTreeMap<String, Vec<String>>;
+
+/// The contexts of one source's requests in a [`Context::PerRequest`] question.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceContext {
+    /// What is read of the source whatever the resource: the session name (for `aws:userid`
+    /// and for matching session ARNs in resource policies) and the policy variables of
+    /// Resource / NotResource entries. Every context of `at` agrees with it on these keys.
+    pub own: std::sync::Arc<ContextValues>,
+    /// The context of the source's requests on each resource (as the points name it), read
+    /// by conditions there.
+    pub at: BTreeMap<String, std::sync::Arc<ContextValues>>,
+}
 
 /// A question put to the core rules.
 #[derive(Debug, Clone)]
@@ -1501,12 +1513,13 @@ impl<'o> Builder<'o> {
                 // An RCP statement naming specific principals holds only for them: it is
                 // evaluated per caller like a condition.
                 let principal_filter = depends_on_principal && rcp.is_some();
-                // With one context per source, a condition's outcome may differ per source
-                // whatever keys it reads.
-                if matches!(self.question.context, Context::PerSource(_))
+                // With contexts per request, a condition's outcome may differ per source and
+                // destination whatever keys it reads.
+                if matches!(self.question.context, Context::PerRequest(_))
                     && !st.condition.is_empty()
                 {
                     depends_on_principal = true;
+                    depends_on_resource = true;
                 }
                 let unconditional = st.condition.is_empty() && !principal_filter;
                 if unconditional {
@@ -1673,15 +1686,26 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// The context of a request by `source`: `None` when requests are not known (static
-    /// questions), or when each source has its own and `source` is none of them.
-    fn request_context(&self, source: Option<&Principal>) -> Option<&'o ContextValues> {
+    /// The context of a request by `source` on `dest`: `None` when requests are not known
+    /// (static questions), or when each request has its own and `source` makes none of them.
+    /// Without `dest` (or at a resource the source does not ask), with contexts per request,
+    /// what the source's requests share: the session name and Resource variables.
+    fn request_context(
+        &self,
+        source: Option<&Principal>,
+        dest: Option<&Dest>,
+    ) -> Option<&'o ContextValues> {
         let question: &'o Question = self.question;
         match &question.context {
             Context::Static => None,
             Context::Request(ctx) => Some(ctx),
-            Context::PerSource(by_source) => {
-                source.and_then(|p| by_source.get(&p.arn)).map(|c| &**c)
+            Context::PerRequest(by_source) => {
+                let mine = source.and_then(|p| by_source.get(&p.arn))?;
+                let at = match dest {
+                    Some(Dest::Exact(a) | Dest::Pattern(a)) => mine.at.get(a),
+                    _ => None,
+                };
+                Some(at.unwrap_or(&mine.own))
             }
         }
     }
@@ -1689,7 +1713,7 @@ impl<'o> Builder<'o> {
     /// The session name of a request by `source`, for a request made by a role session: `None`
     /// when requests are not known (static questions), `Some(None)` when the request names none.
     fn session_name(&self, source: Option<&Principal>) -> Option<Option<&'o str>> {
-        self.request_context(source).map(|ctx| {
+        self.request_context(source, None).map(|ctx| {
             ctx.get(SESSION_NAME_KEY)
                 .and_then(|v| v.first())
                 .map(String::as_str)
@@ -1856,7 +1880,10 @@ impl<'o> Builder<'o> {
                             v.iter().any(|x| variables::has_variables(x))
                         }
                     });
-                let mut depends_on_resource = false;
+                // With contexts per request, a condition is evaluated per destination too.
+                let mut depends_on_resource =
+                    matches!(self.question.context, Context::PerRequest(_))
+                        && !st.condition.is_empty();
                 for clause in &st.condition {
                     for key in clause_keys(clause, variables_enabled) {
                         if !self.key_is_fixed_by_context(&key)
@@ -2395,7 +2422,7 @@ impl<'o> Builder<'o> {
     fn key_is_fixed_by_context(&self, key_lower: &str) -> bool {
         match &self.question.context {
             Context::Request(ctx) => ctx.contains_key(key_lower),
-            Context::Static | Context::PerSource(_) => false,
+            Context::Static | Context::PerRequest(_) => false,
         }
     }
 
@@ -3290,7 +3317,7 @@ impl<'o> Builder<'o> {
     fn shared_caller_keys(&self, plan: &StatementPlan<'o>) -> Option<Vec<String>> {
         let shared = plan.rp.is_none()
             && !plan.principal_filter
-            && !matches!(self.question.context, Context::PerSource(_));
+            && !matches!(self.question.context, Context::PerRequest(_));
         shared.then(|| {
             plan.statement
                 .condition
@@ -3477,10 +3504,10 @@ impl<'o> Builder<'o> {
 
     /// The value of condition key `key` (lowercased) for a request by `source` on `dest`.
     fn lookup(&self, key: &str, source: Option<&Principal>, dest: Option<&Dest>) -> KeyValue {
-        // With one context per source, a request by no source or by one the question gives no
+        // With contexts per request, a request by no source or by one the question gives no
         // context for is not known (never the case: every condition is then evaluated per
-        // source).
-        let request = match self.request_context(source) {
+        // source and destination).
+        let request = match self.request_context(source, dest) {
             Some(ctx) => {
                 if let Some(v) = ctx.get(key) {
                     return KeyValue::Known(v.clone());

@@ -17,9 +17,13 @@
 //! Requests may then share a run when their contexts agree on every key both may read (a key
 //! only one may read is taken from that one's context): each request sees exactly the values its
 //! own context gives for every key it reads, and absence where its context gives none, so its
-//! answer is the one its own run would give.
+//! answer is the one its own run would give. The builder reads most keys per source and
+//! destination (a condition is evaluated where the source asks, in its context there), and a
+//! few per source whatever the destination ([`RequestKeys::is_per_source`]): so two requests by
+//! one source must agree on the per-source keys both may read, and on the others only when they
+//! name the same resource.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -40,6 +44,8 @@ struct StatementKeys<'o> {
 pub struct RequestKeys<'o> {
     /// Every key some statement names, lowercased, by id; id 0 is [`SESSION_NAME_KEY`].
     names: Vec<String>,
+    /// By id: whether the key is read per source (see [`RequestKeys::is_per_source`]).
+    per_source: Vec<bool>,
     ids: HashMap<String, u32>,
     /// Statements of the policies that are not a principal's own.
     shared: Vec<StatementKeys<'o>>,
@@ -54,24 +60,28 @@ pub struct RequestKeys<'o> {
 
 /// Every key `st` names: each condition key, and every variable in condition keys, condition
 /// values and Resource / NotResource entries (whether or not the document's version enables
-/// variables: a superset is safe).
-fn statement_keys(st: &Statement) -> Vec<String> {
-    let mut out = BTreeSet::new();
+/// variables: a superset is safe); each with whether it is read per source (a variable of a
+/// Resource / NotResource entry) rather than per source and destination.
+fn statement_keys(st: &Statement) -> Vec<(String, bool)> {
+    let mut out: BTreeMap<String, bool> = BTreeMap::new();
     let resources = match &st.resource {
         Some(ResourceBlock::Resource(v)) | Some(ResourceBlock::NotResource(v)) => v.as_slice(),
         None => &[],
     };
     for clause in &st.condition {
-        out.insert(clause.key.to_ascii_lowercase());
+        out.insert(clause.key.to_ascii_lowercase(), false);
     }
-    let texts = resources.iter().chain(
-        st.condition
-            .iter()
-            .flat_map(|c| std::iter::once(&c.key).chain(c.values.iter())),
-    );
-    for t in texts.filter(|t| variables::has_variables(t)) {
+    let conditions = st
+        .condition
+        .iter()
+        .flat_map(|c| std::iter::once(&c.key).chain(c.values.iter()));
+    let texts = resources
+        .iter()
+        .map(|t| (t, true))
+        .chain(conditions.map(|t| (t, false)));
+    for (t, per_source) in texts.filter(|(t, _)| variables::has_variables(t)) {
         for k in variables::referenced_keys(t) {
-            out.insert(k.to_ascii_lowercase());
+            *out.entry(k.to_ascii_lowercase()).or_default() |= per_source;
         }
     }
     out.into_iter().collect()
@@ -81,6 +91,7 @@ impl<'o> RequestKeys<'o> {
     pub fn new(org: &'o AwsOrg) -> Self {
         let mut keys = RequestKeys {
             names: vec![SESSION_NAME_KEY.to_string()],
+            per_source: vec![true],
             ids: HashMap::from_iter([(SESSION_NAME_KEY.to_string(), 0)]),
             shared: Vec::new(),
             own: HashMap::default(),
@@ -123,7 +134,16 @@ impl<'o> RequestKeys<'o> {
     /// The statements of `doc` that name a key.
     fn document_keys(&mut self, doc: &'o PolicyDocument, out: &mut Vec<StatementKeys<'o>>) {
         for st in &doc.statements {
-            let keys: Vec<u32> = statement_keys(st).into_iter().map(|k| self.id(k)).collect();
+            let keys: Vec<u32> = statement_keys(st)
+                .into_iter()
+                .map(|(k, per_source)| {
+                    let id = self.id(k);
+                    if let Some(x) = self.per_source.get_mut(id as usize) {
+                        *x |= per_source;
+                    }
+                    id
+                })
+                .collect();
             if !keys.is_empty() {
                 out.push(StatementKeys {
                     action: &st.action,
@@ -139,6 +159,7 @@ impl<'o> RequestKeys<'o> {
         }
         let id = self.names.len() as u32;
         self.names.push(key.clone());
+        self.per_source.push(false);
         self.ids.insert(key, id);
         id
     }
@@ -146,6 +167,14 @@ impl<'o> RequestKeys<'o> {
     /// The name of a key id of [`RequestKeys::key_ids_for`] (lowercased).
     pub fn key_name(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// Whether a request's answer reads key `id` per source, whatever the resource: the session
+    /// name, and the policy variables of Resource / NotResource entries (a pattern is resolved
+    /// once per source). Every other key is read per source and destination (conditions), so
+    /// requests by one source on different resources may differ in it within one run.
+    pub fn is_per_source(&self, id: u32) -> bool {
+        self.per_source.get(id as usize).copied().unwrap_or(true)
     }
 
     /// The number of key ids: every id is below it.
@@ -282,23 +311,51 @@ mod tests {
                            "Bool": {"aws:SecureTransport": "true"}}},
             {"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::${s3:prefix}"}
         ]}"#);
-        let keys: Vec<Vec<String>> = d
+        let keys: Vec<Vec<(String, bool)>> = d
             .statements
             .iter()
             .map(statement_keys)
             .filter(|k| !k.is_empty())
             .collect();
+        let key = |k: &str, per_source: bool| (k.to_string(), per_source);
+        // A variable of a Resource / NotResource entry is read per source; a condition key or a
+        // variable in a condition, per source and destination.
         assert_eq!(
             keys,
             [
-                &[
-                    "aws:principaltag/team",
-                    "aws:requesttag/team",
-                    "aws:securetransport",
-                    "aws:username",
-                ][..],
-                &["s3:prefix"][..]
+                vec![
+                    key("aws:principaltag/team", false),
+                    key("aws:requesttag/team", false),
+                    key("aws:securetransport", false),
+                    key("aws:username", true),
+                ],
+                vec![key("s3:prefix", true)]
             ]
         );
+    }
+
+    #[test]
+    fn a_key_is_read_per_source_when_some_resource_entry_names_it() {
+        let d = doc(r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:username": "a", "aws:SourceVpc": "v"}}},
+            {"Effect": "Allow", "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::b/${aws:username}/*"}
+        ]}"#);
+        let mut keys = RequestKeys {
+            names: vec![SESSION_NAME_KEY.to_string()],
+            per_source: vec![true],
+            ids: HashMap::from_iter([(SESSION_NAME_KEY.to_string(), 0)]),
+            shared: Vec::new(),
+            own: HashMap::default(),
+            policies: HashMap::default(),
+            shared_for: HashMap::default(),
+        };
+        let mut out = Vec::new();
+        keys.document_keys(&d, &mut out);
+        let per = |k: &str| keys.ids.get(k).map(|&id| keys.is_per_source(id));
+        assert_eq!(per(SESSION_NAME_KEY), Some(true));
+        assert_eq!(per("aws:username"), Some(true));
+        assert_eq!(per("aws:sourcevpc"), Some(false));
     }
 }
