@@ -1736,6 +1736,10 @@ fn batches_among<'r>(
                     .get(&(s, r))
                     .and_then(|layers| layers.get(b.layer))
                     .map_or(&[][..], Vec::as_slice);
+                if slot.iter().all(|&v| v == UNSET) {
+                    // No key read at the resource: the source's own context serves.
+                    continue;
+                }
                 let ctx = made.entry((s, b.layer, slot)).or_insert_with(|| {
                     let mut ctx = context_of(slot);
                     ctx.extend(own_of(s).iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -504,6 +504,9 @@ struct StatementPlan<'o> {
     resource_has_variables: bool,
     depends_on_principal: bool,
     depends_on_resource: bool,
+    /// The condition reads a resource key (its outcome may differ between destinations in one
+    /// context).
+    reads_resource: bool,
     /// For a Deny of a resource control policy: the resource accounts it governs.
     rcp_accounts: Option<BTreeSet<String>>,
     /// The statement names specific principals (`Principal` / `NotPrincipal`): it holds only
@@ -1513,6 +1516,7 @@ impl<'o> Builder<'o> {
                 // An RCP statement naming specific principals holds only for them: it is
                 // evaluated per caller like a condition.
                 let principal_filter = depends_on_principal && rcp.is_some();
+                let reads_resource = depends_on_resource;
                 // With contexts per request, a condition's outcome may differ per source and
                 // destination whatever keys it reads.
                 if matches!(self.question.context, Context::PerRequest(_))
@@ -1540,6 +1544,7 @@ impl<'o> Builder<'o> {
                     resource_has_variables,
                     depends_on_principal,
                     depends_on_resource,
+                    reads_resource,
                     rcp_accounts: rcp.cloned(),
                     principal_filter,
                     rp: None,
@@ -1880,19 +1885,20 @@ impl<'o> Builder<'o> {
                             v.iter().any(|x| variables::has_variables(x))
                         }
                     });
-                // With contexts per request, a condition is evaluated per destination too.
-                let mut depends_on_resource =
-                    matches!(self.question.context, Context::PerRequest(_))
-                        && !st.condition.is_empty();
+                let mut reads_resource = false;
                 for clause in &st.condition {
                     for key in clause_keys(clause, variables_enabled) {
                         if !self.key_is_fixed_by_context(&key)
                             && key_class(&key) == KeyClass::Resource
                         {
-                            depends_on_resource = true;
+                            reads_resource = true;
                         }
                     }
                 }
+                // With contexts per request, a condition is evaluated per destination too.
+                let depends_on_resource = reads_resource
+                    || (matches!(self.question.context, Context::PerRequest(_))
+                        && !st.condition.is_empty());
                 let implied = st
                     .resource
                     .is_none()
@@ -1907,6 +1913,7 @@ impl<'o> Builder<'o> {
                     resource_has_variables,
                     depends_on_principal: true,
                     depends_on_resource,
+                    reads_resource,
                     rcp_accounts: None,
                     principal_filter: true,
                     rp: Some(RpPlan {
@@ -3269,7 +3276,14 @@ impl<'o> Builder<'o> {
                     let mut signatures: HashMap<Vec<KeyValue>, usize> = HashMap::default();
                     let mut decided: HashMap<(usize, usize), Option<ConditionId>> =
                         HashMap::default();
+                    // With contexts per request, a condition that reads no resource key has
+                    // one outcome per source and context: found once for the destinations
+                    // where the source's requests share a context (by its address).
+                    let per_context = matches!(self.question.context, Context::PerRequest(_))
+                        && !plan.reads_resource;
+                    let mut in_context: HashMap<usize, Option<ConditionId>> = HashMap::default();
                     for p in &srcs {
+                        in_context.clear();
                         let group = caller_keys.as_ref().map(|keys| {
                             let sig: Vec<KeyValue> =
                                 keys.iter().map(|k| self.lookup(k, Some(p), None)).collect();
@@ -3284,7 +3298,13 @@ impl<'o> Builder<'o> {
                         let own = own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
                         let at: Vec<(usize, &Dest)> = sorted_meet(&dests, own);
                         for (k, d) in at {
-                            let known = group.and_then(|g| decided.get(&(g, k)).copied());
+                            let context = per_context
+                                .then(|| self.request_context(Some(p), Some(d)))
+                                .flatten()
+                                .map(|c| std::ptr::from_ref(c) as usize);
+                            let known = group
+                                .and_then(|g| decided.get(&(g, k)).copied())
+                                .or_else(|| context.and_then(|c| in_context.get(&c).copied()));
                             let outcome = match known {
                                 Some(outcome) => outcome,
                                 None => {
@@ -3293,6 +3313,9 @@ impl<'o> Builder<'o> {
                                         if outcome.is_none_or(|c| c == self.true_condition) {
                                             decided.insert((g, k), outcome);
                                         }
+                                    }
+                                    if let Some(c) = context {
+                                        in_context.insert(c, outcome);
                                     }
                                     outcome
                                 }
