@@ -1736,8 +1736,9 @@ fn batches_among<'r>(
                     .get(&(s, r))
                     .and_then(|layers| layers.get(b.layer))
                     .map_or(&[][..], Vec::as_slice);
-                if slot.iter().all(|&v| v == UNSET) {
-                    // No key read at the resource: the source's own context serves.
+                if slot.iter().all(|&v| v == UNSET || v == 0) {
+                    // No value read at the resource (none, or only absent keys): the source's
+                    // own context serves.
                     continue;
                 }
                 let ctx = made.entry((s, b.layer, slot)).or_insert_with(|| {

@@ -1149,6 +1149,10 @@ struct Builder<'o> {
     asked_actions: Option<AskedActions>,
     /// The actions each source of a targeted question asks (sorted, distinct).
     asked_by_source: HashMap<&'o str, Vec<&'o str>>,
+    /// Some request's context differs from its source's own ([`SourceContext::at`]): then
+    /// conditions are evaluated per source and destination. Otherwise each source has one
+    /// context, and a condition is evaluated per source as its keys require.
+    per_destination: bool,
 }
 
 impl<'o> Builder<'o> {
@@ -1182,9 +1186,14 @@ impl<'o> Builder<'o> {
                 v.dedup();
             }
         }
+        let per_destination = match &question.context {
+            Context::PerRequest(by_source) => by_source.values().any(|c| !c.at.is_empty()),
+            Context::Static | Context::Request(_) => false,
+        };
         Builder {
             org,
             question,
+            per_destination,
             asked_actions,
             asked_by_source,
             expander: Expander::new(catalogue),
@@ -1517,13 +1526,13 @@ impl<'o> Builder<'o> {
                 // evaluated per caller like a condition.
                 let principal_filter = depends_on_principal && rcp.is_some();
                 let reads_resource = depends_on_resource;
-                // With contexts per request, a condition's outcome may differ per source and
-                // destination whatever keys it reads.
+                // With contexts per request, a condition's outcome may differ per source (and
+                // destination, when contexts differ there) whatever keys it reads.
                 if matches!(self.question.context, Context::PerRequest(_))
                     && !st.condition.is_empty()
                 {
                     depends_on_principal = true;
-                    depends_on_resource = true;
+                    depends_on_resource |= self.per_destination;
                 }
                 let unconditional = st.condition.is_empty() && !principal_filter;
                 if unconditional {
@@ -1896,9 +1905,8 @@ impl<'o> Builder<'o> {
                     }
                 }
                 // With contexts per request, a condition is evaluated per destination too.
-                let depends_on_resource = reads_resource
-                    || (matches!(self.question.context, Context::PerRequest(_))
-                        && !st.condition.is_empty());
+                let depends_on_resource =
+                    reads_resource || (self.per_destination && !st.condition.is_empty());
                 let implied = st
                     .resource
                     .is_none()
@@ -3279,8 +3287,7 @@ impl<'o> Builder<'o> {
                     // With contexts per request, a condition that reads no resource key has
                     // one outcome per source and context: found once for the destinations
                     // where the source's requests share a context (by its address).
-                    let per_context = matches!(self.question.context, Context::PerRequest(_))
-                        && !plan.reads_resource;
+                    let per_context = self.per_destination && !plan.reads_resource;
                     let mut in_context: HashMap<usize, Option<ConditionId>> = HashMap::default();
                     for p in &srcs {
                         in_context.clear();
