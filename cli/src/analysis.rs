@@ -1523,7 +1523,8 @@ fn batches_among<'r>(
     // layer k.
     const UNSET: u32 = u32::MAX;
     let mut slots: Vec<Vec<Vec<u32>>> = vec![Vec::new(); source_ids.len()];
-    let mut point_slots: FxHashMap<(u32, u32), Vec<Vec<u32>>> = FxHashMap::default();
+    let mut point_slots: FxHashMap<(u32, u32), Vec<Vec<u32>>> =
+        FxHashMap::with_capacity_and_hasher(among.len(), Default::default());
     let per_source: Vec<bool> = (0..keys.key_count() as u32)
         .map(|k| keys.is_per_source(k))
         .collect();
@@ -1531,7 +1532,8 @@ fn batches_among<'r>(
     let mut read: Vec<(usize, u32)> = Vec::new();
     // The first request of each (source, action, resource, account, values of the keys read):
     // a later one with the same is its copy.
-    let mut first_of: FxHashMap<Asked<'r>, usize> = FxHashMap::default();
+    let mut first_of: FxHashMap<Asked<'r>, usize> =
+        FxHashMap::with_capacity_and_hasher(among.len(), Default::default());
     let mut copies: Vec<(usize, usize)> = Vec::new();
     for ((&(i, (point, ctx)), &(source, resource, list)), &action) in
         among.iter().zip(&ids).zip(&action_of)
@@ -1694,21 +1696,37 @@ fn batches_among<'r>(
             .collect()
     };
     let nothing: Arc<RequestContext> = Arc::default();
-    // Each source's own context in each of its layers, made once (batches of a layer share
-    // them).
+    // Each source's own context in each of its layers, made once per distinct one (batches of
+    // a layer share them, and most sources' own contexts are alike). A slot is cut after its
+    // last value given, so that slots that give the same values are the same.
+    let given = |slot: &[u32]| -> usize {
+        slot.iter()
+            .rposition(|&v| v != UNSET && v != 0)
+            .map_or(0, |i| i + 1)
+    };
+    let mut own_made: FxHashMap<&[u32], Arc<RequestContext>> = FxHashMap::default();
     let own: Vec<Vec<Arc<RequestContext>>> = slots
         .iter()
         .map(|layers| {
             layers
                 .iter()
-                .map(|slot| Arc::new(context_of(slot)))
+                .map(|slot| {
+                    let slot = slot.get(..given(slot)).unwrap_or_default();
+                    own_made
+                        .entry(slot)
+                        .or_insert_with(|| Arc::new(context_of(slot)))
+                        .clone()
+                })
                 .collect()
         })
         .collect();
     let resource_names = names_by_id(&resource_ids);
-    // The contexts at resources, each made once per source, layer and values (a source's
-    // requests on many resources often read the same values).
-    let mut made: FxHashMap<(u32, usize, &[u32]), Arc<RequestContext>> = FxHashMap::default();
+    // (Shared by the contexts of every batch that names them.)
+    let resource_arcs: Vec<Arc<str>> = resource_names.iter().map(|&r| Arc::from(r)).collect();
+    // The contexts at resources, each made once per own context and values (requests on many
+    // resources, of many sources, often read the same values).
+    let mut made: FxHashMap<(*const RequestContext, &[u32]), Arc<RequestContext>> =
+        FxHashMap::default();
     let batches = batches
         .into_iter()
         .map(|b| {
@@ -1736,23 +1754,25 @@ fn batches_among<'r>(
                     .get(&(s, r))
                     .and_then(|layers| layers.get(b.layer))
                     .map_or(&[][..], Vec::as_slice);
-                if slot.iter().all(|&v| v == UNSET || v == 0) {
+                let slot = slot.get(..given(slot)).unwrap_or_default();
+                if slot.is_empty() {
                     // No value read at the resource (none, or only absent keys): the source's
                     // own context serves.
                     continue;
                 }
-                let ctx = made.entry((s, b.layer, slot)).or_insert_with(|| {
+                let own = own_of(s);
+                let ctx = made.entry((Arc::as_ptr(own), slot)).or_insert_with(|| {
                     let mut ctx = context_of(slot);
-                    ctx.extend(own_of(s).iter().map(|(k, v)| (k.clone(), v.clone())));
+                    ctx.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
                     Arc::new(ctx)
                 });
                 let (Some(name), Some(resource)) =
-                    (source_names.get(s as usize), resource_names.get(r as usize))
+                    (source_names.get(s as usize), resource_arcs.get(r as usize))
                 else {
                     continue;
                 };
                 if let Some(c) = contexts.get_mut(*name) {
-                    c.at.insert(resource.to_string(), ctx.clone());
+                    c.at.insert(resource.clone(), ctx.clone());
                 }
             }
             PartBatch {

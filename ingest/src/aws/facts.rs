@@ -148,7 +148,7 @@ pub struct SourceContext {
     pub own: std::sync::Arc<ContextValues>,
     /// The context of the source's requests on each resource (as the points name it), read
     /// by conditions there.
-    pub at: BTreeMap<String, std::sync::Arc<ContextValues>>,
+    pub at: BTreeMap<std::sync::Arc<str>, std::sync::Arc<ContextValues>>,
 }
 
 /// A question put to the core rules.
@@ -1716,7 +1716,7 @@ impl<'o> Builder<'o> {
             Context::PerRequest(by_source) => {
                 let mine = source.and_then(|p| by_source.get(&p.arn))?;
                 let at = match dest {
-                    Some(Dest::Exact(a) | Dest::Pattern(a)) => mine.at.get(a),
+                    Some(Dest::Exact(a) | Dest::Pattern(a)) => mine.at.get(a.as_str()),
                     _ => None,
                 };
                 Some(at.unwrap_or(&mine.own))
