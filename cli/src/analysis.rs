@@ -781,16 +781,19 @@ impl Decision {
 
 /// One statement that took part in a decision.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// Its strings are shared ([`Text`]): the statements of a run's requests name the same
+/// policies, statements and granters over and over.
 pub struct StatementRef {
-    pub policy: String,
+    pub policy: Text,
     /// The policy's kind (`aws_managed`, `customer_managed`, `inline`, `aws_scp`).
-    pub kind: String,
-    pub statement: String,
+    pub kind: Text,
+    pub statement: Text,
     /// The statement's Sid, if it has one.
-    pub sid: Option<String>,
+    pub sid: Option<Text>,
     /// The group or principal that connects the policy to the source.
-    pub granter: Option<String>,
-    pub condition: Option<String>,
+    pub granter: Option<Text>,
+    pub condition: Option<Text>,
 }
 
 /// A decision for one request, layer by layer.
@@ -849,7 +852,7 @@ impl Explanation {
         } else if self
             .denies
             .iter()
-            .any(|d| d.kind == "aws_scp" && d.condition.is_none())
+            .any(|d| &*d.kind == "aws_scp" && d.condition.is_none())
         {
             "ExplicitlyDenied"
         } else if self.scp_blocked {
@@ -866,7 +869,7 @@ impl Explanation {
             && self
                 .denies
                 .iter()
-                .any(|d| d.kind == "aws_rcp" && d.condition.is_none())
+                .any(|d| &*d.kind == "aws_rcp" && d.condition.is_none())
         {
             "ExplicitlyDenied"
         } else {
@@ -896,7 +899,7 @@ impl Explanation {
         let denies = self
             .denies
             .iter()
-            .any(|d| d.kind == "aws_session" && d.condition.is_none());
+            .any(|d| &*d.kind == "aws_session" && d.condition.is_none());
         match (&self.session_policy, self.session_permits) {
             (None, _) => "NotApplicable",
             (Some(_), _) if denies => "ExplicitlyDenied",
@@ -935,6 +938,10 @@ struct PointIndex<'a> {
     rp_account: FxHashSet<(Sym, Sym)>,
     /// Statements of resource-based policies.
     rp_statements: FxHashSet<Sym>,
+    /// The answer's strings as the explanations share them, each made once.
+    texts: std::cell::RefCell<FxHashMap<Sym, Text>>,
+    /// Each statement's Sid, found once.
+    sids: std::cell::RefCell<FxHashMap<Sym, Option<Text>>>,
 }
 
 /// What the derived relations say about one (source, action, destination).
@@ -1061,6 +1068,8 @@ impl<'a> PointIndex<'a> {
             rp_statements,
             implicit: answer.lookup(facts::IMPLICIT_POLICY),
             true_condition: answer.lookup(TRUE_CONDITION),
+            texts: Default::default(),
+            sids: Default::default(),
         }
     }
 
@@ -1073,32 +1082,46 @@ impl<'a> PointIndex<'a> {
         c: Sym,
     ) -> StatementRef {
         let answer = self.answer;
-        let policy = answer.name(pol).to_string();
+        let mut texts = self.texts.borrow_mut();
+        let mut text = |sym: Sym| -> Text {
+            texts
+                .entry(sym)
+                .or_insert_with(|| Text::from(answer.name(sym)))
+                .clone()
+        };
+        let policy = text(pol);
         let kind = self
             .policy_kind
             .get(&pol)
-            .map(|k| answer.name(*k).to_string())
-            .unwrap_or_default();
-        let statement = answer.name(st).to_string();
-        let sid = statement
-            .rsplit_once('#')
-            .and_then(|(_, i)| i.parse::<usize>().ok())
-            .and_then(|i| {
-                org.policies
-                    .get(&policy)?
+            .map_or_else(|| Text::from(""), |k| text(*k));
+        let statement = text(st);
+        let granter = granter.map(&mut text);
+        let condition = condition_text(answer.name(c)).map(|_| text(c));
+        drop(texts);
+        let sid = self
+            .sids
+            .borrow_mut()
+            .entry(st)
+            .or_insert_with(|| {
+                let i = statement.rsplit_once('#')?.1.parse::<usize>().ok()?;
+                let sid = org
+                    .policies
+                    .get(&*policy)?
                     .document
                     .statements
                     .get(i)?
                     .sid
-                    .clone()
-            });
+                    .as_deref()?;
+                Some(Text::from(sid))
+            })
+            .clone();
         StatementRef {
             policy,
             kind,
             statement,
             sid,
-            granter: granter.map(|g| answer.name(g).to_string()),
-            condition: condition_text(answer.name(c)).map(str::to_string),
+            granter,
+            condition,
         }
     }
 

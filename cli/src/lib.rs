@@ -2121,12 +2121,12 @@ mod tests {
     fn explanation_lines_are_what_serde_writes() {
         let st = |policy: &str, sid: Option<&str>, granter: Option<&str>, c: Option<&str>| {
             analysis::StatementRef {
-                policy: policy.to_string(),
-                kind: "inline".to_string(),
-                statement: format!("{policy}#0"),
-                sid: sid.map(str::to_string),
-                granter: granter.map(str::to_string),
-                condition: c.map(str::to_string),
+                policy: policy.into(),
+                kind: "inline".into(),
+                statement: format!("{policy}#0").into(),
+                sid: sid.map(Into::into),
+                granter: granter.map(Into::into),
+                condition: c.map(Into::into),
             }
         };
         let base = analysis::Explanation {

@@ -885,29 +885,31 @@ fn relabel(ex: &mut Explanation, sim: &Simulation) {
         ex.scp_levels.dedup();
     }
     for s in &mut ex.denies {
-        if s.kind != "aws_scp" && s.kind != "aws_rcp" {
+        if &*s.kind != "aws_scp" && &*s.kind != "aws_rcp" {
             continue;
         }
-        let Some(name) = sim.labels.get(&s.policy) else {
+        let Some(name) = sim.labels.get(&*s.policy) else {
             continue;
         };
         let index = s.statement.rsplit_once('#').map(|(_, i)| i.to_string());
         if let Some(i) = &index {
             s.sid = i.parse::<usize>().ok().and_then(|i| {
-                sim.org
+                let sid = sim
+                    .org
                     .organization
                     .policies
-                    .get(&s.policy)?
+                    .get(&*s.policy)?
                     .document
                     .as_ref()?
                     .statements
                     .get(i)?
                     .sid
-                    .clone()
+                    .as_deref()?;
+                Some(sid.into())
             });
-            s.statement = format!("{name}#{i}");
+            s.statement = format!("{name}#{i}").into();
         }
-        s.policy.clone_from(name);
+        s.policy = name.as_str().into();
     }
 }
 
