@@ -88,8 +88,9 @@ fn statement_keys(st: &Statement) -> Vec<(String, bool)> {
 }
 
 impl<'o> RequestKeys<'o> {
-    pub fn new(org: &'o AwsOrg) -> Self {
-        let mut keys = RequestKeys {
+    /// No statements yet: only the session name, read per source.
+    fn empty() -> Self {
+        RequestKeys {
             names: vec![SESSION_NAME_KEY.to_string()],
             per_source: vec![true],
             ids: HashMap::from_iter([(SESSION_NAME_KEY.to_string(), 0)]),
@@ -97,7 +98,11 @@ impl<'o> RequestKeys<'o> {
             own: HashMap::default(),
             policies: HashMap::default(),
             shared_for: HashMap::default(),
-        };
+        }
+    }
+
+    pub fn new(org: &'o AwsOrg) -> Self {
+        let mut keys = RequestKeys::empty();
         let mut shared = Vec::new();
         for p in org.organization.policies.values() {
             if let Some(doc) = &p.document {
@@ -342,15 +347,7 @@ mod tests {
             {"Effect": "Allow", "Action": "s3:PutObject",
              "Resource": "arn:aws:s3:::b/${aws:username}/*"}
         ]}"#);
-        let mut keys = RequestKeys {
-            names: vec![SESSION_NAME_KEY.to_string()],
-            per_source: vec![true],
-            ids: HashMap::from_iter([(SESSION_NAME_KEY.to_string(), 0)]),
-            shared: Vec::new(),
-            own: HashMap::default(),
-            policies: HashMap::default(),
-            shared_for: HashMap::default(),
-        };
+        let mut keys = RequestKeys::empty();
         let mut out = Vec::new();
         keys.document_keys(&d, &mut out);
         let per = |k: &str| keys.ids.get(k).map(|&id| keys.is_per_source(id));
