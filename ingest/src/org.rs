@@ -31,7 +31,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
     // into the model, in file order (a bounded channel keeps at most two documents waiting).
     // The first error in file order stops the load, as one thread would.
     std::thread::scope(|scope| -> Result<(), IngestError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<serde_json::Value, IngestError>>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Parsed, IngestError>>(2);
         let parsing = &files;
         scope.spawn(move || {
             for file in parsing {
@@ -51,11 +51,11 @@ pub fn load(dirs: &[PathBuf]) -> Result<LoadedOrg, IngestError> {
         }
         for file in &files {
             // A parser that ended early has sent its error first.
-            let value = match rx.recv() {
+            let parsed = match rx.recv() {
                 Ok(parsed) => parsed?,
                 Err(_) => break,
             };
-            apply_value(file, &value, &mut org)?;
+            apply_parsed(file, parsed, &mut org)?;
         }
         Ok(())
     })?;
@@ -124,17 +124,44 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
 
 /// Reads one export file into `org`, recognising its kind by content.
 pub fn load_file(file: &Path, org: &mut LoadedOrg) -> Result<(), IngestError> {
-    let value = parse_file(file)?;
-    apply_value(file, &value, org)
+    let parsed = parse_file(file)?;
+    apply_parsed(file, parsed, org)
+}
+
+/// A parsed export file.
+enum Parsed {
+    /// A get-resources document in its usual shape, read straight into its fields
+    /// ([`tagging::Document`]).
+    Tagging(tagging::Document),
+    /// Any other document, as generic JSON.
+    Json(serde_json::Value),
 }
 
 /// Reads and parses one file.
-fn parse_file(file: &Path) -> Result<serde_json::Value, IngestError> {
+fn parse_file(file: &Path) -> Result<Parsed, IngestError> {
     let text = std::fs::read_to_string(file).map_err(|e| IngestError::Io {
         file: file.to_path_buf(),
         message: format!("cannot read: {e}"),
     })?;
-    serde_json::from_str(&text).map_err(|e| IngestError::syntax(file, &e))
+    // (Only these three members make a document a get-resources one: no other kind has
+    // any of them, and the other kinds' detection looks for members it does not have.)
+    if let Some(doc) = tagging::Document::parse(&text) {
+        return Ok(Parsed::Tagging(doc));
+    }
+    serde_json::from_str(&text)
+        .map(Parsed::Json)
+        .map_err(|e| IngestError::syntax(file, &e))
+}
+
+/// Adds one parsed export to the org.
+fn apply_parsed(file: &Path, parsed: Parsed, org: &mut LoadedOrg) -> Result<(), IngestError> {
+    match parsed {
+        Parsed::Tagging(doc) => {
+            tagging::apply(doc, file, &mut org.aws);
+            Ok(())
+        }
+        Parsed::Json(value) => apply_value(file, &value, org),
+    }
 }
 
 /// Adds one parsed export to the org, recognised by its content.

@@ -105,28 +105,42 @@ pub fn read(path: &Path) -> Result<LoadedOrg, IngestError> {
 pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
     let encoding = |e: postcard::Error| format!("cannot encode the snapshot: {e}");
     // `AwsOrg::resources` is not part of the org's serde encoding: it is in the parts after.
-    let rest = postcard::to_stdvec(org).map_err(encoding)?;
-    let resources: Vec<(&String, &Resource)> = org.aws.resources.iter().collect();
-    let size = resources.len().div_ceil(RESOURCE_PARTS).max(1);
-    let mut parts: Vec<Vec<u8>> = resources
-        .chunks(size)
-        .map(postcard::to_stdvec)
-        .collect::<Result<_, _>>()
-        .map_err(encoding)?;
-    // Always RESOURCE_PARTS bodies, empty ones for a small org.
-    while parts.len() < RESOURCE_PARTS {
-        parts.push(postcard::to_stdvec(&Vec::<(&String, &Resource)>::new()).map_err(encoding)?);
-    }
+    // The org's body is encoded and compressed on one thread, the resources' on another (the
+    // same bytes: each body is made alone).
+    let resource_bodies = || -> Result<Vec<Vec<u8>>, String> {
+        let resources: Vec<(&String, &Resource)> = org.aws.resources.iter().collect();
+        let size = resources.len().div_ceil(RESOURCE_PARTS).max(1);
+        let mut parts: Vec<Vec<u8>> = resources
+            .chunks(size)
+            .map(postcard::to_stdvec)
+            .collect::<Result<_, _>>()
+            .map_err(encoding)?;
+        // Always RESOURCE_PARTS bodies, empty ones for a small org.
+        while parts.len() < RESOURCE_PARTS {
+            parts.push(postcard::to_stdvec(&Vec::<(&String, &Resource)>::new()).map_err(encoding)?);
+        }
+        parts.iter().map(|p| body(p)).collect()
+    };
+    let (rest, parts) = std::thread::scope(|scope| {
+        let other = scope.spawn(resource_bodies);
+        let rest = postcard::to_stdvec(org)
+            .map_err(encoding)
+            .and_then(|r| body(&r));
+        let parts = other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (rest, parts)
+    });
+    let (rest, parts) = (rest?, parts?);
     let header = Header::current();
     let total: usize = rest.len() + parts.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(total / 4 + 256);
+    let mut out = Vec::with_capacity(total + 256);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header.format.to_le_bytes());
     put_str(&mut out, &header.iamlog)?;
     put_str(&mut out, &header.catalogue)?;
-    put_body(&mut out, &rest)?;
-    for part in &parts {
-        put_body(&mut out, part)?;
+    for b in std::iter::once(&rest).chain(&parts) {
+        out.extend_from_slice(b);
     }
     Ok(out)
 }
@@ -134,8 +148,8 @@ pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
 /// How many bodies a snapshot's resources are cut into (decoded on as many threads).
 const RESOURCE_PARTS: usize = 4;
 
-/// Appends `payload` as a body: its compressed length (u64, little-endian), then its LZ4 frame.
-fn put_body(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), String> {
+/// `payload` as a body: its compressed length (u64, little-endian), then its LZ4 frame.
+fn body(payload: &[u8]) -> Result<Vec<u8>, String> {
     let compressing = |e: lz4_flex::frame::Error| format!("cannot compress the snapshot: {e}");
     let info = FrameInfo::new()
         .block_size(BlockSize::Max4MB)
@@ -146,9 +160,10 @@ fn put_body(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("cannot compress the snapshot: {e}"))?;
     let body = lz.finish().map_err(compressing)?;
     let len = u64::try_from(body.len()).map_err(|_| "snapshot too large".to_string())?;
+    let mut out = Vec::with_capacity(body.len() + 8);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&body);
-    Ok(())
+    Ok(out)
 }
 
 /// Decodes snapshot bytes; the error says what is wrong and what to do.
@@ -222,7 +237,7 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
     Ok(org)
 }
 
-/// The next body of `cursor` (see [`put_body`]), its length checked against what is left.
+/// The next body of `cursor` (see [`body`]), its length checked against what is left.
 fn take_body<'a>(cursor: &mut &'a [u8]) -> Result<&'a [u8], String> {
     let len = take_u64(cursor).ok_or("truncated snapshot (a body length is missing)")?;
     let body = usize::try_from(len)
