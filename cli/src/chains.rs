@@ -2,6 +2,7 @@
 //! over them, for `who-can` (access reached through a chain) and `path`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use iamlog_engine::Sym;
 use iamlog_ingest::aws::facts::TRUE_CONDITION;
@@ -37,28 +38,13 @@ fn add_points(
     }
 }
 
-/// One role-assumption edge.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Hop {
-    pub from: String,
-    pub to: String,
-    /// `None` when unconditional; else the residual condition (e.g. on `sts:ExternalId`) or
-    /// `(limited: see caveats)`.
-    pub condition: Option<String>,
-    /// The identity policies that grant the caller `sts:AssumeRole` on the role: (policy,
-    /// granter). Empty when the trust policy alone allows it (same account, naming the caller).
-    pub identity: Vec<(String, String)>,
-    /// The trust-policy statements that allow the caller.
-    pub trust: Vec<String>,
-    /// What limits a conditional edge: (policy, condition), e.g. the trust policy's
-    /// condition on `sts:ExternalId`.
-    pub caveats: Vec<Caveat>,
-}
+/// One role-assumption edge (the type a snapshot keeps them in).
+pub type Hop = iamlog_ingest::derived::AssumeEdge;
 
 /// Every `can_assume` edge of an answer, by caller.
 #[derive(Debug, Default)]
 pub struct Chains {
-    edges: BTreeMap<String, Vec<Hop>>,
+    edges: BTreeMap<String, Vec<Arc<Hop>>>,
 }
 
 impl Chains {
@@ -99,7 +85,7 @@ impl Chains {
                 ));
             }
         }
-        let mut edges: BTreeMap<String, Vec<Hop>> = BTreeMap::new();
+        let mut edges: BTreeMap<String, Vec<Arc<Hop>>> = BTreeMap::new();
         for &(s, r, c) in &d.can_assume {
             let key = (s.sym(), r.sym());
             let mut ids: Vec<(String, String)> = identity.get(&key).cloned().unwrap_or_default();
@@ -121,14 +107,14 @@ impl Chains {
             edges
                 .entry(answer.name(s).to_string())
                 .or_default()
-                .push(Hop {
+                .push(Arc::new(Hop {
                     from: answer.name(s).to_string(),
                     to: answer.name(r).to_string(),
                     condition: (cond != TRUE_CONDITION).then(|| cond.to_string()),
                     identity: ids,
                     trust: sts,
                     caveats: cav,
-                });
+                }));
         }
         self.merge(Chains { edges });
     }
@@ -177,6 +163,9 @@ impl Chains {
         threads: usize,
         min_part: usize,
     ) -> Chains {
+        if let Some(stored) = Chains::stored(org) {
+            return stored.toward(org, targets);
+        }
         let candidates = facts::AssumeCandidates::new(org.aws());
         Chains::backward_from(org, targets, candidates, threads, min_part)
     }
@@ -190,6 +179,9 @@ impl Chains {
         threads: usize,
         min_part: usize,
     ) -> Chains {
+        if let Some(stored) = Chains::stored(org) {
+            return stored.toward(org, targets);
+        }
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = targets.clone();
         let mut frontier: BTreeSet<String> = targets.clone();
@@ -208,9 +200,49 @@ impl Chains {
         chains
     }
 
+    /// Every `can_assume` edge of the org: every role's candidate callers decided at once, in
+    /// parts of at least `min_part` callers on `threads` threads.
+    pub fn all(org: &Org, threads: usize, min_part: usize) -> Chains {
+        let aws = org.aws();
+        let roles: BTreeSet<String> = aws
+            .principals
+            .values()
+            .filter(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
+            .map(|p| p.arn.clone())
+            .collect();
+        let mut candidates = facts::AssumeCandidates::new(aws);
+        let points = candidates.into_roles(&roles, threads);
+        let mut chains = Chains::default();
+        add_points(&mut chains, org, points, threads, min_part);
+        chains
+    }
+
+    /// The edges, by caller in ARN order then by role: what a snapshot keeps
+    /// ([`iamlog_ingest::derived::Derived`]).
+    pub fn into_stored(self) -> Vec<Arc<Hop>> {
+        self.edges.into_values().flatten().collect()
+    }
+
+    /// True when the org keeps its edges (read from a snapshot): the searches walk them.
+    pub fn kept(org: &Org) -> bool {
+        org.loaded.derived.assume_edges.is_some()
+    }
+
+    /// The edges the snapshot an org was read from keeps, if it keeps them.
+    fn stored(org: &Org) -> Option<StoredEdges<'_>> {
+        org.loaded
+            .derived
+            .assume_edges
+            .as_deref()
+            .map(|edges| StoredEdges { edges })
+    }
+
     /// Follows chains forward from `from`: decides, step by step, only the `sts:AssumeRole`
     /// points of principals already reached.
     pub fn forward(org: &Org, from: &str) -> Chains {
+        if let Some(stored) = Chains::stored(org) {
+            return stored.from(from);
+        }
         let mut chains = Chains::default();
         let mut seen: BTreeSet<String> = BTreeSet::from([from.to_string()]);
         let mut frontier = seen.clone();
@@ -290,4 +322,70 @@ impl Chains {
 pub fn chain_text(chain: &[&Hop]) -> String {
     let names: Vec<&str> = chain.iter().map(|h| h.to.as_str()).collect();
     format!("via {}", names.join(" -> "))
+}
+
+/// Every `can_assume` edge of an org, as its snapshot keeps them (by caller, then role): the
+/// searches above without deciding a point. Each gives the chains the search from the same
+/// start finds step by step (the edges into, or out of, every principal it reaches), so the
+/// chains and the shortest chains over them are the same.
+struct StoredEdges<'e> {
+    edges: &'e [Arc<Hop>],
+}
+
+impl StoredEdges<'_> {
+    /// [`Chains::backward_from`]: the edges into `targets` and into every principal of the
+    /// org with an edge into one already reached.
+    fn toward(&self, org: &Org, targets: &BTreeSet<String>) -> Chains {
+        let mut into: rustc_hash::FxHashMap<&str, Vec<&Arc<Hop>>> =
+            rustc_hash::FxHashMap::default();
+        for hop in self.edges {
+            into.entry(hop.to.as_str()).or_default().push(hop);
+        }
+        let mut seen: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
+        let mut queue: VecDeque<&str> = seen.iter().copied().collect();
+        let mut chains = Chains::default();
+        while let Some(role) = queue.pop_front() {
+            for hop in into.get(role).map(Vec::as_slice).unwrap_or_default() {
+                chains
+                    .edges
+                    .entry(hop.from.clone())
+                    .or_default()
+                    .push(Arc::clone(hop));
+                if org.aws().principals.contains_key(&hop.from) && seen.insert(&hop.from) {
+                    queue.push_back(&hop.from);
+                }
+            }
+        }
+        for hops in chains.edges.values_mut() {
+            hops.sort();
+        }
+        chains
+    }
+
+    /// [`Chains::forward`]: the edges out of `from` and out of every role reached.
+    fn from(&self, from: &str) -> Chains {
+        let mut chains = Chains::default();
+        let mut seen: BTreeSet<&str> = BTreeSet::from([from]);
+        let mut queue: VecDeque<&str> = VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            let start = self.edges.partition_point(|h| h.from.as_str() < at);
+            for hop in self
+                .edges
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|h| h.from == at)
+            {
+                chains
+                    .edges
+                    .entry(hop.from.clone())
+                    .or_default()
+                    .push(Arc::clone(hop));
+                if seen.insert(&hop.to) {
+                    queue.push_back(&hop.to);
+                }
+            }
+        }
+        chains
+    }
 }

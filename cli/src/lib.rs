@@ -404,12 +404,18 @@ fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> Cm
     progress::phase("reading the exports");
     let org = iamlog_ingest::load(dirs);
     progress::done();
-    let org = org?;
+    let mut org = Org { loaded: org? };
     if !quiet {
-        print_warnings(&org, err);
+        print_warnings(&org.loaded, err);
     }
+    // Every role-assumption edge, derived once here rather than by each `who-can`, `path` or
+    // `what-can` asked of the snapshot (the chain search then walks the kept edges).
+    progress::phase("deriving role chains");
+    let edges = chains::Chains::all(&org, analysis::threads(), analysis::MIN_PART).into_stored();
+    progress::done();
+    org.loaded.derived.assume_edges = Some(edges);
     progress::phase("writing the snapshot");
-    let written = iamlog_ingest::snapshot::write(&org, file);
+    let written = iamlog_ingest::snapshot::write(&org.loaded, file);
     progress::done();
     written?;
     if !quiet {
@@ -418,13 +424,13 @@ fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> Cm
             err,
             "wrote {}: {} principals, {} policies, {} resources, {bytes} bytes",
             file.display(),
-            org.aws.principals.len(),
-            org.aws.policies.len(),
-            org.aws.resources.len(),
+            org.aws().principals.len(),
+            org.aws().policies.len(),
+            org.aws().resources.len(),
         );
     }
     // (A large org's millions of allocations take a second to free: not before exiting.)
-    analysis::free_aside(org);
+    analysis::free_aside(std::mem::take(&mut org.loaded));
     Ok(EXIT_OK)
 }
 
@@ -856,15 +862,18 @@ fn who_can(
     let may_be_granted = |callers: &[String]| {
         facts::may_be_granted_in(aws, callers, action, resource, resource_account.as_deref())
     };
+    // An org read from a snapshot keeps its chains' edges: nothing to index, the callers are
+    // sorted out in halves.
+    let kept = chains::Chains::kept(&org);
     let (asked, candidates) = std::thread::scope(|scope| {
-        let cut = if analysis::threads() >= 2 {
-            sources.len() - sources.len() / 3
-        } else {
-            sources.len()
+        let cut = match (analysis::threads() >= 2, kept) {
+            (false, _) => sources.len(),
+            (true, false) => sources.len() - sources.len() / 3,
+            (true, true) => sources.len() - sources.len() / 2,
         };
         let (first, last) = sources.split_at(cut);
         let other = scope.spawn(|| {
-            let candidates = facts::AssumeCandidates::indexed(aws);
+            let candidates = (!kept).then(|| facts::AssumeCandidates::indexed(aws));
             (candidates, may_be_granted(last))
         });
         let mut asked = may_be_granted(first);
@@ -885,13 +894,16 @@ fn who_can(
     );
     // Access reached through chains: followed back from the roles that have it.
     let targets = role_sources(aws, &rows);
-    let chains = chains::Chains::backward_from(
-        &org,
-        &targets,
-        candidates,
-        analysis::threads(),
-        analysis::MIN_PART,
-    );
+    let chains = match candidates {
+        Some(candidates) => chains::Chains::backward_from(
+            &org,
+            &targets,
+            candidates,
+            analysis::threads(),
+            analysis::MIN_PART,
+        ),
+        None => chains::Chains::backward(&org, &targets),
+    };
     rows.extend(chain_rows(&chains, &rows, &sources));
     rows.sort();
     rows.dedup();

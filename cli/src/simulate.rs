@@ -930,6 +930,7 @@ pub fn simulate_many(sims: &[Simulation]) -> Vec<Explanation> {
                 aws: first.org.clone(),
                 warnings: Vec::new(),
                 files: Vec::new(),
+                derived: Default::default(),
             },
         };
         let requests: Vec<_> = idxs

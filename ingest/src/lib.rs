@@ -6,6 +6,7 @@
 //! the file and JSON location, warnings for harmless oddities).
 
 pub mod aws;
+pub mod derived;
 pub mod error;
 pub mod json;
 pub mod org;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::aws::model::AwsOrg;
 use crate::aws::organizations::OrgStructure;
 use crate::aws::{gaad, organizations, resource_policies, tagging};
+use crate::derived::Derived;
 use crate::error::{IngestError, Warning};
 use crate::json::Located;
 
@@ -16,6 +17,10 @@ pub struct LoadedOrg {
     pub warnings: Vec<Warning>,
     /// The files that were read, in order.
     pub files: Vec<PathBuf>,
+    /// What was derived from the org and kept with it: nothing for an org read from exports
+    /// (a body of its own in a snapshot, see `snapshot`).
+    #[serde(skip)]
+    pub derived: Derived,
 }
 
 /// Loads every export under `dirs` (a file may also be named directly).

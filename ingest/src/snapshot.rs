@@ -10,7 +10,9 @@
 //! catalogue        u16 little-endian length + UTF-8 (the embedded action catalogue's source)
 //! org              body: the LoadedOrg but its resources (`AwsOrg::resources`)
 //! resources        RESOURCE_PARTS bodies: the resources in ARN order, cut into consecutive
-//!                  parts, each a sequence of (ARN, resource); the last ends the file
+//!                  parts, each a sequence of (ARN, resource)
+//! derived          body: what `iamlog ingest` derived from the org (`derived::Derived`: the
+//!                  role-assumption edges); it ends the file
 //! ```
 //!
 //! A body is its length (u64, little-endian) and an LZ4 frame (with content checksum) of a
@@ -34,6 +36,7 @@ use lz4_flex::frame::{BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
 
 use crate::aws::catalogue::Catalogue;
 use crate::aws::model::Resource;
+use crate::derived::Derived;
 use crate::error::IngestError;
 use crate::org::LoadedOrg;
 
@@ -41,7 +44,7 @@ use crate::org::LoadedOrg;
 pub const MAGIC: &[u8; 16] = b"IAMLOG-SNAPSHOT\n";
 
 /// The version of the snapshot layout; bump it when the header or the encoding changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The iamlog version that writes and reads snapshots.
 pub const IAMLOG_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -121,15 +124,27 @@ pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
         }
         parts.iter().map(|p| body(p)).collect()
     };
+    let derived_body = || {
+        postcard::to_stdvec(&org.derived)
+            .map_err(encoding)
+            .and_then(|d| body(&d))
+    };
     let (rest, parts) = std::thread::scope(|scope| {
         let other = scope.spawn(resource_bodies);
         let rest = postcard::to_stdvec(org)
             .map_err(encoding)
             .and_then(|r| body(&r));
+        let derived = derived_body();
         let parts = other
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (rest, parts)
+        (
+            rest,
+            parts.and_then(|mut p| {
+                p.push(derived?);
+                Ok(p)
+            }),
+        )
     });
     let (rest, parts) = (rest?, parts?);
     let header = Header::current();
@@ -203,6 +218,7 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
     for _ in 0..RESOURCE_PARTS {
         part_bodies.push(take_body(&mut cursor).map_err(|e| format!("{e}: {rerun}"))?);
     }
+    let derived_body = take_body(&mut cursor).map_err(|e| format!("{e}: {rerun}"))?;
     if !cursor.is_empty() {
         return Err(format!(
             "corrupt snapshot ({} unexpected bytes after the org): {rerun}",
@@ -210,19 +226,24 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
         ));
     }
     // Every body at once, the resource parts on threads of their own.
-    let (org, parts) = std::thread::scope(|scope| {
+    let (org, parts, derived) = std::thread::scope(|scope| {
         let handles: Vec<_> = part_bodies
             .iter()
             .map(|body| scope.spawn(move || read_body::<Vec<(String, Resource)>>(body)))
             .collect();
+        let derived = scope.spawn(|| read_body::<Derived>(derived_body));
         let org = read_body::<LoadedOrg>(rest_body);
         let parts: Vec<Result<Vec<(String, Resource)>, String>> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect();
-        (org, parts)
+        let derived = derived
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (org, parts, derived)
     });
     let mut org = org.map_err(|e| format!("{e}: {rerun}"))?;
+    org.derived = derived.map_err(|e| format!("{e}: {rerun}"))?;
     let parts: Vec<Vec<(String, Resource)>> = parts
         .into_iter()
         .collect::<Result<_, _>>()

@@ -93,20 +93,6 @@ fn queries_answer_the_same_from_a_snapshot() {
     let org = fixture.join("input");
     let dir = scratch("snapshot-queries");
     let file = ingest(&org, &dir, "multi");
-    let queries = std::fs::read_to_string(fixture.join("queries.txt")).unwrap();
-    let mut asked = 0;
-    for line in queries.lines().filter(|l| l.starts_with("who-can ")) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let mut a = words.clone();
-        a.extend(["--org", s(&org)]);
-        let mut b = words.clone();
-        b.extend(["--snapshot", s(&file)]);
-        let (a, b) = (iamlog(&a), iamlog(&b));
-        assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{line}");
-        assert_eq!(a.stderr, b.stderr, "{line}");
-        asked += 1;
-    }
-    assert!(asked > 3, "too few who-can queries");
     let requests = fixture.join("requests.jsonl");
     let a = iamlog(&["explain", "--requests", s(&requests), "--org", s(&org)]);
     let b = iamlog(&[
@@ -119,6 +105,50 @@ fn queries_answer_the_same_from_a_snapshot() {
     assert!(!a.stdout.is_empty(), "{}", a.stderr);
     assert_eq!((a.code, &a.stdout), (b.code, &b.stdout));
     assert_eq!(a.stderr, b.stderr);
+}
+
+/// A snapshot keeps every role-assumption edge, and `who-can`, `path` and `what-can` walk
+/// them rather than deciding `sts:AssumeRole` step by step: every such query of every fixture
+/// org answers the same from its snapshot as from its exports (chains of one and more hops,
+/// conditional hops, cross-account trust).
+#[test]
+fn chain_queries_answer_the_same_from_a_snapshot_that_keeps_the_edges() {
+    let dir = scratch("snapshot-chain-queries");
+    let mut asked = 0;
+    let mut via_chains = 0;
+    for org in loadable_orgs() {
+        let Some(fixture) = org.parent() else {
+            continue;
+        };
+        let Ok(queries) = std::fs::read_to_string(fixture.join("queries.txt")) else {
+            continue;
+        };
+        let name = fixture.file_name().unwrap().to_str().unwrap();
+        let file = ingest(&org, &dir, name);
+        let kept = snapshot::read(&file).unwrap().derived.assume_edges;
+        assert!(kept.is_some(), "{name}: the snapshot keeps no edges");
+        for line in queries.lines().filter(|l| {
+            ["who-can ", "path ", "what-can "]
+                .iter()
+                .any(|c| l.starts_with(c))
+        }) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let mut a = words.clone();
+            a.extend(["--org", s(&org)]);
+            let mut b = words.clone();
+            b.extend(["--snapshot", s(&file)]);
+            let (a, b) = (iamlog(&a), iamlog(&b));
+            assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{name}: {line}");
+            assert_eq!(a.stderr, b.stderr, "{name}: {line}");
+            asked += 1;
+            via_chains += usize::from(a.stdout.contains("via "));
+        }
+    }
+    assert!(asked > 40, "too few queries: {asked}");
+    assert!(
+        via_chains > 3,
+        "too few answers through chains: {via_chains}"
+    );
 }
 
 fn query_snapshot(file: &Path) -> iamlog_tests::Run {
