@@ -38,6 +38,13 @@ fn add_points(
     }
 }
 
+/// The roles whose candidate callers [`Chains::all`] decides at a time.
+pub const ALL_ROLES_PER_STEP: usize = 8192;
+
+/// The most `sts:AssumeRole` candidates [`Chains::all`] decides for `iamlog ingest` (the large
+/// synthetic org has about 100,000 edges).
+pub const MAX_KEPT_POINTS: usize = 5_000_000;
+
 /// One role-assumption edge (the type a snapshot keeps them in).
 pub type Hop = iamlog_ingest::derived::AssumeEdge;
 
@@ -200,21 +207,44 @@ impl Chains {
         chains
     }
 
-    /// Every `can_assume` edge of the org: every role's candidate callers decided at once, in
-    /// parts of at least `min_part` callers on `threads` threads.
-    pub fn all(org: &Org, threads: usize, min_part: usize) -> Chains {
+    /// Every `can_assume` edge of the org: every role's candidate callers decided, the roles
+    /// [`ALL_ROLES_PER_STEP`] at a time (each step's points in parts of at least `min_part`
+    /// callers on `threads` threads), so that memory holds one step's points. `None` when the
+    /// candidates number more than `max_points`: an org whose every role trusts its account
+    /// and whose every principal may assume any role has roles times principals of them, and
+    /// its questions then find the edges they need as they go ([`Chains::backward_from`]).
+    pub fn all(org: &Org, threads: usize, min_part: usize, max_points: usize) -> Option<Chains> {
+        Chains::all_in_steps(org, threads, min_part, max_points, ALL_ROLES_PER_STEP)
+    }
+
+    /// [`Chains::all`], `roles_per_step` roles at a time (the same edges for any number).
+    fn all_in_steps(
+        org: &Org,
+        threads: usize,
+        min_part: usize,
+        max_points: usize,
+        roles_per_step: usize,
+    ) -> Option<Chains> {
         let aws = org.aws();
-        let roles: BTreeSet<String> = aws
+        let roles: Vec<&str> = aws
             .principals
             .values()
             .filter(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
-            .map(|p| p.arn.clone())
+            .map(|p| p.arn.as_str())
             .collect();
         let mut candidates = facts::AssumeCandidates::new(aws);
-        let points = candidates.into_roles(&roles, threads);
         let mut chains = Chains::default();
-        add_points(&mut chains, org, points, threads, min_part);
-        chains
+        let mut asked = 0usize;
+        for step in roles.chunks(roles_per_step.max(1)) {
+            let step: BTreeSet<String> = step.iter().map(|r| r.to_string()).collect();
+            let points = candidates.into_roles(&step, threads);
+            asked += points.len();
+            if asked > max_points {
+                return None;
+            }
+            add_points(&mut chains, org, points, threads, min_part);
+        }
+        Some(chains)
     }
 
     /// The edges, by caller in ARN order then by role: what a snapshot keeps
@@ -387,5 +417,51 @@ impl StoredEdges<'_> {
             }
         }
         chains
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn fixture(name: &str) -> Org {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/orgs")
+            .join(name)
+            .join("input");
+        Org::load(&[dir]).unwrap()
+    }
+
+    /// Every edge of an org is the same whether its roles are decided all at once, one at a
+    /// time, or in parts on two threads; the edges a search back from the roles finds step by
+    /// step are among them; and an org with more candidates than allowed keeps none.
+    #[test]
+    fn all_edges_are_the_same_in_any_steps_and_hold_what_searches_find() {
+        let org = fixture("aws-multi-account");
+        let once = Chains::all_in_steps(&org, 1, 1, usize::MAX, usize::MAX).unwrap();
+        let edges = once.edges.values().map(Vec::len).sum::<usize>();
+        assert!(edges > 3, "too few edges: {once:?}");
+        for (threads, min_part, per_step) in [(1, 1, 1), (2, 1, 2), (2, 512, 3)] {
+            let other =
+                Chains::all_in_steps(&org, threads, min_part, usize::MAX, per_step).unwrap();
+            assert_eq!(format!("{once:?}"), format!("{other:?}"), "{per_step}");
+        }
+        let roles: BTreeSet<String> = once
+            .edges
+            .values()
+            .flatten()
+            .map(|h| h.to.clone())
+            .collect();
+        let searched = Chains::backward(&org, &roles);
+        for (from, hops) in &searched.edges {
+            for hop in hops {
+                assert!(
+                    once.edges.get(from).is_some_and(|h| h.contains(hop)),
+                    "{hop:?}"
+                );
+            }
+        }
+        assert!(Chains::all_in_steps(&org, 1, 1, edges - 1, 1).is_none());
     }
 }

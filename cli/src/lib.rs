@@ -411,9 +411,21 @@ fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> Cm
     // Every role-assumption edge, derived once here rather than by each `who-can`, `path` or
     // `what-can` asked of the snapshot (the chain search then walks the kept edges).
     progress::phase("deriving role chains");
-    let edges = chains::Chains::all(&org, analysis::threads(), analysis::MIN_PART).into_stored();
+    let all = chains::Chains::all(
+        &org,
+        analysis::threads(),
+        analysis::MIN_PART,
+        chains::MAX_KEPT_POINTS,
+    );
     progress::done();
-    org.loaded.derived.assume_edges = Some(edges);
+    if all.is_none() && !quiet {
+        let _ = writeln!(
+            err,
+            "warning: more than {} candidate role assumptions: the snapshot does not keep the role chains; questions derive them as they go",
+            chains::MAX_KEPT_POINTS
+        );
+    }
+    org.loaded.derived.assume_edges = all.map(chains::Chains::into_stored);
     progress::phase("writing the snapshot");
     let written = iamlog_ingest::snapshot::write(&org.loaded, file);
     progress::done();
