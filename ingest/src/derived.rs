@@ -19,7 +19,7 @@ pub struct Derived {
 }
 
 /// One role-assumption edge: `from` may call `sts:AssumeRole` on `to`, and what decides it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AssumeEdge {
     pub from: String,
     pub to: String,
