@@ -780,10 +780,10 @@ impl Decision {
 }
 
 /// One statement that took part in a decision.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 ///
 /// Its strings are shared ([`Text`]): the statements of a run's requests name the same
 /// policies, statements and granters over and over.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StatementRef {
     pub policy: Text,
     /// The policy's kind (`aws_managed`, `customer_managed`, `inline`, `aws_scp`).

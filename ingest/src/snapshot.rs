@@ -124,37 +124,31 @@ pub fn encode(org: &LoadedOrg) -> Result<Vec<u8>, String> {
         }
         parts.iter().map(|p| body(p)).collect()
     };
-    let derived_body = || {
-        postcard::to_stdvec(&org.derived)
-            .map_err(encoding)
-            .and_then(|d| body(&d))
-    };
-    let (rest, parts) = std::thread::scope(|scope| {
+    let (rest, parts, derived) = std::thread::scope(|scope| {
         let other = scope.spawn(resource_bodies);
         let rest = postcard::to_stdvec(org)
             .map_err(encoding)
             .and_then(|r| body(&r));
-        let derived = derived_body();
+        let derived = postcard::to_stdvec(&org.derived)
+            .map_err(encoding)
+            .and_then(|d| body(&d));
         let parts = other
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (
-            rest,
-            parts.and_then(|mut p| {
-                p.push(derived?);
-                Ok(p)
-            }),
-        )
+        (rest, parts, derived)
     });
-    let (rest, parts) = (rest?, parts?);
+    let (rest, parts, derived) = (rest?, parts?, derived?);
     let header = Header::current();
-    let total: usize = rest.len() + parts.iter().map(Vec::len).sum::<usize>();
+    let bodies = std::iter::once(&rest)
+        .chain(&parts)
+        .chain(std::iter::once(&derived));
+    let total: usize = bodies.clone().map(Vec::len).sum();
     let mut out = Vec::with_capacity(total + 256);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&header.format.to_le_bytes());
     put_str(&mut out, &header.iamlog)?;
     put_str(&mut out, &header.catalogue)?;
-    for b in std::iter::once(&rest).chain(&parts) {
+    for b in bodies {
         out.extend_from_slice(b);
     }
     Ok(out)
