@@ -1297,36 +1297,57 @@ pub fn explain_many_threads(
     explain_many_map(org, requests, threads, &|_, ex| ex)
 }
 
-/// [`explain_many_threads`], each explanation turned by `f` (given the request's index in
-/// `requests`) on the thread that decided it: the JSON line or CSV row of `explain
-/// --requests`, so that the text is written on every core and the explanations are dropped as
-/// soon as they are written. The results are in request order.
-pub fn explain_many_map<T: Send>(
-    org: &Org,
-    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
-    threads: usize,
-    f: &(dyn Fn(usize, Explanation) -> T + Sync),
-) -> Vec<T> {
-    let RequestBatches { mut runs, copies } = request_batches(org.aws(), requests, threads);
-    // The largest runs first, so that the threads end together (the last runs taken are the
-    // smallest); the answers do not depend on the order.
-    runs.sort_by_key(|(_, idxs)| std::cmp::Reverse(idxs.len()));
-    // Each decided request's copies, explained from its explanation.
-    let mut copies_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
-    for (copy, of) in copies {
-        copies_of.entry(of).or_default().push(copy);
-    }
-    // Each action as the catalogue spells it, looked up once (requests name few actions).
-    let mut canonical: FxHashMap<&str, String> = FxHashMap::default();
-    for (p, _) in requests {
-        if !canonical.contains_key(p.action.as_str()) {
-            canonical.insert(&p.action, canonical_action(&p.action));
+/// What [`explain_many_threads`] and [`explain_many_bytes`] decide: the runs, the copies, the
+/// actions as the catalogue spells them.
+struct ManyRuns<'r> {
+    /// The largest runs first, so that the threads end together (the last runs taken are the
+    /// smallest); the answers do not depend on the order.
+    runs: Vec<(SourceContexts, Vec<usize>)>,
+    /// Each decided request's copies, explained from its explanation.
+    copies_of: FxHashMap<usize, Vec<usize>>,
+    /// Each action as the catalogue spells it, looked up once (requests name few actions).
+    canonical: FxHashMap<&'r str, String>,
+}
+
+impl<'r> ManyRuns<'r> {
+    fn new(
+        org: &Org,
+        requests: &'r [(RequestPoint, BTreeMap<String, Vec<String>>)],
+        threads: usize,
+    ) -> Self {
+        let RequestBatches { mut runs, copies } = request_batches(org.aws(), requests, threads);
+        runs.sort_by_key(|(_, idxs)| std::cmp::Reverse(idxs.len()));
+        let mut copies_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+        for (copy, of) in copies {
+            copies_of.entry(of).or_default().push(copy);
+        }
+        let mut canonical: FxHashMap<&str, String> = FxHashMap::default();
+        for (p, _) in requests {
+            if !canonical.contains_key(p.action.as_str()) {
+                canonical.insert(&p.action, canonical_action(&p.action));
+            }
+        }
+        ManyRuns {
+            runs,
+            copies_of,
+            canonical,
         }
     }
-    crate::progress::phase(&format!("deciding {} requests", requests.len()));
-    // Batches are independent: decided on every core, each answer put back at its request's
-    // index, so the output is the same whatever the number of threads.
-    let decide = |ctx: &SourceContexts, idxs: &[usize]| -> Vec<(usize, T)> {
+
+    /// The copies of request `i`.
+    fn copies(&self, i: usize) -> &[usize] {
+        self.copies_of.get(&i).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Decides the requests at `idxs` in one run with `ctx`: `each` is given each request's
+    /// index and explanation, in `idxs` order.
+    fn decide<E>(
+        &self,
+        org: &Org,
+        requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+        (ctx, idxs): &(SourceContexts, Vec<usize>),
+        mut each: impl FnMut(usize, Explanation) -> Result<(), E>,
+    ) -> Result<(), E> {
         let points: Vec<RequestPoint> = idxs
             .iter()
             .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
@@ -1339,23 +1360,47 @@ pub fn explain_many_map<T: Send>(
         };
         let answer = ask_quietly(org, &question);
         let index = PointIndex::new(&answer);
-        let mut out = Vec::with_capacity(idxs.len());
         for &i in idxs {
             let Some((p, _)) = requests.get(i) else {
                 continue;
             };
-            let action = canonical.get(p.action.as_str()).map_or(&p.action, |a| a);
-            let ex = index.explain(org.aws(), p, action);
-            for &copy in copies_of.get(&i).map_or(&[][..], Vec::as_slice) {
-                out.push((copy, f(copy, ex.clone())));
-            }
-            out.push((i, f(i, ex)));
+            let action = self
+                .canonical
+                .get(p.action.as_str())
+                .map_or(&p.action, |a| a);
+            each(i, index.explain(org.aws(), p, action))?;
         }
+        Ok(())
+    }
+}
+
+/// [`explain_many_threads`], each explanation turned by `f` (given the request's index in
+/// `requests`) on the thread that decided it. The results are in request order.
+pub fn explain_many_map<T: Send>(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+    threads: usize,
+    f: &(dyn Fn(usize, Explanation) -> T + Sync),
+) -> Vec<T> {
+    let many = ManyRuns::new(org, requests, threads);
+    crate::progress::phase(&format!("deciding {} requests", requests.len()));
+    // Batches are independent: decided on every core, each answer put back at its request's
+    // index, so the output is the same whatever the number of threads.
+    let decide = |run: &(SourceContexts, Vec<usize>)| -> Vec<(usize, T)> {
+        let mut out = Vec::with_capacity(run.1.len());
+        let done: Result<(), std::convert::Infallible> =
+            many.decide(org, requests, run, |i, ex| {
+                for &copy in many.copies(i) {
+                    out.push((copy, f(copy, ex.clone())));
+                }
+                out.push((i, f(i, ex)));
+                Ok(())
+            });
+        let Ok(()) = done;
         out
     };
     // Each thread takes the next batch not yet taken (batches differ much in size).
-    let results: Vec<Vec<(usize, T)>> =
-        on_threads(&runs, threads, &|(ctx, idxs)| decide(ctx, idxs));
+    let results: Vec<Vec<(usize, T)>> = on_threads(&many.runs, threads, &decide);
     let mut out: Vec<Option<T>> = std::iter::repeat_with(|| None)
         .take(requests.len())
         .collect();
@@ -1366,6 +1411,89 @@ pub fn explain_many_map<T: Send>(
     }
     crate::progress::done();
     out.into_iter().flatten().collect()
+}
+
+/// The text of many explanations ([`explain_many_bytes`]): each run's in one buffer, each
+/// request's bytes a range of one of them.
+#[derive(Debug, Default)]
+pub struct ManyBytes {
+    runs: Vec<Vec<u8>>,
+    /// Per request: (run, start, end).
+    at: Vec<(usize, usize, usize)>,
+}
+
+impl ManyBytes {
+    /// Writes every request's bytes in request order.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for &(run, start, end) in &self.at {
+            if let Some(bytes) = self.runs.get(run).and_then(|b| b.get(start..end)) {
+                out.write_all(bytes)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a request's explanation (given the request's index) at the end of a buffer.
+pub type WriteExplanation<'a> =
+    dyn Fn(usize, &Explanation, &mut Vec<u8>) -> std::io::Result<()> + Sync + 'a;
+
+/// [`explain_many_threads`], each explanation written by `write` (given the request's index in
+/// `requests`) on the thread that decided it, into one buffer per run: the JSON lines or CSV
+/// rows of `explain --requests`, without an allocation per line. With `same_for_copies`, what
+/// `write` writes does not depend on the index, so a request that copies another
+/// ([`RequestBatches::copies`]) shares its bytes instead of being written again.
+pub fn explain_many_bytes(
+    org: &Org,
+    requests: &[(RequestPoint, BTreeMap<String, Vec<String>>)],
+    threads: usize,
+    same_for_copies: bool,
+    write: &WriteExplanation<'_>,
+) -> std::io::Result<ManyBytes> {
+    let many = ManyRuns::new(org, requests, threads);
+    crate::progress::phase(&format!("deciding {} requests", requests.len()));
+    /// Bytes reserved per request in a run's buffer (a JSON line is about 1 KB; pages reserved
+    /// and never written are never touched).
+    const RESERVE: usize = 2048;
+    type RunBytes = (Vec<u8>, Vec<(usize, usize, usize)>);
+    let decide = |run: &(SourceContexts, Vec<usize>)| -> std::io::Result<RunBytes> {
+        let mut buf: Vec<u8> = Vec::with_capacity(run.1.len() * RESERVE);
+        let mut at = Vec::with_capacity(run.1.len());
+        many.decide(org, requests, run, |i, ex| {
+            let start = buf.len();
+            write(i, &ex, &mut buf)?;
+            let end = buf.len();
+            at.push((i, start, end));
+            for &copy in many.copies(i) {
+                if same_for_copies {
+                    at.push((copy, start, end));
+                } else {
+                    let start = buf.len();
+                    write(copy, &ex, &mut buf)?;
+                    at.push((copy, start, buf.len()));
+                }
+            }
+            Ok::<(), std::io::Error>(())
+        })?;
+        Ok((buf, at))
+    };
+    let results: Vec<std::io::Result<RunBytes>> = on_threads(&many.runs, threads, &decide);
+    let mut out = ManyBytes {
+        runs: Vec::with_capacity(results.len()),
+        at: vec![(usize::MAX, 0, 0); requests.len()],
+    };
+    for r in results {
+        let (buf, at) = r?;
+        let run = out.runs.len();
+        for (i, start, end) in at {
+            if let Some(slot) = out.at.get_mut(i) {
+                *slot = (run, start, end);
+            }
+        }
+        out.runs.push(buf);
+    }
+    crate::progress::done();
+    Ok(out)
 }
 
 /// The contexts of each source of a batch of requests.

@@ -2029,24 +2029,18 @@ fn explain_requests(
         line_numbers.push(n);
         requests.push(request);
     }
-    // Each answer becomes its JSON line on the thread that decided it: written in the
-    // thread's buffer, then copied out at its length (a line grown from empty is reallocated
-    // three or four times on the way to its 1 KB).
-    thread_local! {
-        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
+    // Each answer becomes its JSON line or CSV row on the thread that decided it, in the run's
+    // buffer (a JSON line does not depend on the request's index: a copy shares its bytes).
     let csv = format == Format::Csv;
-    let lines = analysis::explain_many_map(&org, &requests, analysis::threads(), &|i, ex| {
-        LINE.with_borrow_mut(|buf| {
-            buf.clear();
+    let text =
+        analysis::explain_many_bytes(&org, &requests, analysis::threads(), !csv, &|i, ex, buf| {
             if csv {
-                decision_row(line_numbers.get(i).copied(), &ex, buf);
-                Ok(buf.clone())
+                decision_row(line_numbers.get(i).copied(), ex, buf);
+                Ok(())
             } else {
-                explanation_line(&ex, buf).map(|()| buf.clone())
+                explanation_line(ex, buf).map_err(std::io::Error::from)
             }
-        })
-    });
+        })?;
     // 30,000 requests with their contexts take 15 ms to free: not while the answers wait.
     if requests.len() >= FREE_REQUESTS_ASIDE {
         analysis::free_aside(requests);
@@ -2054,9 +2048,7 @@ fn explain_requests(
     if csv {
         out.write_all(DECISION_COLUMNS.as_bytes())?;
     }
-    for line in lines {
-        out.write_all(&line?)?;
-    }
+    text.write_to(out)?;
     Ok(EXIT_OK)
 }
 

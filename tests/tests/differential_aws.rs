@@ -285,6 +285,56 @@ fn explain_requests_decided_together_are_each_decided_alone() {
     assert!(differ > 0, "no changed value changed a decision");
 }
 
+/// The text `explain --requests` writes per run ([`explain_many_bytes`]: a copy shares the
+/// bytes of the request it copies in JSON lines, and is written again with its own line number
+/// in CSV) is the explanations of [`explain_many_threads`] written one by one, on one thread and
+/// on two. The set: the identity fixture's requests twice over, the second time with a key no
+/// statement reads (copies of the first).
+#[test]
+fn explain_requests_text_written_per_run_is_each_explanation_written_in_turn() {
+    use iamlog_cli::analysis::{explain_many_bytes, explain_many_threads, Org};
+    use iamlog_cli::{decision_row, explanation_line};
+    let dir = path("tests/fixtures/differential/aws-identity");
+    let org = Org::load(&[dir.join("input")]).unwrap();
+    let once = read_requests(&dir);
+    let mut requests = once.clone();
+    for (p, ctx) in &once {
+        let mut unread = ctx.clone();
+        unread.insert("iamlog:test-unread".into(), vec!["x".into()]);
+        requests.push((p.clone(), unread));
+    }
+    let explanations = explain_many_threads(&org, &requests, 1);
+    let (mut json, mut csv) = (Vec::new(), Vec::new());
+    for (i, ex) in explanations.iter().enumerate() {
+        explanation_line(ex, &mut json).unwrap();
+        decision_row(Some(i + 1), ex, &mut csv);
+    }
+    for threads in [1, 2] {
+        let mut written = Vec::new();
+        explain_many_bytes(&org, &requests, threads, true, &|_, ex, buf| {
+            explanation_line(ex, buf).map_err(std::io::Error::from)
+        })
+        .unwrap()
+        .write_to(&mut written)
+        .unwrap();
+        assert!(written == json, "JSON lines differ on {threads} threads");
+        let mut written = Vec::new();
+        explain_many_bytes(&org, &requests, threads, false, &|i, ex, buf| {
+            decision_row(Some(i + 1), ex, buf);
+            Ok(())
+        })
+        .unwrap()
+        .write_to(&mut written)
+        .unwrap();
+        assert!(written == csv, "CSV rows differ on {threads} threads");
+    }
+    // The second half copies the first (the bytes they share are the same line).
+    let text = String::from_utf8(json).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(once.len());
+    assert_eq!(first, second);
+}
+
 /// Requests by one source on different resources are decided in one run even when their
 /// contexts differ, except in the keys read per source whatever the resource (the session name
 /// and the policy variables of Resource entries, such as `${aws:PrincipalTag/team}` and
