@@ -139,8 +139,74 @@ fn eq_exact(a: char, b: char) -> bool {
 }
 
 /// Greedy glob matching with a single backtrack point: no allocation, no exponential
-/// backtracking; O(|p|·|t|) in the worst case and linear in the usual one.
-fn glob_core(p: &str, t: &str, escapes: bool, eq: fn(char, char) -> bool) -> bool {
+/// backtracking; O(|p|·|t|) in the worst case and linear in the usual one. `ci`: literal
+/// characters compare ASCII case-insensitively.
+fn glob_core(p: &str, t: &str, escapes: bool, ci: bool) -> bool {
+    // Patterns and ARNs are ASCII but for rare exceptions: byte by byte then, where a
+    // character is a byte (the same answers, without decoding UTF-8 at every step).
+    if p.is_ascii() && t.is_ascii() {
+        return glob_bytes(p.as_bytes(), t.as_bytes(), escapes, ci);
+    }
+    glob_chars(p, t, escapes, if ci { eq_ascii_ci } else { eq_exact })
+}
+
+/// [`glob_core`] of an ASCII pattern and text.
+fn glob_bytes(p: &[u8], t: &[u8], escapes: bool, ci: bool) -> bool {
+    let eq = |a: u8, b: u8| {
+        if ci {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    let mut pi = 0usize;
+    let mut ti = 0usize;
+    // (pattern offset just after the last star, text offset that star has consumed up to)
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        let tc = t.get(ti).copied();
+        // The next token: (`Some(literal)` or `None` for `?`, the offset after it), or a star.
+        let tok = match p.get(pi).copied() {
+            None => None,
+            Some(b'*') => {
+                star = Some((pi + 1, ti));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') => Some((None, pi + 1)),
+            Some(b'\\') if escapes => match p.get(pi + 1).copied() {
+                Some(n) => Some((Some(n), pi + 2)),
+                None => Some((Some(b'\\'), pi + 1)),
+            },
+            Some(c) => Some((Some(c), pi + 1)),
+        };
+        match (tok, tc) {
+            (Some((None, np)), Some(_)) => {
+                pi = np;
+                ti += 1;
+                continue;
+            }
+            (Some((Some(l), np)), Some(c)) if eq(l, c) => {
+                pi = np;
+                ti += 1;
+                continue;
+            }
+            (None, None) => return true,
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) if st < t.len() => {
+                star = Some((sp, st + 1));
+                pi = sp;
+                ti = st + 1;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// [`glob_core`] character by character, for any text.
+fn glob_chars(p: &str, t: &str, escapes: bool, eq: fn(char, char) -> bool) -> bool {
     let mut pi = 0usize;
     let mut ti = 0usize;
     // (pattern offset just after the last star, text offset that star has consumed up to)
@@ -184,12 +250,12 @@ fn glob_core(p: &str, t: &str, escapes: bool, eq: fn(char, char) -> bool) -> boo
 /// Case-sensitive glob match of `text` against `pattern` (pattern syntax above): `*` matches any
 /// run (crossing `/` and `:`), `?` one character.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    glob_core(pattern, text, true, eq_exact)
+    glob_core(pattern, text, true, false)
 }
 
 /// Glob match where literal characters compare ASCII case-insensitively.
 pub(crate) fn glob_match_ascii_ci(pattern: &str, text: &str) -> bool {
-    glob_core(pattern, text, true, eq_ascii_ci)
+    glob_core(pattern, text, true, true)
 }
 
 pub(crate) fn is_all_stars(p: &str) -> bool {
@@ -220,7 +286,7 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     if pname.is_empty() || pname.chars().any(char::is_whitespace) {
         return false;
     }
-    psvc.to_lowercase() == asvc.to_lowercase() && glob_core(pname, aname, false, eq_ascii_ci)
+    psvc.to_lowercase() == asvc.to_lowercase() && glob_core(pname, aname, false, true)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -512,3 +512,64 @@ fn a_resource_matcher_matches_as_resource_matches() {
     }
     assert!(matched > 10, "{matched}");
 }
+
+/// Every string of length up to `max` over `alphabet`.
+fn strings_over(alphabet: &[char], max: usize) -> Vec<String> {
+    let mut all = vec![String::new()];
+    let mut last = vec![String::new()];
+    for _ in 0..max {
+        let next: Vec<String> = last
+            .iter()
+            .flat_map(|s| {
+                alphabet.iter().map(move |c| {
+                    let mut t = s.clone();
+                    t.push(*c);
+                    t
+                })
+            })
+            .collect();
+        all.extend(next.iter().cloned());
+        last = next;
+    }
+    all
+}
+
+/// The byte-wise matcher (ASCII pattern and text) answers as the character-wise one, for every
+/// pattern of up to four tokens over literals of both cases, `*`, `?` and `\`, against every
+/// text of up to five characters (escapes on and off, case-sensitive and not); and a pattern or
+/// text with a non-ASCII character still matches character by character.
+#[test]
+fn glob_bytes_answer_as_glob_chars() {
+    let patterns = strings_over(&['a', 'B', '*', '?', '\\'], 4);
+    let texts = strings_over(&['a', 'A', 'b', '*', '\\'], 5);
+    let mut checked = 0usize;
+    let mut matched = 0usize;
+    for p in &patterns {
+        for t in &texts {
+            for escapes in [true, false] {
+                for (ci, eq) in [
+                    (false, eq_exact as fn(char, char) -> bool),
+                    (true, eq_ascii_ci),
+                ] {
+                    let want = glob_chars(p, t, escapes, eq);
+                    assert_eq!(
+                        glob_bytes(p.as_bytes(), t.as_bytes(), escapes, ci),
+                        want,
+                        "pattern {p:?} text {t:?} escapes {escapes} ci {ci}"
+                    );
+                    checked += 1;
+                    matched += usize::from(want);
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 10_000_000 && matched > 50_000,
+        "{checked} {matched}"
+    );
+    // Outside ASCII: one character is several bytes, `?` takes it whole.
+    assert!(glob_match("caf?", "café"));
+    assert!(glob_match("*é*", "arn:é"));
+    assert!(!glob_match("caf??", "café"));
+    assert!(glob_match_ascii_ci("CAF?", "café"));
+}
