@@ -1,7 +1,7 @@
 //! Glue between the libraries: load an org, put a question to the core rules, and read the
 //! answer back as strings. No printing here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -1352,9 +1352,13 @@ impl<'r> ManyRuns<'r> {
             .iter()
             .filter_map(|&i| requests.get(i).map(|r| r.0.clone()))
             .collect();
-        let sources: BTreeSet<String> = points.iter().map(|p| p.source.clone()).collect();
+        // The run's sources, sorted, each copied once.
+        let mut sources: Vec<&str> = points.iter().map(|p| p.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let sources: Vec<String> = sources.into_iter().map(str::to_string).collect();
         let question = Question {
-            sources: Sources::Only(sources.into_iter().collect()),
+            sources: Sources::Only(sources),
             points: Points::Only(points),
             context: Context::PerRequest(ctx.clone()),
         };

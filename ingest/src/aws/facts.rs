@@ -2963,10 +2963,14 @@ impl<'o> Builder<'o> {
                 None => self.facts.grant_destination.push((plan.id, did)),
             }
         }
+        // Per plan, the destinations its condition is evaluated at: gathered here, sorted and
+        // deduplicated where they are read (cheaper than a set kept sorted on every insert).
         // (Borrowed: the grants' and the universe's destinations outlive it.)
-        let mut condition_points: BTreeMap<usize, BTreeSet<&Dest>> = BTreeMap::new();
+        let mut condition_points: Vec<Vec<&Dest>> = vec![Vec::new(); plans.len()];
         for (i, _, d) in &grants {
-            condition_points.entry(*i).or_default().insert(*d);
+            if let Some(at) = condition_points.get_mut(*i) {
+                at.push(*d);
+            }
         }
 
         // Limiting statements: coverage of every destination in question. A resource
@@ -3095,10 +3099,9 @@ impl<'o> Builder<'o> {
                 if any {
                     self.facts.statement_resource_any.push((plan.id,));
                     if plan.depends_on_resource {
-                        condition_points
-                            .entry(i)
-                            .or_default()
-                            .extend(universe_list.iter().copied());
+                        if let Some(at) = condition_points.get_mut(i) {
+                            at.extend(universe_list.iter().copied());
+                        }
                     }
                     continue;
                 }
@@ -3169,7 +3172,9 @@ impl<'o> Builder<'o> {
                         if cov == Coverage::None {
                             continue;
                         }
-                        condition_points.entry(i).or_default().insert(d);
+                        if let Some(at) = condition_points.get_mut(i) {
+                            at.push(d);
+                        }
                         let did: ResourceId = self.sym(&d.display());
                         match (row_source, cov) {
                             (None, Coverage::Full) => {
@@ -3197,10 +3202,15 @@ impl<'o> Builder<'o> {
             if plan.statement.condition.is_empty() && !plan.principal_filter {
                 continue;
             }
-            let dests: Vec<&Dest> = condition_points
-                .get(&i)
-                .map(|s| s.iter().copied().collect())
-                .unwrap_or_default();
+            let dests: Vec<&Dest> = match condition_points.get_mut(i) {
+                Some(at) => {
+                    let mut at = std::mem::take(at);
+                    at.sort_unstable();
+                    at.dedup();
+                    at
+                }
+                None => Vec::new(),
+            };
             // A resource policy's condition for a caller matters only where the caller has an
             // access point its resource may govern (whole-org questions: a statement of `*`
             // names every caller, most of them of other accounts with no grant there).
