@@ -244,6 +244,18 @@ fn read_requests(dir: &std::path::Path) -> Vec<FixtureRequest> {
         .collect()
 }
 
+/// `once`, then each request of `once` again with a context key no statement reads: copies of
+/// the first half, as far as any decision goes.
+fn with_unread_copies(once: &[FixtureRequest]) -> Vec<FixtureRequest> {
+    let mut requests = once.to_vec();
+    for (p, ctx) in once {
+        let mut unread = ctx.clone();
+        unread.insert("iamlog:test-unread".into(), vec!["x".into()]);
+        requests.push((p.clone(), unread));
+    }
+    requests
+}
+
 /// Requests decided together (where a request that asks what an earlier one asked, in a
 /// context that differs only in keys neither reads, is decided once and copied) get the
 /// explanation each gets decided alone. The set: the identity fixture's requests (conditions on
@@ -255,12 +267,7 @@ fn explain_requests_decided_together_are_each_decided_alone() {
     let dir = path("tests/fixtures/differential/aws-identity");
     let org = Org::load(&[dir.join("input")]).unwrap();
     let once = read_requests(&dir);
-    let mut requests = once.clone();
-    for (p, ctx) in &once {
-        let mut unread = ctx.clone();
-        unread.insert("iamlog:test-unread".into(), vec!["x".into()]);
-        requests.push((p.clone(), unread));
-    }
+    let mut requests = with_unread_copies(&once);
     for (p, ctx) in &once {
         let mut changed = ctx.clone();
         if let Some(v) = changed.values_mut().next() {
@@ -297,12 +304,7 @@ fn explain_requests_text_written_per_run_is_each_explanation_written_in_turn() {
     let dir = path("tests/fixtures/differential/aws-identity");
     let org = Org::load(&[dir.join("input")]).unwrap();
     let once = read_requests(&dir);
-    let mut requests = once.clone();
-    for (p, ctx) in &once {
-        let mut unread = ctx.clone();
-        unread.insert("iamlog:test-unread".into(), vec!["x".into()]);
-        requests.push((p.clone(), unread));
-    }
+    let requests = with_unread_copies(&once);
     let explanations = explain_many_threads(&org, &requests, 1);
     let (mut json, mut csv) = (Vec::new(), Vec::new());
     for (i, ex) in explanations.iter().enumerate() {
