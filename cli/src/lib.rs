@@ -1488,6 +1488,19 @@ pub struct ExplanationJson<'a> {
 
 impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
     fn from(ex: &'a Explanation) -> Self {
+        let mut j = ExplanationJson::head(ex);
+        let l = &mut j.layers;
+        l.explicit_deny.statements = statements_json(&ex.denies);
+        l.identity.statements = statements_json(&ex.identity_allows);
+        l.permission_boundary.statements = Some(statements_json(&ex.boundary_allows));
+        l.resource.statements = Some(statements_json(&ex.resource_allows));
+        j
+    }
+}
+
+impl<'a> ExplanationJson<'a> {
+    /// Every field but the statement lists, which are left empty.
+    fn head(ex: &'a Explanation) -> Self {
         let deny_result = if !ex.always_allowed && ex.denies.iter().any(|d| d.condition.is_none()) {
             "ExplicitlyDenied"
         } else {
@@ -1502,11 +1515,11 @@ impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
             layers: LayersJson {
                 explicit_deny: StatementsLayerJson {
                     result: deny_result,
-                    statements: statements_json(&ex.denies),
+                    statements: Vec::new(),
                 },
                 identity: StatementsLayerJson {
                     result: ex.identity_result(),
-                    statements: statements_json(&ex.identity_allows),
+                    statements: Vec::new(),
                 },
                 rcp: ResultJson {
                     result: ex.rcp_result(),
@@ -1525,12 +1538,12 @@ impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
                 permission_boundary: PolicyLayerJson {
                     result: ex.boundary_result(),
                     policy: ex.boundary.as_deref(),
-                    statements: Some(statements_json(&ex.boundary_allows)),
+                    statements: Some(Vec::new()),
                 },
                 resource: PolicyLayerJson {
                     result: ex.resource_result(),
                     policy: ex.resource_policy.as_deref(),
-                    statements: Some(statements_json(&ex.resource_allows)),
+                    statements: Some(Vec::new()),
                 },
                 session: PolicyLayerJson {
                     result: ex.session_result(),
@@ -1551,14 +1564,75 @@ impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
 
 /// One explanation as a line of JSON (with its newline), appended to `buf`: the bytes
 /// serde_json writes for [`ExplanationJson`] (a test compares them), written field by field as
-/// [`access_json`] writes access rows (30,000 explanations are 30 MB).
+/// [`access_json`] writes access rows (30,000 explanations are 30 MB). Each statement's object
+/// is written once per thread while its strings live ([`StatementMemo`]) and copied after.
 pub fn explanation_line(ex: &Explanation, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-    explanation_json(buf, &ExplanationJson::from(ex))?;
+    STATEMENT_JSON
+        .with_borrow_mut(|memo| explanation_json(buf, &ExplanationJson::head(ex), ex, memo))?;
     buf.push(b'\n');
     Ok(())
 }
 
-fn explanation_json(buf: &mut Vec<u8>, e: &ExplanationJson<'_>) -> serde_json::Result<()> {
+/// The JSON objects of the statements an explanation names, written once and copied after:
+/// the requests of a run name the same statements over and over. A statement is known by the
+/// addresses of its shared strings ([`analysis::Text`]); the memo keeps a copy of each, so an
+/// address it holds is never another string's. Cleared past [`STATEMENT_MEMO_SIZE`] entries.
+#[derive(Default)]
+struct StatementMemo {
+    at: rustc_hash::FxHashMap<[usize; 6], (analysis::StatementRef, std::ops::Range<usize>)>,
+    bytes: Vec<u8>,
+}
+
+/// The most statements [`StatementMemo`] keeps (each run makes its statements' strings anew).
+const STATEMENT_MEMO_SIZE: usize = 4096;
+
+thread_local! {
+    static STATEMENT_JSON: std::cell::RefCell<StatementMemo> =
+        std::cell::RefCell::new(StatementMemo::default());
+}
+
+impl StatementMemo {
+    /// Appends the JSON object of `st` to `buf`.
+    fn write(&mut self, buf: &mut Vec<u8>, st: &analysis::StatementRef) -> serde_json::Result<()> {
+        let addr = |t: &analysis::Text| t.as_ptr() as usize;
+        let key = [
+            addr(&st.policy),
+            addr(&st.kind),
+            addr(&st.statement),
+            st.sid.as_ref().map_or(0, addr),
+            st.granter.as_ref().map_or(0, addr),
+            st.condition.as_ref().map_or(0, addr),
+        ];
+        if let Some(bytes) = self
+            .at
+            .get(&key)
+            .and_then(|(_, range)| self.bytes.get(range.clone()))
+        {
+            buf.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let start = buf.len();
+        statement_json(buf, &StatementJson::from(st))?;
+        if self.at.len() >= STATEMENT_MEMO_SIZE {
+            self.at.clear();
+            self.bytes.clear();
+        }
+        let written = buf.get(start..).unwrap_or_default();
+        let range = self.bytes.len()..self.bytes.len() + written.len();
+        self.bytes.extend_from_slice(written);
+        self.at.insert(key, (st.clone(), range));
+        Ok(())
+    }
+}
+
+/// The JSON of explanation `ex`: every field as `e` (its [`ExplanationJson::head`]) gives it
+/// but the statement lists, written from `ex`'s statements through `memo`.
+fn explanation_json(
+    buf: &mut Vec<u8>,
+    e: &ExplanationJson<'_>,
+    ex: &Explanation,
+    memo: &mut StatementMemo,
+) -> serde_json::Result<()> {
     buf.extend_from_slice(b"{\"decision\":");
     json_string(buf, e.decision)?;
     buf.extend_from_slice(b",\"principal\":");
@@ -1573,11 +1647,26 @@ fn explanation_json(buf: &mut Vec<u8>, e: &ExplanationJson<'_>) -> serde_json::R
         b",\"always_allowed\":false"
     });
     let l = &e.layers;
-    buf.extend_from_slice(b",\"layers\":{\"explicit_deny\":");
-    statements_layer_json(buf, &l.explicit_deny)?;
-    buf.extend_from_slice(b",\"identity\":");
-    statements_layer_json(buf, &l.identity)?;
-    buf.extend_from_slice(b",\"rcp\":");
+    let mut list = |buf: &mut Vec<u8>, sts: &[analysis::StatementRef]| {
+        buf.push(b'[');
+        for (i, st) in sts.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            memo.write(buf, st)?;
+        }
+        buf.push(b']');
+        Ok::<(), serde_json::Error>(())
+    };
+    buf.extend_from_slice(b",\"layers\":{\"explicit_deny\":{\"result\":");
+    json_string(buf, l.explicit_deny.result)?;
+    buf.extend_from_slice(b",\"statements\":");
+    list(buf, &ex.denies)?;
+    buf.extend_from_slice(b"},\"identity\":{\"result\":");
+    json_string(buf, l.identity.result)?;
+    buf.extend_from_slice(b",\"statements\":");
+    list(buf, &ex.identity_allows)?;
+    buf.extend_from_slice(b"},\"rcp\":");
     result_json(buf, &l.rcp)?;
     buf.extend_from_slice(b",\"scp\":{\"result\":");
     json_string(buf, l.scp.result)?;
@@ -1595,11 +1684,13 @@ fn explanation_json(buf: &mut Vec<u8>, e: &ExplanationJson<'_>) -> serde_json::R
         });
     }
     buf.extend_from_slice(b"]},\"permission_boundary\":");
-    policy_layer_json(buf, &l.permission_boundary)?;
+    policy_layer_json(buf, &l.permission_boundary, |buf| {
+        list(buf, &ex.boundary_allows)
+    })?;
     buf.extend_from_slice(b",\"resource\":");
-    policy_layer_json(buf, &l.resource)?;
+    policy_layer_json(buf, &l.resource, |buf| list(buf, &ex.resource_allows))?;
     buf.extend_from_slice(b",\"session\":");
-    policy_layer_json(buf, &l.session)?;
+    policy_layer_json(buf, &l.session, |buf| list(buf, &[]))?;
     buf.extend_from_slice(b",\"s3_block_public_access\":");
     result_json(buf, &l.s3_block_public_access)?;
     buf.extend_from_slice(b"}}");
@@ -1613,47 +1704,37 @@ fn result_json(buf: &mut Vec<u8>, r: &ResultJson) -> serde_json::Result<()> {
     Ok(())
 }
 
-fn statements_json_into(buf: &mut Vec<u8>, list: &[StatementJson<'_>]) -> serde_json::Result<()> {
-    buf.push(b'[');
-    for (i, st) in list.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        buf.extend_from_slice(b"{\"policy\":");
-        json_string(buf, st.policy)?;
-        buf.extend_from_slice(b",\"policy_kind\":");
-        json_string(buf, st.policy_kind)?;
-        buf.extend_from_slice(b",\"statement\":");
-        json_string(buf, st.statement)?;
-        buf.extend_from_slice(b",\"sid\":");
-        json_optional(buf, st.sid)?;
-        buf.extend_from_slice(b",\"granter\":");
-        json_optional(buf, st.granter)?;
-        buf.extend_from_slice(b",\"condition\":");
-        json_optional(buf, st.condition)?;
-        buf.push(b'}');
-    }
-    buf.push(b']');
-    Ok(())
-}
-
-fn statements_layer_json(buf: &mut Vec<u8>, l: &StatementsLayerJson<'_>) -> serde_json::Result<()> {
-    buf.extend_from_slice(b"{\"result\":");
-    json_string(buf, l.result)?;
-    buf.extend_from_slice(b",\"statements\":");
-    statements_json_into(buf, &l.statements)?;
+fn statement_json(buf: &mut Vec<u8>, st: &StatementJson<'_>) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"policy\":");
+    json_string(buf, st.policy)?;
+    buf.extend_from_slice(b",\"policy_kind\":");
+    json_string(buf, st.policy_kind)?;
+    buf.extend_from_slice(b",\"statement\":");
+    json_string(buf, st.statement)?;
+    buf.extend_from_slice(b",\"sid\":");
+    json_optional(buf, st.sid)?;
+    buf.extend_from_slice(b",\"granter\":");
+    json_optional(buf, st.granter)?;
+    buf.extend_from_slice(b",\"condition\":");
+    json_optional(buf, st.condition)?;
     buf.push(b'}');
     Ok(())
 }
 
-fn policy_layer_json(buf: &mut Vec<u8>, l: &PolicyLayerJson<'_>) -> serde_json::Result<()> {
+/// A layer's result, its policy and, where it lists them (`l.statements` is not `None`), its
+/// statements (written by `statements`).
+fn policy_layer_json(
+    buf: &mut Vec<u8>,
+    l: &PolicyLayerJson<'_>,
+    mut statements: impl FnMut(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
     buf.extend_from_slice(b"{\"result\":");
     json_string(buf, l.result)?;
     buf.extend_from_slice(b",\"policy\":");
     json_optional(buf, l.policy)?;
-    if let Some(statements) = &l.statements {
+    if l.statements.is_some() {
         buf.extend_from_slice(b",\"statements\":");
-        statements_json_into(buf, statements)?;
+        statements(buf)?;
     }
     buf.push(b'}');
     Ok(())
@@ -2189,6 +2270,9 @@ mod tests {
         full.scp_blocked = true;
         full.resource_policy = Some("arn:aws:s3:::b#bucket-policy".to_string());
         full.resource_allows = vec![st("rp", None, None, Some("c"))];
+        // The same statement (its strings shared) twice in one line, and in the lines after:
+        // written once, then copied from the memo, escapes included.
+        full.resource_allows.push(full.identity_allows[1].clone());
         full.bpa_blocked = true;
         full.session_policy = Some("session".to_string());
         full.session_permits = true;
