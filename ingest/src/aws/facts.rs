@@ -2716,20 +2716,21 @@ impl<'o> Builder<'o> {
     /// as written (`arn:aws:s3:::b/${aws:userid}/*`), so a whole-org grant shows what it
     /// depends on instead of widening to `*`; otherwise its variables become `*`, for coverage
     /// checks that then count it as partial.
-    fn resolved_patterns(
+    fn resolved_patterns<'p>(
         &self,
-        plan: &StatementPlan<'o>,
+        plan: &'p StatementPlan<'o>,
         source: Option<&Principal>,
         keep_templates: bool,
-    ) -> (Vec<String>, bool) {
+    ) -> (std::borrow::Cow<'p, [String]>, bool) {
         let Some(block) = plan.resource_block() else {
-            return (Vec::new(), false);
+            return (Vec::new().into(), false);
         };
         let patterns = match block {
             ResourceBlock::Resource(v) | ResourceBlock::NotResource(v) => v,
         };
         if !plan.resource_has_variables {
-            return (patterns.clone(), false);
+            // (Borrowed: most statements have no variables.)
+            return (patterns.as_slice().into(), false);
         }
         let mut out = Vec::new();
         let mut uncertain = false;
@@ -2748,7 +2749,7 @@ impl<'o> Builder<'o> {
                 }
             }
         }
-        (out, uncertain)
+        (out.into(), uncertain)
     }
 
     fn emit_destinations(
@@ -2823,9 +2824,14 @@ impl<'o> Builder<'o> {
                         // A targeted question grants only at the points each source asks: a
                         // statement shared by many sources is paired with each source's own
                         // destinations, never with the union of them (sources x destinations).
-                        let owners: Vec<&'o str> = match src {
-                            Some(s) => vec![s],
-                            None => plan.sources.iter().copied().collect(),
+                        // (Borrowed: a policy may speak for thousands of sources.)
+                        let one: [&'o str; 1];
+                        let owners: &[&'o str] = match src {
+                            Some(s) => {
+                                one = [s];
+                                &one
+                            }
+                            None => &plan.sources,
                         };
                         let mut covers: HashMap<&Dest, bool> = HashMap::default();
                         // Each pattern split once for the destinations of every owner.
@@ -2838,7 +2844,7 @@ impl<'o> Builder<'o> {
                         // no point (rule A8 reads the point's action), and its coverage and
                         // condition are not needed.
                         let touched = plan_actions.get(i).and_then(Option::as_deref);
-                        for s in owners {
+                        for &s in owners {
                             for (d, actions) in asked.get(s).into_iter().flatten() {
                                 let wanted = touched.is_none_or(|t| {
                                     actions.iter().any(|a| t.binary_search(a).is_ok())
@@ -2861,7 +2867,7 @@ impl<'o> Builder<'o> {
                             ResourceBlock::Resource(_) => {
                                 patterns.iter().cloned().map(Dest::Pattern).collect()
                             }
-                            ResourceBlock::NotResource(_) => vec![Dest::Not(patterns.clone())],
+                            ResourceBlock::NotResource(_) => vec![Dest::Not(patterns.to_vec())],
                         };
                         if plan.depends_on_resource {
                             // Tag-scoped grants resolve to the inventory resources they hit
@@ -3105,9 +3111,13 @@ impl<'o> Builder<'o> {
                     }
                     continue;
                 }
-                let owners: Vec<&'o str> = match src {
-                    Some(s) => vec![s],
-                    None => plan.sources.iter().copied().collect(),
+                let one: [&'o str; 1];
+                let owners: &[&'o str] = match src {
+                    Some(s) => {
+                        one = [s];
+                        &one
+                    }
+                    None => &plan.sources,
                 };
                 let per_source = plan.rp.is_none()
                     && plan.rcp_accounts.is_none()
