@@ -1985,7 +1985,7 @@ rcp,scp,permission_boundary,resource_policy,session,s3_block_public_access\n";
 /// One explanation as a CSV row of [`DECISION_COLUMNS`] (with its newline), appended to `buf`;
 /// `line` empty when the request is not a line of a file.
 pub fn decision_row(line: Option<usize>, ex: &Explanation, buf: &mut Vec<u8>) {
-    let j = ExplanationJson::from(ex);
+    let j = ExplanationJson::head(ex);
     let l = &j.layers;
     if let Some(n) = line {
         buf.extend_from_slice(n.to_string().as_bytes());
