@@ -2825,12 +2825,8 @@ impl<'o> Builder<'o> {
                         // statement shared by many sources is paired with each source's own
                         // destinations, never with the union of them (sources x destinations).
                         // (Borrowed: a policy may speak for thousands of sources.)
-                        let one: [&'o str; 1];
-                        let owners: &[&'o str] = match src {
-                            Some(s) => {
-                                one = [s];
-                                &one
-                            }
+                        let owners: &[&'o str] = match &src {
+                            Some(s) => std::slice::from_ref(s),
                             None => &plan.sources,
                         };
                         let mut covers: HashMap<&Dest, bool> = HashMap::default();
@@ -3111,12 +3107,8 @@ impl<'o> Builder<'o> {
                     }
                     continue;
                 }
-                let one: [&'o str; 1];
-                let owners: &[&'o str] = match src {
-                    Some(s) => {
-                        one = [s];
-                        &one
-                    }
+                let owners: &[&'o str] = match &src {
+                    Some(s) => std::slice::from_ref(s),
                     None => &plan.sources,
                 };
                 let per_source = plan.rp.is_none()
