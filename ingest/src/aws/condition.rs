@@ -424,20 +424,20 @@ fn arn_value(
 ) -> Tri {
     if is_plain(policy, vars) {
         // Every segment is its own glob (see `is_plain`): the value matches when all do.
-        let mut segs = policy.splitn(6, ':');
-        let parts: [&str; 6] = std::array::from_fn(|_| segs.next().unwrap_or_default());
-        if policy.split(':').count() < 5 {
-            return Tri::False;
-        }
-        let Some(req) = glob::split_arn_condition(request) else {
-            return Tri::False;
+        return match (
+            glob::split_arn_condition(policy),
+            glob::split_arn_condition(request),
+        ) {
+            (Some(parts), Some(req)) => {
+                let all = parts
+                    .iter()
+                    .zip(req.iter())
+                    .skip(1)
+                    .all(|(p, r)| glob::glob_match(p, r));
+                (all == expect).into()
+            }
+            _ => Tri::False,
         };
-        let all = parts
-            .iter()
-            .zip(req.iter())
-            .skip(1)
-            .all(|(p, r)| glob::glob_match(p, r));
-        return (all == expect).into();
     }
     let segs: Vec<&str> = if vars {
         variables::split_outside_variables(policy, ':')

@@ -1298,6 +1298,7 @@ impl<'o> Builder<'o> {
             );
         }
         let cloud: SymbolId = self.sym("aws");
+        let whole_org = matches!(self.question.sources, Sources::All);
         for arn in &holders {
             let Some(p) = org.principals.get(*arn) else {
                 continue;
@@ -1311,9 +1312,13 @@ impl<'o> Builder<'o> {
                 let gid = self.sym(g);
                 self.facts.member_of_direct.push((pid, gid));
             }
-            for (k, v) in &p.tags {
-                let row = (self.sym(&p.arn), self.sym(k), self.sym(v));
-                self.facts.tag.push(row);
+            // Tags are read by user rules, over whole-org questions only (the core rules do
+            // not read them: conditions read tags from the org itself).
+            if whole_org {
+                for (k, v) in &p.tags {
+                    let row = (self.sym(&p.arn), self.sym(k), self.sym(v));
+                    self.facts.tag.push(row);
+                }
             }
             for pol in &p.policies {
                 let polid = self.sym(pol);
@@ -1351,7 +1356,6 @@ impl<'o> Builder<'o> {
         // other questions get the accounts of the destinations they touch
         // (emit_destinations), and conditions read tags from the org itself.
         let inventory: &'o BTreeMap<String, _> = &org.resources;
-        let whole_org = matches!(self.question.sources, Sources::All);
         // (Not a filter over the inventory: a question about some sources should not walk a
         // million resources to write none of them.)
         if whole_org {
@@ -2760,7 +2764,7 @@ impl<'o> Builder<'o> {
         point_actions: &HashMap<&'o str, (ActionId, bool)>,
     ) {
         let org = self.org;
-        let by_arn: BTreeMap<&str, &'o Principal> =
+        let by_arn: HashMap<&str, &'o Principal> =
             sources.iter().map(|p| (p.arn.as_str(), *p)).collect();
         // Destinations: asked, or the grants' own patterns.
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
@@ -3229,12 +3233,16 @@ impl<'o> Builder<'o> {
                     .is_some_and(|ds| near.iter().any(|d| ds.binary_search(d).is_ok())),
                 None => true,
             };
-            let srcs: Vec<&'o Principal> = plan
-                .sources
-                .iter()
-                .filter(|s| matters(s))
-                .filter_map(|s| by_arn.get(s).copied())
-                .collect();
+            // (Only a condition that reads the caller is evaluated per source.)
+            let srcs: Vec<&'o Principal> = if plan.depends_on_principal {
+                plan.sources
+                    .iter()
+                    .filter(|s| matters(s))
+                    .filter_map(|s| by_arn.get(s).copied())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             match (plan.depends_on_principal, plan.depends_on_resource) {
                 (false, false) => {
                     if let Some(c) = self.evaluate(plan, None, None) {
@@ -3243,29 +3251,34 @@ impl<'o> Builder<'o> {
                 }
                 (true, false) => {
                     // Sources with the same values of every caller key the condition reads
-                    // get the same decided outcome (true or false), found once for them; a
-                    // residual is still evaluated per source (as below).
+                    // get the same condition part (false, true, or the same residual), found
+                    // once for them; the Principal is matched per source.
                     let caller_keys = self.shared_caller_keys(plan);
-                    let mut decided: HashMap<Vec<KeyValue>, Option<ConditionId>> =
-                        HashMap::default();
+                    let mut parts: HashMap<Vec<KeyValue>, ConditionPart> = HashMap::default();
+                    let mut split = self.split_condition(plan);
                     for p in &srcs {
+                        let Some(principal) = principal_gate(plan, Some(p)) else {
+                            continue;
+                        };
                         let sig: Option<Vec<KeyValue>> = caller_keys.as_ref().map(|keys| {
                             keys.iter().map(|k| self.lookup(k, Some(p), None)).collect()
                         });
-                        let known = sig.as_ref().and_then(|s| decided.get(s).copied());
-                        let outcome = match known {
-                            Some(outcome) => outcome,
+                        let part = match sig.as_ref().and_then(|s| parts.get(s)) {
+                            Some(part) => part.clone(),
                             None => {
-                                let outcome = self.evaluate(plan, Some(p), None);
-                                if let Some(sig) = sig {
-                                    if outcome.is_none_or(|c| c == self.true_condition) {
-                                        decided.insert(sig, outcome);
+                                let part = match &mut split {
+                                    Some(split) => {
+                                        self.condition_part_split(plan, split, p, None, 0)
                                     }
+                                    None => self.condition_part(plan, Some(p), None),
+                                };
+                                if let Some(sig) = sig {
+                                    parts.insert(sig, part.clone());
                                 }
-                                outcome
+                                part
                             }
                         };
-                        if let Some(c) = outcome {
+                        if let Some(c) = self.with_principal(plan, &part, principal) {
                             let pid = self.sym(&p.arn);
                             self.facts
                                 .statement_condition_principal
@@ -3285,24 +3298,25 @@ impl<'o> Builder<'o> {
                 }
                 (true, true) => {
                     // Sources with the same values of every caller key the condition reads
-                    // get the same outcome at a destination where it is decided (true or
-                    // false), found once for them. A residual (the clauses left to the
-                    // request, the source's variable values filled in) is still evaluated per
-                    // source. A resource policy's or RCP's statement also matches callers by
-                    // name, so it is evaluated per source.
+                    // get the same condition part at a destination (false, true, or the same
+                    // residual: the clauses left to the request, the variable values filled
+                    // in), found once for them; the Principal is matched per source.
                     let caller_keys = self.shared_caller_keys(plan);
                     // Each distinct signature's group number (hashed: when a key names the
                     // caller, such as `aws:username`, every source has its own).
                     let mut signatures: HashMap<Vec<KeyValue>, usize> = HashMap::default();
-                    let mut decided: HashMap<(usize, usize), Option<ConditionId>> =
-                        HashMap::default();
+                    let mut decided: HashMap<(usize, usize), ConditionPart> = HashMap::default();
                     // With contexts per request, a condition that reads no resource key has
                     // one outcome per source and context: found once for the destinations
                     // where the source's requests share a context (by its address).
                     let per_context = self.per_destination && !plan.reads_resource;
-                    let mut in_context: HashMap<usize, Option<ConditionId>> = HashMap::default();
+                    let mut in_context: HashMap<usize, ConditionPart> = HashMap::default();
+                    let mut split = self.split_condition(plan);
                     for p in &srcs {
                         in_context.clear();
+                        let Some(principal) = principal_gate(plan, Some(p)) else {
+                            continue;
+                        };
                         let group = caller_keys.as_ref().map(|keys| {
                             let sig: Vec<KeyValue> =
                                 keys.iter().map(|k| self.lookup(k, Some(p), None)).collect();
@@ -3322,24 +3336,28 @@ impl<'o> Builder<'o> {
                                 .flatten()
                                 .map(|c| std::ptr::from_ref(c) as usize);
                             let known = group
-                                .and_then(|g| decided.get(&(g, k)).copied())
-                                .or_else(|| context.and_then(|c| in_context.get(&c).copied()));
-                            let outcome = match known {
-                                Some(outcome) => outcome,
+                                .and_then(|g| decided.get(&(g, k)))
+                                .or_else(|| context.and_then(|c| in_context.get(&c)))
+                                .cloned();
+                            let part = match known {
+                                Some(part) => part,
                                 None => {
-                                    let outcome = self.evaluate(plan, Some(p), Some(d));
-                                    if let Some(g) = group {
-                                        if outcome.is_none_or(|c| c == self.true_condition) {
-                                            decided.insert((g, k), outcome);
+                                    let part = match &mut split {
+                                        Some(split) => {
+                                            self.condition_part_split(plan, split, p, Some(d), k)
                                         }
+                                        None => self.condition_part(plan, Some(p), Some(d)),
+                                    };
+                                    if let Some(g) = group {
+                                        decided.insert((g, k), part.clone());
                                     }
                                     if let Some(c) = context {
-                                        in_context.insert(c, outcome);
+                                        in_context.insert(c, part.clone());
                                     }
-                                    outcome
+                                    part
                                 }
                             };
-                            if let Some(c) = outcome {
+                            if let Some(c) = self.with_principal(plan, &part, principal) {
                                 let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
                                 self.facts
                                     .statement_condition_for
@@ -3352,22 +3370,25 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// The caller keys whose values decide a condition of `plan` for a source, when sources
-    /// with the same values share its decided outcomes (true or false): `None` for a resource
-    /// policy's or RCP's statement, which also matches callers by name, and with one context
-    /// per source, whose request keys differ.
+    /// The caller keys whose values decide the condition part of `plan` for a source
+    /// ([`Builder::condition_part`]), when sources with the same values share it: `None` with
+    /// one context per source, whose request keys differ, and when the condition reads
+    /// `aws:PrincipalArn`, which has a value of its own for each source (nothing to share, and
+    /// the values would be copied and hashed for each). (Without contexts per source, a request key is
+    /// unknown, or given once, for every source; whom a resource or control policy's statement
+    /// names is matched per source, outside the part.)
     fn shared_caller_keys(&self, plan: &StatementPlan<'o>) -> Option<Vec<String>> {
-        let shared = plan.rp.is_none()
-            && !plan.principal_filter
-            && !matches!(self.question.context, Context::PerRequest(_));
-        shared.then(|| {
-            plan.statement
-                .condition
-                .iter()
-                .flat_map(|c| clause_keys(c, plan.variables_enabled))
-                .filter(|k| !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal)
-                .collect()
-        })
+        if matches!(self.question.context, Context::PerRequest(_)) {
+            return None;
+        }
+        let keys: Vec<String> = plan
+            .statement
+            .condition
+            .iter()
+            .flat_map(|c| clause_keys(c, plan.variables_enabled))
+            .filter(|k| !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal)
+            .collect();
+        (!keys.iter().any(|k| k == "aws:principalarn")).then_some(keys)
     }
 
     /// How a limiting statement's Resource / NotResource block covers destination `d`: an RCP
@@ -3428,54 +3449,181 @@ impl<'o> Builder<'o> {
         source: Option<&Principal>,
         dest: Option<&Dest>,
     ) -> Option<ConditionId> {
-        let mut principal_residual: Option<String> = None;
-        if let Some(rp) = &plan.rp {
-            let (_, residual) = rp.matches.get(source?.arn.as_str())?;
-            principal_residual = residual.clone();
-        } else if plan.principal_filter
-            && !source.is_some_and(|p| principal_matches(plan.statement, p))
-        {
-            return None;
-        }
+        let principal = principal_gate(plan, source)?;
+        let part = self.condition_part(plan, source, dest);
+        self.with_principal(plan, &part, principal)
+    }
+
+    /// A statement's own Condition for a source and destination, its Principal aside (see
+    /// [`principal_gate`]): false, or true but for the residual of the clauses that depend on
+    /// the request. Sources with the same values of every caller key the condition reads
+    /// (`shared_caller_keys`) have the same part, so callers may share it.
+    fn condition_part(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        source: Option<&Principal>,
+        dest: Option<&Dest>,
+    ) -> ConditionPart {
         let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
         let outcome =
             condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
-        let residual = match outcome {
-            Outcome::True => None,
-            Outcome::False => return None,
-            Outcome::Unknown(indices) => {
-                // The residual shows policy variables already known for this source resolved
-                // (`in ["blue"]`, not `in ["${aws:PrincipalTag/team}"]`), so each row reads
-                // on its own.
-                let parts: Vec<String> = indices
-                    .iter()
-                    .filter_map(|&i| plan.statement.condition.get(i))
-                    .map(|clause| {
-                        if !plan.variables_enabled {
-                            return condition::render_clause(clause);
-                        }
-                        let mut shown = clause.clone();
-                        for v in &mut shown.values {
-                            if variables::has_variables(v) {
-                                if let Substitution::Resolved(r) = variables::substitute(v, &lookup)
-                                {
-                                    *v = r;
-                                }
-                            }
-                        }
-                        condition::render_clause(&shown)
-                    })
-                    .collect();
-                Some(parts.join(" AND "))
+        match outcome {
+            Outcome::True => self.residual_part(plan, &[], source, dest),
+            Outcome::False => ConditionPart::False,
+            Outcome::Unknown(indices) => self.residual_part(plan, &indices, source, dest),
+        }
+    }
+
+    /// [`Builder::condition_part`] for one of many sources (no contexts per source): the
+    /// clauses that read no caller key are evaluated once per destination (`at`, the
+    /// destination's index; any one number without a destination) and a residual of those
+    /// clauses alone is rendered once, in `split`; only the clauses that read the caller are
+    /// evaluated for each source. (The same part: a Condition is the conjunction of its
+    /// clauses, each decided on its own.)
+    fn condition_part_split(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        split: &mut SplitCondition,
+        source: &Principal,
+        dest: Option<&Dest>,
+        at: usize,
+    ) -> ConditionPart {
+        let clauses = &plan.statement.condition;
+        let vars = plan.variables_enabled;
+        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), Some(source), dest);
+        let reads_caller = &split.reads_caller;
+        let shared = split.shared.entry(at).or_insert_with(|| {
+            let mut unknown = Vec::new();
+            for (i, c) in clauses.iter().enumerate() {
+                if reads_caller.get(i).copied().unwrap_or(true) {
+                    continue;
+                }
+                match condition::evaluate_clause(c, &lookup, vars) {
+                    Some(true) => {}
+                    Some(false) => return None,
+                    None => unknown.push(i),
+                }
             }
+            Some(SharedClauses {
+                unknown,
+                part: None,
+            })
+        });
+        let Some(shared) = shared else {
+            return ConditionPart::False;
         };
-        let residual = match (residual, principal_residual) {
-            (None, r) | (r, None) => r,
-            (Some(a), Some(b)) => Some(format!("{b} AND {a}")),
+        let mut caller_unknown = Vec::new();
+        for (i, c) in clauses.iter().enumerate() {
+            if !reads_caller.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            match condition::evaluate_clause(c, &lookup, vars) {
+                Some(true) => {}
+                Some(false) => return ConditionPart::False,
+                None => caller_unknown.push(i),
+            }
+        }
+        if caller_unknown.is_empty() {
+            // The residual of the other clauses alone: the same for every source.
+            if let Some(part) = &shared.part {
+                return part.clone();
+            }
+            let part = self.residual_part(plan, &shared.unknown, Some(source), dest);
+            shared.part = Some(part.clone());
+            return part;
+        }
+        // A residual with a clause that reads the caller shows the caller's values.
+        let mut unknown = shared.unknown.clone();
+        unknown.extend(caller_unknown);
+        unknown.sort_unstable();
+        self.residual_part(plan, &unknown, Some(source), dest)
+    }
+
+    /// The condition part whose residual is clauses `indices` of a statement's Condition
+    /// (none: true), rendered for a source and destination.
+    fn residual_part(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        indices: &[usize],
+        source: Option<&Principal>,
+        dest: Option<&Dest>,
+    ) -> ConditionPart {
+        if indices.is_empty() {
+            return ConditionPart::Holds {
+                residual: None,
+                alone: self.true_condition,
+            };
+        }
+        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
+        // The residual shows policy variables already known for this source resolved
+        // (`in ["blue"]`, not `in ["${aws:PrincipalTag/team}"]`), so each row reads on its own.
+        let parts: Vec<String> = indices
+            .iter()
+            .filter_map(|&i| plan.statement.condition.get(i))
+            .map(|clause| {
+                if !plan.variables_enabled {
+                    return condition::render_clause(clause);
+                }
+                let mut shown = clause.clone();
+                for v in &mut shown.values {
+                    if variables::has_variables(v) {
+                        if let Substitution::Resolved(r) = variables::substitute(v, &lookup) {
+                            *v = r;
+                        }
+                    }
+                }
+                condition::render_clause(&shown)
+            })
+            .collect();
+        let text = parts.join(" AND ");
+        let alone = self.sym(&text);
+        ConditionPart::Holds {
+            residual: Some(text),
+            alone,
+        }
+    }
+
+    /// How a statement's Condition is split for [`Builder::condition_part_split`]: `None` with
+    /// contexts per source (a request key may then differ between sources).
+    fn split_condition(&self, plan: &StatementPlan<'o>) -> Option<SplitCondition> {
+        if matches!(self.question.context, Context::PerRequest(_)) {
+            return None;
+        }
+        #[cfg(test)]
+        if tests::WHOLE_CONDITIONS.with(std::cell::Cell::get) {
+            return None;
+        }
+        let reads_caller = plan
+            .statement
+            .condition
+            .iter()
+            .map(|c| {
+                clause_keys(c, plan.variables_enabled).iter().any(|k| {
+                    !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal
+                })
+            })
+            .collect();
+        Some(SplitCondition {
+            reads_caller,
+            shared: HashMap::default(),
+        })
+    }
+
+    /// The condition of a statement whose own Condition is `part`, for a source its Principal
+    /// lets through with residual `principal` (see [`principal_gate`]).
+    fn with_principal(
+        &mut self,
+        plan: &StatementPlan<'o>,
+        part: &ConditionPart,
+        principal: Option<&str>,
+    ) -> Option<ConditionId> {
+        let ConditionPart::Holds { residual, alone } = part else {
+            return None;
         };
-        let c = match residual {
-            None => self.true_condition,
-            Some(text) => self.sym(&text),
+        let c = match (residual, principal) {
+            (_, None) => *alone,
+            (None, Some(b)) => self.sym(b),
+            (Some(a), Some(b)) => self.sym(&format!("{b} AND {a}")),
         };
         if plan.grants_own() {
             self.allow_conditions.insert(c);
@@ -3658,6 +3806,51 @@ impl<'o> Builder<'o> {
             KeyClass::Request => not_known,
         }
     }
+}
+
+/// A statement's Condition as [`Builder::condition_part_split`] evaluates it for many sources.
+struct SplitCondition {
+    /// Per clause: it reads a caller key (see [`Builder::shared_caller_keys`]).
+    reads_caller: Vec<bool>,
+    /// Per destination index: the clauses that read no caller key (`None`: one is false).
+    shared: HashMap<usize, Option<SharedClauses>>,
+}
+
+/// The clauses of a Condition that read no caller key, at one destination: those that depend
+/// on the request, and, once rendered, the part they make where every other clause holds.
+struct SharedClauses {
+    unknown: Vec<usize>,
+    part: Option<ConditionPart>,
+}
+
+/// A statement's own Condition for one source (and destination), its Principal aside.
+#[derive(Debug, Clone)]
+enum ConditionPart {
+    False,
+    /// True, or true but for `residual` (the clauses that depend on the request, rendered);
+    /// `alone` is the condition when the Principal adds nothing.
+    Holds {
+        residual: Option<String>,
+        alone: ConditionId,
+    },
+}
+
+/// Whether a statement's Principal lets `source` through: `None` when it does not (a resource
+/// policy's statement that does not name the source, a control policy's statement whose
+/// Principal / NotPrincipal leaves it out), else the residual condition of the match (a session
+/// ARN when the session name is not known), if any.
+fn principal_gate<'p>(
+    plan: &'p StatementPlan<'_>,
+    source: Option<&Principal>,
+) -> Option<Option<&'p str>> {
+    if let Some(rp) = &plan.rp {
+        let (_, residual) = rp.matches.get(source?.arn.as_str())?;
+        return Some(residual.as_deref());
+    }
+    if plan.principal_filter && !source.is_some_and(|p| principal_matches(plan.statement, p)) {
+        return None;
+    }
+    Some(None)
 }
 
 /// False when destination `d` certainly does not reach `resource` (nor, for a bucket, its
@@ -4254,6 +4447,149 @@ mod tests {
                 "variable"
             ]
         );
+    }
+
+    thread_local! {
+        /// Set by a test: each source's Condition evaluated whole, never split.
+        pub(super) static WHOLE_CONDITIONS: std::cell::Cell<bool> =
+            const { std::cell::Cell::new(false) };
+    }
+
+    /// Every input relation of `facts`, as sorted rows of names (ids depend on the order in
+    /// which names are first met).
+    fn named_facts(facts: &Facts) -> BTreeMap<&'static str, Vec<Vec<String>>> {
+        iamlog_engine::schema::SCHEMA
+            .iter()
+            .filter_map(|r| {
+                let rows = facts.rows(r.name)?;
+                let mut named: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|s| facts.interner.resolve(*s).to_string())
+                            .collect()
+                    })
+                    .collect();
+                named.sort();
+                Some((r.name, named))
+            })
+            .collect()
+    }
+
+    /// A statement's Condition evaluated for many sources with its clauses split (those that
+    /// read no caller key once, the rest per source) gives the facts of evaluating it whole
+    /// for each source: in a targeted question at an exact resource and at a pattern, and in
+    /// a whole-org question.
+    #[test]
+    fn split_conditions_give_the_facts_of_whole_ones() {
+        let user = |name: &str, tags: &str| {
+            format!(
+                r#"{{"UserName": "{name}", "UserId": "AIDA{:0>17}", "Path": "/",
+                "Arn": "arn:aws:iam::111122223333:user/{name}", "GroupList": ["g"],
+                "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": [{tags}]}}"#,
+                name.len()
+            )
+        };
+        let team = |t: &str| format!(r#"{{"Key": "team", "Value": "{t}"}}"#);
+        let users = [
+            user("admin1", &team("blue")),
+            user("u1", &team("blue")),
+            user("u2", &team("red")),
+            user("u3", ""),
+            user("u4", &team("blue")),
+        ];
+        let statements = [
+            // A caller clause and a request clause: the residual is the request's.
+            r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+              "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:user/admin*"]},
+                            "Bool": {"aws:SecureTransport": "true"}}}"#,
+            // Caller and request keys in one operator.
+            r#"{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*",
+              "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue",
+                                             "aws:SourceVpc": "vpc-1"}}}"#,
+            // A request key whose value names the caller's tag: shown resolved per source.
+            r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+              "Condition": {"StringLike": {"s3:prefix": "${aws:PrincipalTag/team}/*"},
+                            "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}"#,
+            // A resource key and a caller key (per source and destination).
+            r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+              "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"},
+                            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/u*"}}}"#,
+            // Limiting statements: a Deny and its partial cousin.
+            r#"{"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+              "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "blue"},
+                            "Bool": {"aws:MultiFactorAuthPresent": "false"}}}"#,
+            r#"{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret*",
+              "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/u2"},
+                            "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}"#,
+        ];
+        let gaad = format!(
+            r#"{{"UserDetailList": [{}],
+                "GroupDetailList": [{{"GroupName": "g", "GroupId": "AGPA00000000000000001",
+                  "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
+                  "AttachedManagedPolicies": [],
+                  "GroupPolicyList": [{{"PolicyName": "gp", "PolicyDocument":
+                    {{"Version": "2012-10-17", "Statement": [{}]}}}}]}}],
+                "RoleDetailList": [], "Policies": []}}"#,
+            users.join(","),
+            statements.join(",")
+        );
+        let org = crate::aws::gaad::test_org(&gaad);
+        let callers: Vec<String> = org.users_and_roles().map(|p| p.arn.clone()).collect();
+        assert_eq!(callers.len(), 5);
+        // A request that gives some request keys (a clause that reads none of the caller's
+        // may then be false for every source).
+        let mut request = Question::at_one_point(
+            callers.clone(),
+            "s3:GetObject",
+            "arn:aws:s3:::b/secret1",
+            None,
+        );
+        request.context = Context::Request(
+            [
+                ("aws:securetransport", "false"),
+                ("aws:multifactorauthpresent", "false"),
+                ("aws:sourcevpc", "vpc-1"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+            .collect(),
+        );
+        let questions = [
+            Question::at_one_point(callers.clone(), "s3:GetObject", "arn:aws:s3:::b/x", None),
+            Question::at_one_point(callers.clone(), "s3:GetObject", "arn:aws:s3:::b/*", None),
+            Question::whole_org(),
+            request,
+        ];
+        let catalogue = Catalogue::embedded();
+        for q in &questions {
+            let split = named_facts(&build(&org, q, catalogue));
+            WHOLE_CONDITIONS.with(|w| w.set(true));
+            let whole = named_facts(&build(&org, q, catalogue));
+            WHOLE_CONDITIONS.with(|w| w.set(false));
+            assert_eq!(split, whole);
+            // The conditions were evaluated per source, with residuals of their own.
+            let per_source = split
+                .get("statement_condition_principal")
+                .map_or(0, Vec::len)
+                + split.get("statement_condition_for").map_or(0, Vec::len);
+            assert!(per_source >= 5, "{per_source}");
+        }
+        // The residual shows the caller's own tag, and the request's clause alone where
+        // the caller's clause holds.
+        let facts = named_facts(&build(&org, &questions[0], catalogue));
+        let conditions: Vec<&String> = facts
+            .get("statement_condition_principal")
+            .into_iter()
+            .flatten()
+            .filter_map(|row| row.get(2))
+            .collect();
+        assert!(conditions
+            .iter()
+            .any(|c| c.contains(r#"s3:prefix in ["red/*"]"#)));
+        assert!(conditions
+            .iter()
+            .any(|c| c.as_str() == r#"Bool aws:SecureTransport in ["true"]"#));
     }
 
     /// The asked actions indexed by service touch a block exactly when one of them does.

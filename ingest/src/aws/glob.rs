@@ -531,15 +531,28 @@ pub fn arn_like(pattern: &str, arn: &str) -> bool {
 
 /// Splits an ARN condition value: at least five `:`-separated parts; the resource part is
 /// everything after the fifth colon (empty if absent).
+/// (Without allocating, one byte scan: conditions on `aws:PrincipalArn` split every caller's
+/// ARN and every pattern, for each caller.)
 pub(crate) fn split_arn_condition(s: &str) -> Option<[&str; 6]> {
-    let mut segs: Vec<&str> = s.splitn(6, ':').collect();
-    if segs.len() < 5 {
-        return None;
+    let mut out = [""; 6];
+    let mut rest = s;
+    for (i, seg) in out.iter_mut().enumerate().take(5) {
+        // (`:` is ASCII: the byte after it starts a character.)
+        match rest.bytes().position(|b| b == b':') {
+            Some(j) => {
+                *seg = rest.get(..j)?;
+                rest = rest.get(j + 1..)?;
+            }
+            // The last segment: five at least (the resource part then empty).
+            None if i == 4 => {
+                *seg = rest;
+                return Some(out);
+            }
+            None => return None,
+        }
     }
-    if segs.len() == 5 {
-        segs.push("");
-    }
-    <[&str; 6]>::try_from(segs).ok()
+    out[5] = rest;
+    Some(out)
 }
 
 // ---------------------------------------------------------------------------------------------

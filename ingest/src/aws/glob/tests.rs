@@ -573,3 +573,51 @@ fn glob_bytes_answer_as_glob_chars() {
     assert!(!glob_match("caf??", "café"));
     assert!(glob_match_ascii_ci("CAF?", "café"));
 }
+
+#[test]
+fn arn_condition_split_is_splitn_six_with_an_empty_resource_part_when_there_are_five() {
+    // The reference: `splitn(6, ':')`, at least five parts, the sixth empty when absent.
+    fn reference(s: &str) -> Option<[&str; 6]> {
+        let mut segs: Vec<&str> = s.splitn(6, ':').collect();
+        if segs.len() < 5 {
+            return None;
+        }
+        if segs.len() == 5 {
+            segs.push("");
+        }
+        <[&str; 6]>::try_from(segs).ok()
+    }
+    let cases = [
+        "",
+        ":",
+        "::::",
+        ":::::",
+        "arn:aws:iam::123456789012",
+        "arn:aws:iam::123456789012:",
+        "arn:aws:iam::123456789012:role/a",
+        "arn:aws:iam::123456789012:role/a:b:c",
+        "arn:aws:s3:::bucket/key",
+        "arn:aws:iam:",
+        "arn",
+        "é:ü::ß:☃:x:y",
+        "arn:aws:sts::1:assumed-role/r/s",
+    ];
+    for s in cases {
+        assert_eq!(split_arn_condition(s), reference(s), "{s:?}");
+    }
+    // Every string of up to 7 characters over `a`, `:`, `é`.
+    let alphabet = ['a', ':', 'é'];
+    let mut strings = vec![String::new()];
+    for _ in 0..7 {
+        let longer: Vec<String> = strings
+            .iter()
+            .filter(|s| s.chars().count() == strings.last().map_or(0, |l| l.chars().count()))
+            .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+            .collect();
+        strings.extend(longer);
+    }
+    assert!(strings.len() > 3000);
+    for s in &strings {
+        assert_eq!(split_arn_condition(s), reference(s), "{s:?}");
+    }
+}
