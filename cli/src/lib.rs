@@ -861,29 +861,38 @@ fn who_can(
 ) -> CmdResult {
     let org = load(args, err)?;
     let aws = org.aws();
-    let mut sources = callers(aws);
+    let mut principals = caller_principals(aws);
     // The anonymous caller, when some resource policy may reach it.
     if !aws.resource_policies.policies.is_empty() {
-        sources.push(iamlog_ingest::aws::model::ANONYMOUS.to_string());
+        principals.push(iamlog_ingest::aws::model::anonymous());
     }
+    let sources: Vec<String> = principals.iter().map(|p| p.arn.clone()).collect();
     // Only the callers with an Allow that may cover the action (identity or resource side)
     // are asked; chains are followed from every caller below.
     // The chain search's index of every caller is built meanwhile on the other core, which
     // then sorts out the last third of the callers (each caller is looked at on its own; the
     // index takes about as long as a third of them).
-    let may_be_granted = |callers: &[String]| {
-        facts::may_be_granted_in(aws, callers, action, resource, resource_account.as_deref())
+    let may_be_granted = |part: &[&iamlog_ingest::aws::model::Principal]| -> Vec<String> {
+        let some: Vec<Option<&iamlog_ingest::aws::model::Principal>> =
+            part.iter().copied().map(Some).collect();
+        let kept =
+            facts::may_be_granted_among(aws, &some, action, resource, resource_account.as_deref());
+        part.iter()
+            .zip(kept)
+            .filter(|(_, k)| *k)
+            .map(|(p, _)| p.arn.clone())
+            .collect()
     };
     // An org read from a snapshot keeps its chains' edges: nothing to index, the callers are
     // sorted out in halves.
     let kept = chains::Chains::kept(&org);
     let (asked, candidates) = std::thread::scope(|scope| {
         let cut = match (analysis::threads() >= 2, kept) {
-            (false, _) => sources.len(),
-            (true, false) => sources.len() - sources.len() / 3,
-            (true, true) => sources.len() - sources.len() / 2,
+            (false, _) => principals.len(),
+            (true, false) => principals.len() - principals.len() / 3,
+            (true, true) => principals.len() - principals.len() / 2,
         };
-        let (first, last) = sources.split_at(cut);
+        let (first, last) = principals.split_at(cut);
         let other = scope.spawn(|| {
             let candidates = (!kept).then(|| facts::AssumeCandidates::indexed(aws));
             (candidates, may_be_granted(last))
@@ -926,10 +935,17 @@ fn who_can(
 /// Every user and role of the org, and the principals outside it that resource policies name:
 /// the principals that can make requests.
 fn callers(aws: &iamlog_ingest::aws::model::AwsOrg) -> Vec<String> {
-    aws.users_and_roles()
-        .chain(aws.external.values())
+    caller_principals(aws)
+        .iter()
         .map(|p| p.arn.clone())
         .collect()
+}
+
+/// [`callers`], as principals.
+fn caller_principals(
+    aws: &iamlog_ingest::aws::model::AwsOrg,
+) -> Vec<&iamlog_ingest::aws::model::Principal> {
+    aws.users_and_roles().chain(aws.external.values()).collect()
 }
 
 /// Access row `r` of the last role of `chain`, as reached by `source` through the chain: the

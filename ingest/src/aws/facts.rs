@@ -844,11 +844,44 @@ pub fn may_be_granted_in(
     resource: &str,
     resource_account: Option<&str>,
 ) -> Vec<String> {
+    let principals: Vec<Option<&Principal>> = callers
+        .iter()
+        .map(|arn| {
+            org.principals
+                .get(arn.as_str())
+                .or_else(|| org.external.get(arn.as_str()))
+                .or_else(|| (arn.as_str() == ANONYMOUS).then(anonymous))
+        })
+        .collect();
+    callers
+        .iter()
+        .zip(may_be_granted_among(
+            org,
+            &principals,
+            action,
+            resource,
+            resource_account,
+        ))
+        .filter(|(_, kept)| *kept)
+        .map(|(arn, _)| arn.clone())
+        .collect()
+}
+
+/// [`may_be_granted_in`] for callers already looked up (`None`: a caller the org does not
+/// know, kept): whether each may be granted, in order. (`who-can` sorts out every caller of
+/// the org: each looked up by ARN was a tenth of the work.)
+pub fn may_be_granted_among(
+    org: &AwsOrg,
+    callers: &[Option<&Principal>],
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
+) -> Vec<bool> {
     let always = ALWAYS_ALLOWED
         .iter()
         .any(|a| a.eq_ignore_ascii_case(action));
     if always || action.contains(['*', '?']) {
-        return callers.to_vec();
+        return vec![true; callers.len()];
     }
     let mut identity = IdentityAllows::at(org, action, resource);
     let dest = if resource.contains(['*', '?']) {
@@ -894,13 +927,8 @@ pub fn may_be_granted_in(
     let owner = resource_owner(org, resource, resource_account);
     callers
         .iter()
-        .filter(|arn| {
-            let principal = org
-                .principals
-                .get(arn.as_str())
-                .or_else(|| org.external.get(arn.as_str()))
-                .or_else(|| (arn.as_str() == ANONYMOUS).then(anonymous));
-            let Some(p) = principal else {
+        .map(|principal| {
+            let Some(p) = *principal else {
                 return true;
             };
             let named = || rp_allows.iter().any(|st| rp_match(st, p, None).is_some());
@@ -912,7 +940,6 @@ pub fn may_be_granted_in(
             }
             identity.may_allow(p) || named()
         })
-        .cloned()
         .collect()
 }
 
