@@ -312,16 +312,27 @@ impl Chains {
     /// [`Chains::reachable`], the roles and hops borrowed from the chains (who-can walks the
     /// chains of every caller of a large org).
     pub fn reachable_refs<'c>(&'c self, from: &str) -> BTreeMap<&'c str, Vec<&'c Hop>> {
-        let mut seen: BTreeMap<&'c str, Vec<&'c Hop>> = BTreeMap::new();
+        self.reachable_where(from, &|_| true).into_iter().collect()
+    }
+
+    /// [`Chains::reachable_refs`] for the roles `wanted` accepts, in role order: the chains
+    /// into the other roles are not built (who-can keeps only the roles with the access).
+    pub fn reachable_where<'c>(
+        &'c self,
+        from: &str,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Vec<(&'c str, Vec<&'c Hop>)> {
         // Most callers of a large org assume nothing: no search, no allocation.
         if !self.edges.contains_key(from) {
-            return seen;
+            return Vec::new();
         }
         // Breadth first: each role reached once, by the hop into it and the index of the
-        // role that hop leaves (`None`: `from`).
+        // role that hop leaves (`None`: `from`). (The order of the search is the edges'
+        // order, whatever set remembers the roles visited.)
         let mut reached: Vec<(&'c Hop, Option<usize>)> = Vec::new();
         let mut queue: VecDeque<(&str, Option<usize>)> = VecDeque::from([(from, None)]);
-        let mut visited: BTreeSet<&str> = BTreeSet::from([from]);
+        let mut visited: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+        visited.insert(from);
         while let Some((at, parent)) = queue.pop_front() {
             for hop in self.edges.get(at).map(Vec::as_slice).unwrap_or_default() {
                 if !visited.insert(hop.to.as_str()) {
@@ -331,17 +342,23 @@ impl Chains {
                 queue.push_back((hop.to.as_str(), Some(reached.len() - 1)));
             }
         }
-        for (hop, parent) in &reached {
-            let mut chain = vec![*hop];
-            let mut at = *parent;
-            while let Some((h, p)) = at.and_then(|i| reached.get(i)) {
-                chain.push(h);
-                at = *p;
-            }
-            chain.reverse();
-            seen.insert(hop.to.as_str(), chain);
-        }
-        seen
+        let mut out: Vec<(&'c str, Vec<&'c Hop>)> = reached
+            .iter()
+            .filter(|(hop, _)| wanted(&hop.to))
+            .map(|(hop, parent)| {
+                let mut chain = vec![*hop];
+                let mut at = *parent;
+                while let Some((h, p)) = at.and_then(|i| reached.get(i)) {
+                    chain.push(h);
+                    at = *p;
+                }
+                chain.reverse();
+                (hop.to.as_str(), chain)
+            })
+            .collect();
+        // (Each role is reached once.)
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out
     }
 
     /// True when no edge exists at all.

@@ -1191,7 +1191,8 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
     if chains.is_empty() {
         return Vec::new();
     }
-    let mut by_source: BTreeMap<&str, Vec<&AccessRow>> = BTreeMap::new();
+    let mut by_source: rustc_hash::FxHashMap<&str, Vec<&AccessRow>> =
+        rustc_hash::FxHashMap::default();
     for r in direct {
         by_source.entry(&*r.source).or_default().push(r);
     }
@@ -1201,7 +1202,8 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
         let mut out = Vec::new();
         for s in part {
             let mut source: Option<analysis::Text> = None;
-            for (role, chain) in chains.reachable_refs(s) {
+            let with_rows = |role: &str| by_source.contains_key(role);
+            for (role, chain) in chains.reachable_where(s, &with_rows) {
                 let Some(rows) = by_source.get(role) else {
                     continue;
                 };
