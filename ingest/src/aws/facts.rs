@@ -396,6 +396,10 @@ struct ActionUniverse {
 /// At most this many sources: a statement is matched against only the actions they ask.
 const FEW_SOURCES: usize = 8;
 
+/// A targeted question about at most this many distinct resources has its statements' Resource
+/// compared with them before they are planned ([`Builder::may_cover_asked`]).
+const FEW_RESOURCES: usize = 8;
+
 /// True when an action pattern has a wildcard (and so may name many actions).
 fn is_action_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
@@ -1176,6 +1180,10 @@ struct Builder<'o> {
     asked_actions: Option<AskedActions>,
     /// The actions each source of a targeted question asks (sorted, distinct).
     asked_by_source: HashMap<&'o str, Vec<&'o str>>,
+    /// The resources a targeted question asks, when they are few and without wildcards
+    /// (sorted, distinct): a statement whose Resource can cover none of them touches no point
+    /// in question ([`Builder::may_cover_asked`]).
+    asked_resources: Option<Vec<&'o str>>,
     /// Some request's context differs from its source's own ([`SourceContext::at`]): then
     /// conditions are evaluated per source and destination. Otherwise each source has one
     /// context, and a condition is evaluated per source as its keys require.
@@ -1197,6 +1205,15 @@ impl<'o> Builder<'o> {
         let asked_actions = match &question.points {
             Points::Only(points) => {
                 Some(AskedActions::new(points.iter().map(|p| p.action.as_str())))
+            }
+            Points::All => None,
+        };
+        let asked_resources = match &question.points {
+            Points::Only(points) => {
+                let mut r: Vec<&'o str> = points.iter().map(|p| p.resource.as_str()).collect();
+                r.sort_unstable();
+                r.dedup();
+                (r.len() <= FEW_RESOURCES && r.iter().all(|x| !x.contains(['*', '?']))).then_some(r)
             }
             Points::All => None,
         };
@@ -1222,6 +1239,7 @@ impl<'o> Builder<'o> {
             question,
             per_destination,
             asked_actions,
+            asked_resources,
             asked_by_source,
             expander: Expander::new(catalogue),
             facts,
@@ -1269,6 +1287,24 @@ impl<'o> Builder<'o> {
             .is_none_or(|asked| asked.touched_by(&st.action))
     }
 
+    /// Whether a statement's Resource may cover a resource the question asks: in a targeted
+    /// question about a few exact resources, a `Resource` list none of whose patterns matches
+    /// one of them (and names no variable) covers no point in question, and none other is in
+    /// question. (`NotResource`, or no Resource block, may cover anything.)
+    fn may_cover_asked(&self, st: &Statement) -> bool {
+        let (Some(asked), Some(ResourceBlock::Resource(patterns))) =
+            (&self.asked_resources, &st.resource)
+        else {
+            return true;
+        };
+        patterns.iter().any(|p| {
+            p.contains("${") || {
+                let m = glob::ResourceMatcher::new(p);
+                asked.iter().any(|r| m.matches(r))
+            }
+        })
+    }
+
     /// [`Builder::may_matter`] for a statement that speaks for the sources `reach` only: in a
     /// targeted question, when they are few, matched against the actions they ask.
     fn may_matter_for(&self, st: &Statement, reach: &[&'o str]) -> bool {
@@ -1309,27 +1345,45 @@ impl<'o> Builder<'o> {
             }
             sources
         };
-        let mut holders: BTreeSet<&'o str> = BTreeSet::new();
+        // The principals of the export among the sources, and their groups (every group in
+        // whole-org questions: a rule may ask who can add users to a group, whatever its
+        // members), each once. (The sources are principals already: only groups are looked
+        // up, each once.)
+        let whole_org = matches!(self.question.sources, Sources::All);
+        let mut holders: Vec<&'o Principal> = Vec::new();
+        let mut seen: HashSet<&'o str> = HashSet::default();
         for s in &sources {
-            holders.insert(&s.arn);
-            holders.extend(s.groups.iter().map(String::as_str));
+            // The principals outside the export and the anonymous caller hold no policy.
+            if !matches!(s.kind, PrincipalKind::External | PrincipalKind::Anonymous)
+                && seen.insert(&s.arn)
+            {
+                holders.push(s);
+            }
         }
-        // Whole-org questions know every group, members or not (a rule may ask who can add
-        // users to a group, whatever its members).
-        if matches!(self.question.sources, Sources::All) {
-            holders.extend(
-                org.principals
-                    .values()
-                    .filter(|p| p.kind == PrincipalKind::Group)
-                    .map(|p| p.arn.as_str()),
-            );
+        let groups: Vec<&'o Principal> = if whole_org {
+            org.principals
+                .values()
+                .filter(|p| p.kind == PrincipalKind::Group)
+                .collect()
+        } else {
+            let mut names: Vec<&'o str> = sources
+                .iter()
+                .flat_map(|s| s.groups.iter().map(String::as_str))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+                .iter()
+                .filter_map(|g| org.principals.get(*g))
+                .collect()
+        };
+        for g in groups {
+            if seen.insert(&g.arn) {
+                holders.push(g);
+            }
         }
         let cloud: SymbolId = self.sym("aws");
-        let whole_org = matches!(self.question.sources, Sources::All);
-        for arn in &holders {
-            let Some(p) = org.principals.get(*arn) else {
-                continue;
-            };
+        for p in holders {
             let pid: PrincipalId = self.sym(&p.arn);
             let kind: SymbolId = self.sym(p.kind.as_str());
             self.facts.principal.push((pid, kind, cloud));
@@ -1517,6 +1571,7 @@ impl<'o> Builder<'o> {
                 // their Denies.
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
                     || !self.may_matter_for(st, &policy_reach)
+                    || !self.may_cover_asked(st)
                 {
                     continue;
                 }
