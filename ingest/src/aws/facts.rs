@@ -2852,10 +2852,11 @@ impl<'o> Builder<'o> {
         let mut universe: BTreeSet<Dest> = BTreeSet::new();
         // Per source, its asked destinations and the actions it asks at each (as the points
         // name them, in catalogue spelling).
-        let asked: Option<BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>>> =
+        // (Hashed by source: thousands of callers' ARNs share long prefixes.)
+        let asked: Option<HashMap<&str, BTreeMap<Dest, Vec<ActionId>>>> =
             match &self.question.points {
                 Points::Only(points) => {
-                    let mut m: BTreeMap<&str, BTreeMap<Dest, Vec<ActionId>>> = BTreeMap::new();
+                    let mut m: HashMap<&str, BTreeMap<Dest, Vec<ActionId>>> = HashMap::default();
                     for p in points {
                         // (Made once; the universe copies the few distinct ones it lacks.)
                         let d = self.asked_dest(&p.resource);
