@@ -873,7 +873,7 @@ pub fn may_be_granted_in(
 
 /// [`may_be_granted_in`] for callers already looked up (`None`: a caller the org does not
 /// know, kept): whether each may be granted, in order. (`who-can` sorts out every caller of
-/// the org: each looked up by ARN was a tenth of the work.)
+/// the org: looking each up by ARN was about a quarter of the work.)
 pub fn may_be_granted_among(
     org: &AwsOrg,
     callers: &[Option<&Principal>],
@@ -3456,10 +3456,10 @@ impl<'o> Builder<'o> {
     /// The caller keys whose values decide the condition part of `plan` for a source
     /// ([`Builder::condition_part`]), when sources with the same values share it: `None` with
     /// one context per source, whose request keys differ, and when the condition reads
-    /// `aws:PrincipalArn`, which has a value of its own for each source (nothing to share, and
-    /// the values would be copied and hashed for each). (Without contexts per source, a request key is
-    /// unknown, or given once, for every source; whom a resource or control policy's statement
-    /// names is matched per source, outside the part.)
+    /// `aws:PrincipalArn`, which has a value of its own for each source (nothing to share,
+    /// and the values would be copied and hashed for each). (Without contexts per source, a
+    /// request key is unknown, or given once, for every source; whom a resource or control
+    /// policy's statement names is matched per source, outside the part.)
     fn shared_caller_keys(&self, plan: &StatementPlan<'o>) -> Option<Vec<String>> {
         if matches!(self.question.context, Context::PerRequest(_)) {
             return None;
@@ -3469,9 +3469,15 @@ impl<'o> Builder<'o> {
             .condition
             .iter()
             .flat_map(|c| clause_keys(c, plan.variables_enabled))
-            .filter(|k| !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal)
+            .filter(|k| self.is_caller_key(k))
             .collect();
         (!keys.iter().any(|k| k == "aws:principalarn")).then_some(keys)
+    }
+
+    /// Whether a (lowercased) condition key has a value of the caller's own: a principal key
+    /// the question's context does not fix.
+    fn is_caller_key(&self, key_lower: &str) -> bool {
+        !self.key_is_fixed_by_context(key_lower) && key_class(key_lower) == KeyClass::Principal
     }
 
     /// How a limiting statement's Resource / NotResource block covers destination `d`: an RCP
@@ -3681,9 +3687,9 @@ impl<'o> Builder<'o> {
             .condition
             .iter()
             .map(|c| {
-                clause_keys(c, plan.variables_enabled).iter().any(|k| {
-                    !self.key_is_fixed_by_context(k) && key_class(k) == KeyClass::Principal
-                })
+                clause_keys(c, plan.variables_enabled)
+                    .iter()
+                    .any(|k| self.is_caller_key(k))
             })
             .collect();
         Some(SplitCondition {
@@ -3893,7 +3899,7 @@ impl<'o> Builder<'o> {
 
 /// A statement's Condition as [`Builder::condition_part_split`] evaluates it for many sources.
 struct SplitCondition {
-    /// Per clause: it reads a caller key (see [`Builder::shared_caller_keys`]).
+    /// Per clause: it reads a caller key ([`Builder::is_caller_key`]).
     reads_caller: Vec<bool>,
     /// Per destination index: the clauses that read no caller key (`None`: one is false).
     shared: HashMap<usize, Option<SharedClauses>>,
