@@ -97,31 +97,43 @@ fn shared_profiles_are_those_the_rules_cannot_tell_apart() {
     }
 }
 
+/// A differential org (`tests/fixtures/differential/NAME`), every caller (the anonymous one
+/// last), and the distinct (action, resource) pairs of its requests.
+fn differential_callers_and_pairs(
+    name: &str,
+) -> (
+    Org,
+    Vec<String>,
+    std::collections::BTreeSet<(String, String)>,
+) {
+    let dir = path(&format!("tests/fixtures/differential/{name}"));
+    let org = Org::load(&[dir.join("input")]).unwrap();
+    let mut callers: Vec<String> = iamlog_ingest::aws::facts::whole_org_sources(org.aws());
+    callers.retain(|c| c != "anonymous");
+    callers.push("anonymous".to_string());
+    let pairs = std::fs::read_to_string(dir.join("requests.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["action"].as_str().unwrap().to_string(),
+                v["resource"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (org, callers, pairs)
+}
+
 /// `who-can` asks only the callers `may_be_granted` keeps: on the differential orgs, for the
 /// (action, resource) pairs of their requests, the rows are those of asking every caller.
 #[test]
 fn who_can_candidates_give_the_rows_of_every_caller() {
     use iamlog_ingest::aws::facts::{self, Context, Points, RequestPoint, Sources};
-    use std::collections::BTreeSet;
     let mut compared = 0;
     for name in ["aws-identity", "aws-resource", "aws-scp", "aws-rcp"] {
-        let dir = path(&format!("tests/fixtures/differential/{name}"));
-        let org = Org::load(&[dir.join("input")]).unwrap();
+        let (org, callers, pairs) = differential_callers_and_pairs(name);
         let aws = org.aws();
-        let mut callers: Vec<String> = facts::whole_org_sources(aws);
-        callers.retain(|c| c != "anonymous");
-        callers.push("anonymous".to_string());
-        let pairs: BTreeSet<(String, String)> = std::fs::read_to_string(dir.join("requests.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["action"].as_str().unwrap().to_string(),
-                    v["resource"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
         for (action, resource) in pairs.iter().take(60) {
             let rows_for = |sources: &[String]| {
                 let points = sources
@@ -160,28 +172,13 @@ fn who_can_candidates_give_the_rows_of_every_caller() {
 /// of the org's requests, which a source's rows at the first never depend on).
 #[test]
 fn statements_of_other_resources_left_out_change_no_row() {
-    use iamlog_ingest::aws::facts::{self, Context, Points, RequestPoint, Sources};
+    use iamlog_ingest::aws::facts::{Context, Points, RequestPoint, Sources};
     use std::collections::BTreeSet;
     let mut compared = 0;
     let mut rows_seen = 0;
     for name in ["aws-identity", "aws-resource", "aws-scp", "aws-rcp"] {
-        let dir = path(&format!("tests/fixtures/differential/{name}"));
-        let org = Org::load(&[dir.join("input")]).unwrap();
-        let mut callers: Vec<String> = facts::whole_org_sources(org.aws());
-        callers.retain(|c| c != "anonymous");
-        callers.push("anonymous".to_string());
-        let pairs: BTreeSet<(String, String)> = std::fs::read_to_string(dir.join("requests.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (
-                    v["action"].as_str().unwrap().to_string(),
-                    v["resource"].as_str().unwrap().to_string(),
-                )
-            })
-            .filter(|(_, r)| !r.contains(['*', '?']))
-            .collect();
+        let (org, callers, mut pairs) = differential_callers_and_pairs(name);
+        pairs.retain(|(_, r)| !r.contains(['*', '?']));
         let resources: Vec<&String> = pairs
             .iter()
             .map(|(_, r)| r)
