@@ -386,9 +386,11 @@ relations! {
         limit_at(stmt: StatementId, s: PrincipalId, d: ResourceId);
         /// access_point(s, a, d): the access of s to a on d must be checked against limiting statements: an Allow grants it and s is checked at every grant (limit_every_grant) or one of its limiting statements touches both the action and the destination (limit_at), or the question asks it. A resource policy's own grant is a point only for callers its resource path may allow (not for a caller of another account: rule R2, rp_point_foreign), so relations derived from points hold only where an answer can depend on them.
         access_point(s: PrincipalId, a: ActionId, d: ResourceId);
-        /// statement_relevant(stmt, s, d): stmt's Resource touches destination d for source s, at an access in question.
+        /// grant_condition_at(stmt, s, d, c): identity Allow statement stmt grants s on destination d when its Condition holds: always (c is `true`) or with residual c.
+        grant_condition_at(stmt: StatementId, s: PrincipalId, d: ResourceId, c: ConditionId);
+        /// statement_relevant(stmt, s, d): limiting statement stmt's Resource touches destination d for source s, at an access in question.
         statement_relevant(stmt: StatementId, s: PrincipalId, d: ResourceId);
-        /// condition_at(stmt, s, d, c): stmt's Condition for source s on destination d is true (c is `true`) or unknown with residual c.
+        /// condition_at(stmt, s, d, c): limiting statement stmt's Condition for source s on destination d (where statement_relevant) is true (c is `true`) or unknown with residual c.
         condition_at(stmt: StatementId, s: PrincipalId, d: ResourceId, c: ConditionId);
         /// action_touch(stmt, a): stmt's Action / NotAction covers all or part of action point a.
         action_touch(stmt: StatementId, a: ActionId);
