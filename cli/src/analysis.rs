@@ -928,6 +928,8 @@ struct PointIndex<'a> {
     granters: FxHashMap<(Sym, Sym), Vec<Sym>>,
     /// source -> SCP levels.
     scp_levels: FxHashMap<Sym, Vec<Sym>>,
+    /// SCP levels that permit every access (`aws_scp_level_open`).
+    scp_open: FxHashSet<Sym>,
     /// scope -> number of ancestors.
     depth: FxHashMap<Sym, usize>,
     implicit: Option<Sym>,
@@ -1062,6 +1064,12 @@ impl<'a> PointIndex<'a> {
                 .collect(),
             granters,
             scp_levels,
+            scp_open: answer
+                .facts
+                .aws_scp_level_open
+                .iter()
+                .map(|&(l,)| l.sym())
+                .collect(),
             depth,
             rp_governs,
             rp_account,
@@ -1202,7 +1210,7 @@ impl<'a> PointIndex<'a> {
                         (
                             depth,
                             answer.name(*l).to_string(),
-                            rows.scp_permitting_levels.contains(l),
+                            self.scp_open.contains(l) || rows.scp_permitting_levels.contains(l),
                         )
                     })
                     .collect()

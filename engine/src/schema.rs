@@ -268,6 +268,8 @@ relations! {
         aws_scp_exempt(p: PrincipalId);
         /// aws_scp_attached(target, pol): service control policy pol is attached to root, OU or account `target`.
         aws_scp_attached(target: ScopeId, pol: PolicyId);
+        /// aws_scp_level_open(target): an SCP attached to root, OU or account `target` allows every action on every resource, unconditionally (`FullAWSAccess`): that level permits every access.
+        aws_scp_level_open(target: ScopeId);
         /// aws_rcp_statement(stmt): stmt is a Deny of a resource control policy that governs some destination in question.
         aws_rcp_statement(stmt: StatementId);
         /// aws_permission_boundary(p, pol): pol is the permissions boundary of user or role p.
@@ -414,7 +416,7 @@ relations! {
         boundary_permits(s: PrincipalId, a: ActionId, d: ResourceId);
         /// scp_level(s, level): the SCPs attached at `level` (the account of s, or an OU or root above it) govern source s.
         scp_level(s: PrincipalId, level: ScopeId);
-        /// scp_level_permits(s, a, d, level): an SCP Allow attached at `level` covers all of a on d for s unconditionally.
+        /// scp_level_permits(s, a, d, level): an SCP Allow attached at `level` covers all of a on d for s unconditionally (besides the levels aws_scp_level_open, which permit every access).
         scp_level_permits(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
         /// scp_level_touches(s, a, d, level): an SCP Allow attached at `level` covers all or part of a on d for s, under some condition.
         scp_level_touches(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);

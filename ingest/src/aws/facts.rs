@@ -1569,7 +1569,11 @@ impl<'o> Builder<'o> {
             for st in &document.statements {
                 // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
                 // their Denies.
+                // An SCP's Allow of everything leaves the levels it is attached at open
+                // (`aws_scp_level_open`): the rules need not check it source by source. (It
+                // stays a fact of whole-org questions, whose relations user rules read.)
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
+                    || (is_scp && !whole_org && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
                     || !self.may_cover_asked(st)
                 {
@@ -2214,11 +2218,19 @@ impl<'o> Builder<'o> {
                 governed.insert(&account.id, path);
             }
         }
+        let mut open: BTreeSet<&'o str> = BTreeSet::new();
         for (policy_id, target) in &structure.attachments {
-            if let Some((name, _)) = scp_document(self.org, policy_id) {
+            if let Some((name, doc)) = scp_document(self.org, policy_id) {
                 let row = (self.sym(target), self.sym(&name));
                 self.facts.aws_scp_attached.push(row);
+                if doc.statements.iter().any(scp_statement_is_open) {
+                    open.insert(target);
+                }
             }
+        }
+        for target in open {
+            let level: ScopeId = self.sym(target);
+            self.facts.aws_scp_level_open.push((level,));
         }
         // The SCPs attached at each level, found once (not a scan of every attachment per
         // source and level).
@@ -3176,7 +3188,7 @@ impl<'o> Builder<'o> {
                 let principal = src.and_then(|s| by_arn.get(s).copied());
                 let (patterns, uncertain) = self.resolved_patterns(plan, principal, false);
                 // `Resource: "*"` (no RCP, no resource policy, no variables): it covers every
-                // destination fully, said once (rules A6, A10) instead of once per destination
+                // destination fully, said once (rules A7, A10) instead of once per destination
                 // in question. Conditions that read the resource are still evaluated per
                 // destination.
                 let any = src.is_none()
@@ -3406,7 +3418,7 @@ impl<'o> Builder<'o> {
                             let n = signatures.len();
                             *signatures.entry(sig).or_insert(n)
                         });
-                        // A condition matters only at the source's own access points (rule A6
+                        // A condition matters only at the source's own access points (rule A7
                         // joins it with them): in whole-org questions they lie among the
                         // destinations of its own grants, in targeted ones they are the
                         // destinations it asks (both lists are sorted). Not the cross product
@@ -4365,6 +4377,19 @@ fn principal_matches(st: &Statement, p: &Principal) -> bool {
 
 /// The display id and document of SCP `id`. `FullAWSAccess` (`p-FullAWSAccess`, Allow `*` on
 /// `*`) is known even when its `describe-policy` output is missing.
+/// Whether an SCP statement allows every action on every resource to every caller, always:
+/// `Allow` of `"*"` on `"*"` with no Condition (`FullAWSAccess`). It covers every access point
+/// fully and unconditionally, so a level it is attached at never blocks nor limits an access
+/// (rules O4, A16 read `aws_scp_level_open`).
+fn scp_statement_is_open(st: &Statement) -> bool {
+    matches!(st.effect, Effect::Allow)
+        && matches!(&st.action, ActionBlock::Action(v) if v.iter().any(|a| a == "*"))
+        && matches!(&st.resource, Some(ResourceBlock::Resource(v)) if v.iter().any(|r| r == "*"))
+        && st.condition.is_empty()
+        && st.principal.is_none()
+        && st.not_principal.is_none()
+}
+
 fn scp_document<'o>(org: &'o AwsOrg, id: &str) -> Option<(String, &'o PolicyDocument)> {
     static FULL_AWS_ACCESS: OnceLock<Option<PolicyDocument>> = OnceLock::new();
     let policy = org.organization.policies.get(id)?;
@@ -4429,6 +4454,35 @@ mod tests {
             ]
         );
         assert_eq!(blank_variables("a/${aws:username}/b"), "a/*/b");
+    }
+
+    #[test]
+    fn only_an_unconditional_allow_of_everything_opens_an_scp_level() {
+        let open = |st: &str| {
+            let doc = crate::aws::policy::parse_policy_text(
+                &format!(r#"{{"Version": "2012-10-17", "Statement": [{st}]}}"#),
+                "",
+            )
+            .expect("a policy");
+            doc.statements.iter().any(scp_statement_is_open)
+        };
+        assert!(open(
+            r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#
+        ));
+        assert!(open(
+            r#"{"Effect": "Allow", "Action": ["s3:*", "*"], "Resource": ["arn:aws:s3:::b", "*"]}"#
+        ));
+        for closed in [
+            r#"{"Effect": "Deny", "Action": "*", "Resource": "*"}"#,
+            r#"{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}"#,
+            r#"{"Effect": "Allow", "Action": "*:*", "Resource": "arn:aws:s3:::*"}"#,
+            r#"{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}"#,
+            r#"{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"}"#,
+            r#"{"Effect": "Allow", "Action": "*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}"#,
+        ] {
+            assert!(!open(closed), "{closed} opens a level");
+        }
     }
 
     #[test]
