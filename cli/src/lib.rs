@@ -873,10 +873,8 @@ fn who_can(
     // then sorts out the last third of the callers (each caller is looked at on its own; the
     // index takes about as long as a third of them).
     let may_be_granted = |part: &[&iamlog_ingest::aws::model::Principal]| -> Vec<String> {
-        let some: Vec<Option<&iamlog_ingest::aws::model::Principal>> =
-            part.iter().copied().map(Some).collect();
         let kept =
-            facts::may_be_granted_among(aws, &some, action, resource, resource_account.as_deref());
+            facts::may_be_granted_among(aws, part, action, resource, resource_account.as_deref());
         part.iter()
             .zip(kept)
             .filter(|(_, k)| *k)

@@ -848,7 +848,7 @@ pub fn may_be_granted_in(
     resource: &str,
     resource_account: Option<&str>,
 ) -> Vec<String> {
-    let principals: Vec<Option<&Principal>> = callers
+    let found: Vec<Option<&Principal>> = callers
         .iter()
         .map(|arn| {
             org.principals
@@ -857,26 +857,24 @@ pub fn may_be_granted_in(
                 .or_else(|| (arn.as_str() == ANONYMOUS).then(anonymous))
         })
         .collect();
+    let known: Vec<&Principal> = found.iter().flatten().copied().collect();
+    let mut kept =
+        may_be_granted_among(org, &known, action, resource, resource_account).into_iter();
+    // A caller the org does not know is kept.
     callers
         .iter()
-        .zip(may_be_granted_among(
-            org,
-            &principals,
-            action,
-            resource,
-            resource_account,
-        ))
-        .filter(|(_, kept)| *kept)
+        .zip(&found)
+        .filter(|(_, p)| p.is_none() || kept.next().unwrap_or(true))
         .map(|(arn, _)| arn.clone())
         .collect()
 }
 
-/// [`may_be_granted_in`] for callers already looked up (`None`: a caller the org does not
-/// know, kept): whether each may be granted, in order. (`who-can` sorts out every caller of
-/// the org: looking each up by ARN was about a quarter of the work.)
+/// [`may_be_granted_in`] for callers already looked up: whether each may be granted, in order.
+/// (`who-can` sorts out every caller of the org: looking each up by ARN was about a quarter of
+/// the work.)
 pub fn may_be_granted_among(
     org: &AwsOrg,
-    callers: &[Option<&Principal>],
+    callers: &[&Principal],
     action: &str,
     resource: &str,
     resource_account: Option<&str>,
@@ -931,10 +929,7 @@ pub fn may_be_granted_among(
     let owner = resource_owner(org, resource, resource_account);
     callers
         .iter()
-        .map(|principal| {
-            let Some(p) = *principal else {
-                return true;
-            };
+        .map(|&p| {
             let named = || rp_allows.iter().any(|st| rp_match(st, p, None).is_some());
             let foreign = governed
                 && matches!(p.kind, PrincipalKind::User | PrincipalKind::Role)
