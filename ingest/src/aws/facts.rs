@@ -1562,11 +1562,11 @@ impl<'o> Builder<'o> {
                 _ => reach_of(lists.iter().flat_map(|r| r.iter().copied()).collect()),
             };
             for st in &document.statements {
-                // Only RCPFullAWSAccess may Allow in an RCP (aws.md §3.1): RCPs act through
-                // their Denies.
-                // An SCP's Allow of everything leaves the levels it is attached at open
-                // (`aws_scp_level_open`): the rules need not check it source by source. (It
-                // stays a fact of whole-org questions, whose relations user rules read.)
+                // Not planned: an RCP's Allow (only RCPFullAWSAccess may Allow in an RCP,
+                // aws.md §3.1: RCPs act through their Denies); an SCP's Allow of everything,
+                // which leaves the levels it is attached at open (`aws_scp_level_open`), so the
+                // rules need not check it source by source (it stays a fact of whole-org
+                // questions, whose relations user rules read).
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
                     || (is_scp && !whole_org && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
@@ -4370,8 +4370,6 @@ fn principal_matches(st: &Statement, p: &Principal) -> bool {
     }
 }
 
-/// The display id and document of SCP `id`. `FullAWSAccess` (`p-FullAWSAccess`, Allow `*` on
-/// `*`) is known even when its `describe-policy` output is missing.
 /// Whether an SCP statement allows every action on every resource to every caller, always:
 /// `Allow` of `"*"` on `"*"` with no Condition (`FullAWSAccess`). It covers every access point
 /// fully and unconditionally, so a level it is attached at never blocks nor limits an access
@@ -4385,6 +4383,8 @@ fn scp_statement_is_open(st: &Statement) -> bool {
         && st.not_principal.is_none()
 }
 
+/// The display id and document of SCP `id`. `FullAWSAccess` (`p-FullAWSAccess`, Allow `*` on
+/// `*`) is known even when its `describe-policy` output is missing.
 fn scp_document<'o>(org: &'o AwsOrg, id: &str) -> Option<(String, &'o PolicyDocument)> {
     static FULL_AWS_ACCESS: OnceLock<Option<PolicyDocument>> = OnceLock::new();
     let policy = org.organization.policies.get(id)?;
