@@ -322,49 +322,89 @@ impl Chains {
         from: &str,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Vec<(&'c str, Vec<&'c Hop>)> {
-        // Most callers of a large org assume nothing: no search, no allocation.
-        if !self.edges.contains_key(from) {
-            return Vec::new();
+        shortest_where(&|at| self.edges.get(at).map(Vec::as_slice), from, wanted)
+    }
+
+    /// The edges by caller, hashed, for searches from many callers.
+    pub fn index(&self) -> ChainIndex<'_> {
+        ChainIndex {
+            by_caller: self
+                .edges
+                .iter()
+                .map(|(from, hops)| (from.as_str(), hops.as_slice()))
+                .collect(),
         }
-        // Breadth first: each role reached once, by the hop into it and the index of the
-        // role that hop leaves (`None`: `from`). (The order of the search is the edges'
-        // order, whatever set remembers the roles visited.)
-        let mut reached: Vec<(&'c Hop, Option<usize>)> = Vec::new();
-        let mut queue: VecDeque<(&str, Option<usize>)> = VecDeque::from([(from, None)]);
-        let mut visited: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        visited.insert(from);
-        while let Some((at, parent)) = queue.pop_front() {
-            for hop in self.edges.get(at).map(Vec::as_slice).unwrap_or_default() {
-                if !visited.insert(hop.to.as_str()) {
-                    continue;
-                }
-                reached.push((hop, parent));
-                queue.push_back((hop.to.as_str(), Some(reached.len() - 1)));
-            }
-        }
-        let mut out: Vec<(&'c str, Vec<&'c Hop>)> = reached
-            .iter()
-            .filter(|(hop, _)| wanted(&hop.to))
-            .map(|(hop, parent)| {
-                let mut chain = vec![*hop];
-                let mut at = *parent;
-                while let Some((h, p)) = at.and_then(|i| reached.get(i)) {
-                    chain.push(h);
-                    at = *p;
-                }
-                chain.reverse();
-                (hop.to.as_str(), chain)
-            })
-            .collect();
-        // (Each role is reached once.)
-        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out
     }
 
     /// True when no edge exists at all.
     pub fn is_empty(&self) -> bool {
         self.edges.is_empty()
     }
+}
+
+/// [`Chains`]' edges looked up by hashing: `who-can` searches from every caller of the org
+/// (60,000 on the large synthetic org), each step of each search a lookup.
+pub struct ChainIndex<'c> {
+    by_caller: rustc_hash::FxHashMap<&'c str, &'c [Arc<Hop>]>,
+}
+
+impl<'c> ChainIndex<'c> {
+    /// [`Chains::reachable_where`].
+    pub fn reachable_where(
+        &self,
+        from: &str,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Vec<(&'c str, Vec<&'c Hop>)> {
+        shortest_where(&|at| self.by_caller.get(at).copied(), from, wanted)
+    }
+}
+
+/// The shortest chain from `from` to each role `wanted` accepts, over the edges `hops` gives
+/// by caller, in role order ([`Chains::reachable_where`]).
+fn shortest_where<'c>(
+    hops: &dyn Fn(&str) -> Option<&'c [Arc<Hop>]>,
+    from: &str,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<(&'c str, Vec<&'c Hop>)> {
+    // Most callers of a large org assume nothing: no search, no allocation.
+    let Some(first) = hops(from) else {
+        return Vec::new();
+    };
+    // Breadth first: each role reached once, by the hop into it and the index of the role
+    // that hop leaves (`None`: `from`). (The order of the search is the edges' order,
+    // whatever set remembers the roles visited.)
+    let mut reached: Vec<(&'c Hop, Option<usize>)> = Vec::new();
+    let mut visited: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    visited.insert(from);
+    let mut queue: VecDeque<(&'c [Arc<Hop>], Option<usize>)> = VecDeque::from([(first, None)]);
+    while let Some((out, parent)) = queue.pop_front() {
+        for hop in out {
+            if !visited.insert(hop.to.as_str()) {
+                continue;
+            }
+            reached.push((hop, parent));
+            if let Some(next) = hops(&hop.to) {
+                queue.push_back((next, Some(reached.len() - 1)));
+            }
+        }
+    }
+    let mut out: Vec<(&'c str, Vec<&'c Hop>)> = reached
+        .iter()
+        .filter(|(hop, _)| wanted(&hop.to))
+        .map(|(hop, parent)| {
+            let mut chain = vec![*hop];
+            let mut at = *parent;
+            while let Some((h, p)) = at.and_then(|i| reached.get(i)) {
+                chain.push(h);
+                at = *p;
+            }
+            chain.reverse();
+            (hop.to.as_str(), chain)
+        })
+        .collect();
+    // (Each role is reached once.)
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out
 }
 
 /// The granter text of access reached through `chain`: `via A -> B -> C`.
@@ -385,16 +425,47 @@ impl StoredEdges<'_> {
     /// [`Chains::backward_from`]: the edges into `targets` and into every principal of the
     /// org with an edge into one already reached.
     fn toward(&self, org: &Org, targets: &BTreeSet<String>) -> Chains {
-        let mut into: rustc_hash::FxHashMap<&str, Vec<&Arc<Hop>>> =
-            rustc_hash::FxHashMap::default();
-        for hop in self.edges {
-            into.entry(hop.to.as_str()).or_default().push(hop);
+        // The edges by role, in their order: each role numbered, then the edges' indices laid
+        // out role after role (one table instead of a list per role: the large synthetic org
+        // keeps about 99,000 edges into 50,000 roles, and `who-can` indexes them every time).
+        let mut role_ids: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+        let of_edge: Vec<usize> = self
+            .edges
+            .iter()
+            .map(|hop| {
+                let next = role_ids.len();
+                *role_ids.entry(hop.to.as_str()).or_insert(next)
+            })
+            .collect();
+        // Role `i`'s edges are `into[start[i]..start[i + 1]]`.
+        let mut start = vec![0usize; role_ids.len() + 1];
+        for &id in &of_edge {
+            start[id + 1] += 1;
         }
-        let mut seen: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
-        let mut queue: VecDeque<&str> = seen.iter().copied().collect();
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut into: Vec<&Arc<Hop>> = Vec::with_capacity(self.edges.len());
+        {
+            let mut fill = start.clone();
+            let mut slots: Vec<Option<&Arc<Hop>>> = vec![None; self.edges.len()];
+            for (hop, &id) in self.edges.iter().zip(&of_edge) {
+                slots[fill[id]] = Some(hop);
+                fill[id] += 1;
+            }
+            into.extend(slots.into_iter().flatten());
+        }
+        let into_role = |role: &str| -> &[&Arc<Hop>] {
+            role_ids
+                .get(role)
+                .and_then(|&id| into.get(start[id]..start[id + 1]))
+                .unwrap_or_default()
+        };
+        let mut seen: rustc_hash::FxHashSet<&str> = targets.iter().map(String::as_str).collect();
+        let mut queue: VecDeque<&str> = targets.iter().map(String::as_str).collect();
         let mut chains = Chains::default();
         while let Some(role) = queue.pop_front() {
-            for hop in into.get(role).map(Vec::as_slice).unwrap_or_default() {
+            for hop in into_role(role) {
                 chains
                     .edges
                     .entry(hop.from.clone())

@@ -22,7 +22,7 @@ use iamlog_engine::schema::RelationKind;
 use iamlog_engine::SCHEMA;
 use iamlog_ingest::aws::facts::{self, Points, Question, RequestPoint, Sources};
 
-use analysis::{AccessRow, AccessView, Explanation, Org};
+use analysis::{AccessRow, AccessView, Caveat, Explanation, Org};
 use output::{opt_text, text, Format, Rows};
 
 /// Exit code: success.
@@ -946,20 +946,26 @@ fn caller_principals(
     aws.users_and_roles().chain(aws.external.values()).collect()
 }
 
-/// Access row `r` of the last role of `chain`, as reached by `source` through the chain: the
-/// chain is the granter, and each conditional hop limits the row.
-fn via_chain(
-    r: &AccessRow,
-    source: &analysis::Text,
-    chain: &[&chains::Hop],
-    granter: &analysis::Text,
-) -> AccessRow {
-    let mut caveats = r.caveats.clone();
+/// What reaching a role through a chain adds to each of its rows: the caveats of the chain's
+/// conditional hops, and whether any hop is conditional. The same for every row of the role,
+/// so it is worked out once per chain.
+struct ChainLimits {
+    caveats: Vec<Caveat>,
+    limited: bool,
+}
+
+/// The [`ChainLimits`] of `chain`.
+fn chain_limits(chain: &[&chains::Hop]) -> ChainLimits {
+    let mut caveats = Vec::new();
     for hop in chain {
         if let Some(c) = &hop.condition {
             // The hop's own condition (e.g. the trust policy's `sts:ExternalId`), and what
             // limits it further.
-            let own = c.trim_end_matches("(limited: see caveats)").trim();
+            let mut own = c.as_str();
+            while let Some(rest) = own.strip_suffix(LIMITED) {
+                own = rest;
+            }
+            let own = own.trim();
             if !own.is_empty() {
                 caveats.push((
                     format!("{}{}", hop.to, facts::TRUST_POLICY_SUFFIX).into(),
@@ -969,14 +975,32 @@ fn via_chain(
             caveats.extend(hop.caveats.iter().cloned());
         }
     }
+    ChainLimits {
+        caveats,
+        limited: chain.iter().any(|h| h.condition.is_some()),
+    }
+}
+
+/// The condition text of a row limited by caveats.
+const LIMITED: &str = "(limited: see caveats)";
+
+/// Access row `r` of the last role of a chain, as reached by `source` through the chain: the
+/// chain is the granter, and each conditional hop limits the row (`limits`).
+fn via_chain(
+    r: &AccessRow,
+    source: &analysis::Text,
+    limits: &ChainLimits,
+    granter: &analysis::Text,
+) -> AccessRow {
+    let mut caveats = r.caveats.clone();
+    caveats.extend(limits.caveats.iter().cloned());
     caveats.sort();
     caveats.dedup();
-    let limited = chain.iter().any(|h| h.condition.is_some());
-    let condition = match (&r.condition, limited) {
+    let condition = match (&r.condition, limits.limited) {
         (c, false) => c.clone(),
-        (None, true) => Some("(limited: see caveats)".into()),
-        (Some(c), true) if c.contains("(limited: see caveats)") => Some(c.clone()),
-        (Some(c), true) => Some(format!("{c} (limited: see caveats)").into()),
+        (None, true) => Some(LIMITED.into()),
+        (Some(c), true) if c.contains(LIMITED) => Some(c.clone()),
+        (Some(c), true) => Some(format!("{c} {LIMITED}").into()),
     };
     AccessRow {
         source: source.clone(),
@@ -1196,19 +1220,21 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
     }
     // The sources' chains are walked in two halves on two threads when there are many (a
     // large org has 60,000 callers); the rows come out in the sources' order either way.
+    let index = chains.index();
     let walk = |part: &[String]| -> Vec<AccessRow> {
         let mut out = Vec::new();
         for s in part {
             let mut source: Option<analysis::Text> = None;
             let with_rows = |role: &str| by_source.contains_key(role);
-            for (role, chain) in chains.reachable_where(s, &with_rows) {
+            for (role, chain) in index.reachable_where(s, &with_rows) {
                 let Some(rows) = by_source.get(role) else {
                     continue;
                 };
                 let source = source.get_or_insert_with(|| s.as_str().into());
                 let granter: analysis::Text = chains::chain_text(&chain).into();
+                let limits = chain_limits(&chain);
                 for r in rows.iter().filter(|r| &*r.policy != facts::IMPLICIT_POLICY) {
-                    out.push(via_chain(r, source, &chain, &granter));
+                    out.push(via_chain(r, source, &limits, &granter));
                 }
             }
         }
@@ -1286,16 +1312,16 @@ fn what_can(
     // Its own rows as they are; a role's rows as reached through the chain to it.
     let as_reached = |rows: Vec<AccessRow>| -> Vec<AccessRow> {
         let mut out = Vec::with_capacity(rows.len());
-        let mut granters: BTreeMap<&str, analysis::Text> = BTreeMap::new();
+        let mut granters: BTreeMap<&str, (analysis::Text, ChainLimits)> = BTreeMap::new();
         for r in rows {
             if *r.source == *me {
                 out.push(r);
             } else if &*r.policy != facts::IMPLICIT_POLICY {
                 if let Some((role, chain)) = chained.get_key_value(&*r.source) {
-                    let granter = granters
+                    let (granter, limits) = granters
                         .entry(role)
-                        .or_insert_with(|| chains::chain_text(chain).into());
-                    out.push(via_chain(&r, &source, chain, granter));
+                        .or_insert_with(|| (chains::chain_text(chain).into(), chain_limits(chain)));
+                    out.push(via_chain(&r, &source, limits, granter));
                 }
             }
         }
