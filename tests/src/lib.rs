@@ -104,9 +104,35 @@ pub fn check_golden(path: &Path, actual: &str) -> Option<String> {
 }
 
 /// A fresh, empty scratch directory for one test (under the system temp dir, per process).
-pub fn scratch(name: &str) -> PathBuf {
+/// It is removed when the test passes; a failing test's files are kept to look at.
+pub fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("iamlog-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
-    dir
+    Scratch(dir)
+}
+
+/// A test's scratch directory ([`scratch`]), removed when dropped unless the test is failing.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }

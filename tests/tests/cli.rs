@@ -8,17 +8,10 @@
     clippy::indexing_slicing
 )]
 
-use iamlog_tests::{iamlog, path};
+use iamlog_tests::{iamlog, path, scratch, Scratch};
 
 fn demo() -> String {
     path("demo/input").to_string_lossy().into_owned()
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlog-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -132,7 +125,8 @@ fn explain_requests_file_with(
     lines: &str,
     more: &[&str],
 ) -> iamlog_tests::Run {
-    let file = scratch(dir).join(name);
+    let dir = scratch(dir);
+    let file = dir.join(name);
     std::fs::write(&file, lines).unwrap();
     let file = file.to_string_lossy();
     let demo = demo();
@@ -500,7 +494,7 @@ fn organizations_and_resource_policies_are_read_and_evaluated() {
 }
 
 /// Copies the scp-multi-account fixture's input to a scratch directory.
-fn scp_org(name: &str) -> std::path::PathBuf {
+fn scp_org(name: &str) -> Scratch {
     let dir = scratch(name);
     let src = path("tests/fixtures/orgs/scp-multi-account/input/aws");
     std::fs::create_dir_all(dir.join("organizations")).unwrap();

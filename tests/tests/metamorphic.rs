@@ -236,9 +236,7 @@ fn export_order_changes_nothing() {
             items.reverse();
         }
     }
-    let scratch = std::env::temp_dir().join(format!("iamlog-metamorphic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = iamlog_tests::scratch("metamorphic-reversed");
     std::fs::write(
         scratch.join("gaad.json"),
         serde_json::to_string(&reversed).unwrap(),
@@ -246,7 +244,7 @@ fn export_order_changes_nothing() {
     .unwrap();
     std::fs::copy(dir.join("tags.json"), scratch.join("tags.json")).unwrap();
     let a = rows(&load());
-    let b = rows(&Org::load(&[scratch]).unwrap());
+    let b = rows(&Org::load(&[scratch.to_path_buf()]).unwrap());
     assert_eq!(a.len(), b.len());
     assert!(a == b, "the effective table depends on export order");
 }
