@@ -377,8 +377,8 @@ fn shortest_where<'c>(
     let mut visited: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
     visited.insert(from);
     let mut queue: VecDeque<(&'c [Arc<Hop>], Option<usize>)> = VecDeque::from([(first, None)]);
-    while let Some((out, parent)) = queue.pop_front() {
-        for hop in out {
+    while let Some((leaving, parent)) = queue.pop_front() {
+        for hop in leaving {
             if !visited.insert(hop.to.as_str()) {
                 continue;
             }
@@ -425,9 +425,9 @@ impl StoredEdges<'_> {
     /// [`Chains::backward_from`]: the edges into `targets` and into every principal of the
     /// org with an edge into one already reached.
     fn toward(&self, org: &Org, targets: &BTreeSet<String>) -> Chains {
-        // The edges by role, in their order: each role numbered, then the edges' indices laid
-        // out role after role (one table instead of a list per role: the large synthetic org
-        // keeps about 99,000 edges into 50,000 roles, and `who-can` indexes them every time).
+        // The edges by role, in their order: each role numbered, then the edges laid out role
+        // after role (one table instead of a list per role: the large synthetic org keeps
+        // about 99,000 edges into 50,000 roles, and `who-can` indexes them every time).
         let mut role_ids: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
         let of_edge: Vec<usize> = self
             .edges
