@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 use iamlog_engine::canonical;
 use iamlog_engine::schema::RelationKind;
 use iamlog_engine::SCHEMA;
-use iamlog_ingest::aws::facts::{self, Points, Question, RequestPoint, Sources};
+use iamlog_ingest::aws::facts::{
+    self, Points, Question, RequestPoint, Sources, LIMITED_CONDITION as LIMITED,
+};
 
 use analysis::{AccessRow, AccessView, Caveat, Explanation, Org};
 use output::{opt_text, text, Format, Rows};
@@ -980,9 +982,6 @@ fn chain_limits(chain: &[&chains::Hop]) -> ChainLimits {
         limited: chain.iter().any(|h| h.condition.is_some()),
     }
 }
-
-/// The condition text of a row limited by caveats.
-const LIMITED: &str = "(limited: see caveats)";
 
 /// Access row `r` of the last role of a chain, as reached by `source` through the chain: the
 /// chain is the granter, and each conditional hop limits the row (`limits`).

@@ -76,6 +76,9 @@ pub const SESSION_NAME_KEY: &str = "iamlog:session-name";
 /// role's trust policy id.
 pub const RESOURCE_POLICY_SUFFIX: &str = "#resource-policy";
 pub const TRUST_POLICY_SUFFIX: &str = "#trust-policy";
+/// The condition text of a grant that caveats limit (rule A18 reads `condition_with_caveat`), alone
+/// or after the grant's own condition.
+pub const LIMITED_CONDITION: &str = "(limited: see caveats)";
 /// The actions a role's trust policy decides.
 const TRUST_ACTIONS: &[&str] = &[
     "sts:assumerole",
@@ -1762,9 +1765,9 @@ impl<'o> Builder<'o> {
         let conditions: Vec<ConditionId> = self.allow_conditions.iter().copied().collect();
         for c in conditions {
             let text = if c == self.true_condition {
-                "(limited: see caveats)".to_string()
+                LIMITED_CONDITION.to_string()
             } else {
-                format!("{} (limited: see caveats)", self.facts.interner.resolve(c))
+                format!("{} {LIMITED_CONDITION}", self.facts.interner.resolve(c))
             };
             let c2: ConditionId = self.sym(&text);
             self.facts.condition_with_caveat.push((c, c2));
