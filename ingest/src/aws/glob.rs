@@ -322,8 +322,8 @@ pub enum ShortArn {
 struct ResourceParts<'a> {
     /// partition, service, region, account
     head: [&'a str; 4],
-    /// the resource type prefix, as literal text
-    product: String,
+    /// the resource type prefix, as literal text (borrowed when it has no escape)
+    product: std::borrow::Cow<'a, str>,
     /// the resource id pattern
     id: &'a str,
 }
@@ -331,30 +331,40 @@ struct ResourceParts<'a> {
 /// Splits a resource pattern; `None` when it matches nothing (a short ARN the rule rejects).
 /// The pattern must not be all stars (callers check that first).
 fn resource_parts(pattern: &str, rule: ShortArn) -> Option<ResourceParts<'_>> {
-    let mut segs: Vec<&str> = pattern.splitn(6, ':').collect();
-    if segs.len() < 6 {
+    // (Split into an array, without allocating: `who-can` splits a pattern of each Allow of
+    // every caller of the org once.)
+    let mut segs = ["*"; 6];
+    let mut found: usize = 0;
+    for (slot, seg) in segs.iter_mut().zip(pattern.splitn(6, ':')) {
+        *slot = seg;
+        found += 1;
+    }
+    if found < 6 {
         let expand = match rule {
             ShortArn::Expand => true,
             ShortArn::ExpandIfWildcard => tokens(pattern).contains(&Tok::Star),
             ShortArn::ExpandIfTrailingWildcard => {
-                let last = segs.last().copied().unwrap_or_default();
-                tokens(last).last() == Some(&Tok::Star)
+                let last = found.checked_sub(1).and_then(|i| segs.get(i));
+                tokens(last.copied().unwrap_or_default()).last() == Some(&Tok::Star)
             }
             ShortArn::NoMatch => false,
         };
         if !expand {
             return None;
         }
-        while segs.len() < 6 {
-            segs.push("*");
-        }
     }
-    let [_, partition, service, region, account, rest] = <[&str; 6]>::try_from(segs).ok()?;
+    let [_, partition, service, region, account, rest] = segs;
     let split = product_len(service, region, account, rest);
     let (product_raw, id) = (rest.get(..split)?, rest.get(split..)?);
+    // Without a backslash, a pattern's literal text is itself.
+    let product = if product_raw.contains('\\') {
+        std::borrow::Cow::Owned(literal_text(product_raw))
+    } else {
+        std::borrow::Cow::Borrowed(product_raw)
+    };
     Some(ResourceParts {
         head: [partition, service, region, account],
-        product: literal_text(product_raw),
+        product,
         id,
     })
 }
@@ -409,7 +419,7 @@ fn parts_match(parts: &ResourceParts<'_>, arn: &str) -> bool {
         .all(|(p, a)| glob_match_ascii_ci(p, a));
     heads_match
         && rest
-            .strip_prefix(parts.product.as_str())
+            .strip_prefix(&*parts.product)
             .is_some_and(|id| glob_match(parts.id, id))
 }
 

@@ -621,3 +621,27 @@ fn arn_condition_split_is_splitn_six_with_an_empty_resource_part_when_there_are_
         assert_eq!(split_arn_condition(s), reference(s), "{s:?}");
     }
 }
+
+#[test]
+fn an_escaped_wildcard_in_the_resource_type_is_that_character() {
+    // The resource type prefix is literal text: borrowed as written without a backslash,
+    // unescaped with one.
+    let pattern = "arn:aws:ec2:us-east-1:123456789012:inst\\*ance/i-1";
+    assert!(resource_matches(
+        pattern,
+        "arn:aws:ec2:us-east-1:123456789012:inst*ance/i-1"
+    ));
+    assert!(!resource_matches(
+        pattern,
+        "arn:aws:ec2:us-east-1:123456789012:instXance/i-1"
+    ));
+    let plain = "arn:aws:ec2:us-east-1:123456789012:instance/i-*";
+    assert!(resource_matches(
+        plain,
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-9"
+    ));
+    assert!(!resource_matches(
+        plain,
+        "arn:aws:ec2:us-east-1:123456789012:volume/i-9"
+    ));
+}
