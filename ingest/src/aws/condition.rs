@@ -90,10 +90,26 @@ pub fn is_multivalued_key(key: &str) -> bool {
     // The tables are lowercase and sorted: `key` is compared with them lowercased byte by byte
     // (it is looked up for every clause evaluated).
     let k = key.as_bytes();
-    let lower = |b: &u8| b.to_ascii_lowercase();
-    multivalued::EXACT
-        .binary_search_by(|e| e.bytes().cmp(k.iter().map(lower)))
-        .is_ok()
+    // Lowercased on the stack when short (every key of the table is), so the search compares
+    // byte slices.
+    let mut buf = [0u8; 96];
+    let exact = match buf.get_mut(..k.len()) {
+        Some(lowered) => {
+            for (l, b) in lowered.iter_mut().zip(k) {
+                *l = b.to_ascii_lowercase();
+            }
+            multivalued::EXACT
+                .binary_search_by(|e| e.as_bytes().cmp(lowered))
+                .is_ok()
+        }
+        None => {
+            let lower = |b: &u8| b.to_ascii_lowercase();
+            multivalued::EXACT
+                .binary_search_by(|e| e.bytes().cmp(k.iter().map(lower)))
+                .is_ok()
+        }
+    };
+    exact
         || multivalued::PREFIXES.iter().any(|p| {
             k.len() > p.len()
                 && k.get(..p.len())

@@ -115,13 +115,18 @@ pub(crate) fn render(toks: &[Tok]) -> String {
 /// A pattern that matches exactly `text`: escapes `*`, `?` and `\`.
 pub fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
+    escape_into(text, &mut s);
+    s
+}
+
+/// [`escape`], appended to `out`.
+pub(crate) fn escape_into(text: &str, out: &mut String) {
     for c in text.chars() {
         if matches!(c, '*' | '?' | '\\') {
-            s.push('\\');
+            out.push('\\');
         }
-        s.push(c);
+        out.push(c);
     }
-    s
 }
 
 /// The pattern read as plain text: escapes removed, wildcards kept as the characters `*`/`?`.
@@ -334,11 +339,7 @@ fn resource_parts(pattern: &str, rule: ShortArn) -> Option<ResourceParts<'_>> {
     // (Split into an array, without allocating: `who-can` splits a pattern of each Allow of
     // every caller of the org once.)
     let mut segs = ["*"; 6];
-    let mut found: usize = 0;
-    for (slot, seg) in segs.iter_mut().zip(pattern.splitn(6, ':')) {
-        *slot = seg;
-        found += 1;
-    }
+    let found = split_colons(pattern, &mut segs);
     if found < 6 {
         let expand = match rule {
             ShortArn::Expand => true,
@@ -374,23 +375,37 @@ pub(crate) fn product_len(service: &str, region: &str, account: &str, rest: &str
     if service == "s3" && region.is_empty() && account.is_empty() {
         return 0;
     }
-    match rest.find(['/', ':']) {
+    match rest.bytes().position(|b| b == b'/' || b == b':') {
         Some(i) => i + 1,
         None => 0,
     }
 }
 
+/// Splits `s` at its first five colons into `segs` (as `splitn(6, ':')`, scanning bytes: the
+/// segments are short, and a search call per segment cost more than the scan); returns how
+/// many segments were found. The slots past them are left as they were.
+fn split_colons<'s>(s: &'s str, segs: &mut [&'s str; 6]) -> usize {
+    let mut rest = s;
+    for (i, slot) in segs.iter_mut().enumerate() {
+        // (`:` is ASCII: the byte after it starts a character.)
+        match rest.bytes().position(|b| b == b':').filter(|_| i < 5) {
+            Some(j) => {
+                *slot = rest.get(..j).unwrap_or_default();
+                rest = rest.get(j + 1..).unwrap_or_default();
+            }
+            None => {
+                *slot = rest;
+                return i + 1;
+            }
+        }
+    }
+    6
+}
+
 /// Splits a concrete ARN at its first five colons.
 fn split_arn(arn: &str) -> Option<[&str; 6]> {
-    let mut segs = arn.splitn(6, ':');
-    Some([
-        segs.next()?,
-        segs.next()?,
-        segs.next()?,
-        segs.next()?,
-        segs.next()?,
-        segs.next()?,
-    ])
+    let mut segs = [""; 6];
+    (split_colons(arn, &mut segs) == 6).then_some(segs)
 }
 
 /// Whether a `Resource`/`NotResource` entry matches the concrete `arn`, with the identity-policy

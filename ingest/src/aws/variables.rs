@@ -57,22 +57,31 @@ enum Piece<'a> {
 }
 
 /// Splits policy text into characters and `${...}` groups, like iam-simulate's scanner.
-fn pieces(s: &str) -> Vec<Piece<'_>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(rest) = s.get(i..) {
-        let Some(c) = rest.chars().next() else { break };
+fn pieces(s: &str) -> Pieces<'_> {
+    Pieces { s, i: 0 }
+}
+
+/// The [`Piece`]s of policy text, in order (see [`pieces`]).
+struct Pieces<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Piece<'a>;
+
+    fn next(&mut self) -> Option<Piece<'a>> {
+        let rest = self.s.get(self.i..)?;
+        let c = rest.chars().next()?;
         if rest.starts_with("${") {
             if let Some(end) = rest.get(2..).and_then(|r| r.find('}')) {
-                out.push(Piece::Var(rest.get(2..2 + end).unwrap_or_default()));
-                i += end + 3;
-                continue;
+                self.i += end + 3;
+                return Some(Piece::Var(rest.get(2..2 + end).unwrap_or_default()));
             }
         }
-        out.push(Piece::Char(c));
-        i += c.len_utf8();
+        self.i += c.len_utf8();
+        Some(Piece::Char(c))
     }
-    out
 }
 
 /// The escapes `${*}`, `${?}`, `${$}`.
@@ -99,13 +108,12 @@ fn parse_variable(inner: &str) -> (&str, Option<&str>) {
 /// Whether `s` contains a `${...}` group that [`substitute`] replaces: a variable or one of the
 /// escapes `${*}`, `${?}`, `${$}`. (Escapes count because they, too, need substituting.)
 pub fn has_variables(s: &str) -> bool {
-    pieces(s).iter().any(|p| matches!(p, Piece::Var(_)))
+    s.contains("${") && pieces(s).any(|p| matches!(p, Piece::Var(_)))
 }
 
 /// The keys (as written) of the variables in `s`, escapes excluded, in order of appearance.
 pub fn referenced_keys(s: &str) -> Vec<String> {
     pieces(s)
-        .into_iter()
         .filter_map(|p| match p {
             Piece::Var(inner) if escape_char(inner).is_none() => {
                 Some(parse_variable(inner).0.to_string())
@@ -226,13 +234,35 @@ pub fn substitute_resource(template: &str, lookup: &dyn Fn(&str) -> KeyValue) ->
         template.get(..start).unwrap_or(template),
         template.get(start..).unwrap_or_default(),
     );
-    match substitute_tokens(id, lookup) {
-        Subst::Tokens(mut t) => {
-            let mut toks = literal_tokens(head);
-            toks.append(&mut t);
-            Substitution::Resolved(glob::render(&toks))
+    // Rendered straight into the pattern (what rendering the head's literal tokens and the
+    // id's substituted tokens gives, without the tokens).
+    let mut out = String::with_capacity(template.len() + 16);
+    for c in head.chars() {
+        if c == '\\' {
+            out.push('\\');
         }
-        other => finish(other),
+        out.push(c);
+    }
+    let mut unknown = false;
+    for p in pieces(id) {
+        match p {
+            Piece::Char(c) => {
+                if c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            Piece::Var(inner) => match resolve(inner, lookup) {
+                Value::Text(t) => glob::escape_into(&t, &mut out),
+                Value::Missing => return Substitution::Missing,
+                Value::Unknown => unknown = true,
+            },
+        }
+    }
+    if unknown {
+        Substitution::Unknown
+    } else {
+        Substitution::Resolved(out)
     }
 }
 
@@ -384,6 +414,44 @@ mod tests {
         };
         assert!(glob::glob_match(&p, "arn:aws:s3:::b/data*/x"));
         assert!(!glob::glob_match(&p, "arn:aws:s3:::b/data1/x"));
+    }
+
+    #[test]
+    fn resource_substitution_renders_as_the_tokens_do() {
+        // Rendered straight into text, the pattern is what rendering the head's literal tokens
+        // and the id's substituted tokens gives: wildcards kept, backslashes and substituted
+        // `*`/`?` escaped, Missing before Unknown.
+        for t in [
+            "arn:aws:s3:::b/${aws:username}/*",
+            "arn:aws:s3:::b\\x/${aws:PrincipalTag/team}?/${*}",
+            "arn:aws:iam::*:user/${aws:username}",
+            "arn:aws:iam::${aws:PrincipalAccount}:role/x\\y",
+            "arn:aws:ec2:*:*:instance/${aws:principaltag/unknown}",
+            "arn:aws:ec2:*:*:instance/${aws:principaltag/unknown}${aws:userid}",
+            "arn:aws:s3:::${aws:PrincipalTag/nope, 'a*b'}",
+            "arn:aws:s3:::${unclosed",
+            "arn:aws\\:ec2:*:*:inst\\ance*/${aws:username}",
+            "not-an-arn-${aws:username}",
+        ] {
+            let segs: Vec<&str> = t.splitn(6, ':').collect();
+            let start = match segs.as_slice() {
+                [_, _, service, region, account, rest] => {
+                    t.len() - rest.len() + glob::product_len(service, region, account, rest)
+                }
+                _ => t.len(),
+            };
+            let (head, id) = (&t[..start], &t[start..]);
+            let want = match substitute_tokens(id, &ctx) {
+                Subst::Tokens(mut toks) => {
+                    let mut all = literal_tokens(head);
+                    all.append(&mut toks);
+                    Substitution::Resolved(glob::render(&all))
+                }
+                Subst::Missing => Substitution::Missing,
+                Subst::Unknown => Substitution::Unknown,
+            };
+            assert_eq!(substitute_resource(t, &ctx), want, "{t}");
+        }
     }
 
     #[test]

@@ -645,3 +645,27 @@ fn an_escaped_wildcard_in_the_resource_type_is_that_character() {
         "arn:aws:ec2:us-east-1:123456789012:volume/i-9"
     ));
 }
+
+#[test]
+fn colons_split_as_splitn_does() {
+    for s in [
+        "",
+        ":",
+        "arn",
+        "arn:aws",
+        "arn:aws:s3:::bucket/key",
+        "arn:aws:iam::123456789012:role/a:b:c",
+        "arn:aws:sqs:us-east-1:123456789012:queue",
+        ":::::",
+        "::::::",
+        "é:ü:ß::x:y:z",
+    ] {
+        let mut segs = ["?"; 6];
+        let found = split_colons(s, &mut segs);
+        let want: Vec<&str> = s.splitn(6, ':').collect();
+        assert_eq!(found, want.len(), "{s:?}");
+        assert_eq!(segs.get(..found), Some(want.as_slice()), "{s:?}");
+        assert!(segs.iter().skip(found).all(|x| *x == "?"), "{s:?}");
+        assert_eq!(split_arn(s).is_some(), want.len() == 6, "{s:?}");
+    }
+}
