@@ -718,10 +718,11 @@ struct CallerIndex<'o> {
 
 impl<'o> CallerIndex<'o> {
     fn new(callers: &[&'o Principal]) -> Self {
+        // (Sized for the callers up front: a part of large `who-can` has 7,700 of them.)
         let mut index = CallerIndex {
-            by_arn: HashMap::default(),
+            by_arn: HashMap::with_capacity_and_hasher(callers.len(), Default::default()),
             by_account: HashMap::default(),
-            roles: HashMap::default(),
+            roles: HashMap::with_capacity_and_hasher(callers.len(), Default::default()),
         };
         for (i, p) in callers.iter().enumerate() {
             index.by_arn.entry(p.arn.as_str()).or_default().push(i);

@@ -147,6 +147,10 @@ fn eq_exact(a: char, b: char) -> bool {
 /// backtracking; O(|p|·|t|) in the worst case and linear in the usual one. `ci`: literal
 /// characters compare ASCII case-insensitively.
 fn glob_core(p: &str, t: &str, escapes: bool, ci: bool) -> bool {
+    // (A segment of a resource pattern is often a lone star: the account, the region.)
+    if p == "*" {
+        return true;
+    }
     // Patterns and ARNs are ASCII but for rare exceptions: byte by byte then, where a
     // character is a byte (the same answers, without decoding UTF-8 at every step).
     if p.is_ascii() && t.is_ascii() {
