@@ -235,34 +235,47 @@ pub fn substitute_resource(template: &str, lookup: &dyn Fn(&str) -> KeyValue) ->
         template.get(start..).unwrap_or_default(),
     );
     // Rendered straight into the pattern (what rendering the head's literal tokens and the
-    // id's substituted tokens gives, without the tokens).
+    // id's substituted tokens gives, without the tokens): literal runs are copied whole, with
+    // their backslashes escaped; each `${...}` group (as `pieces` finds them: up to the first
+    // `}`) is substituted.
     let mut out = String::with_capacity(template.len() + 16);
-    for c in head.chars() {
-        if c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
+    push_literal(&mut out, head);
     let mut unknown = false;
-    for p in pieces(id) {
-        match p {
-            Piece::Char(c) => {
-                if c == '\\' {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            Piece::Var(inner) => match resolve(inner, lookup) {
-                Value::Text(t) => glob::escape_into(&t, &mut out),
-                Value::Missing => return Substitution::Missing,
-                Value::Unknown => unknown = true,
-            },
+    let mut rest = id;
+    while !rest.is_empty() {
+        let group = rest.find("${").and_then(|k| {
+            let after = rest.get(k + 2..)?;
+            let end = after.find('}')?;
+            Some((k, after.get(..end)?, after.get(end + 1..)?))
+        });
+        let Some((k, inner, next)) = group else {
+            // No group closes after here: the rest is literal.
+            push_literal(&mut out, rest);
+            break;
+        };
+        push_literal(&mut out, rest.get(..k).unwrap_or_default());
+        match resolve(inner, lookup) {
+            Value::Text(t) => glob::escape_into(&t, &mut out),
+            Value::Missing => return Substitution::Missing,
+            Value::Unknown => unknown = true,
         }
+        rest = next;
     }
     if unknown {
         Substitution::Unknown
     } else {
         Substitution::Resolved(out)
+    }
+}
+
+/// Appends policy text outside `${...}` groups to a pattern: its `*` and `?` stay wildcards,
+/// a backslash is escaped (as rendering its literal tokens does).
+fn push_literal(out: &mut String, text: &str) {
+    for (i, run) in text.split('\\').enumerate() {
+        if i > 0 {
+            out.push_str("\\\\");
+        }
+        out.push_str(run);
     }
 }
 
@@ -430,6 +443,8 @@ mod tests {
             "arn:aws:ec2:*:*:instance/${aws:principaltag/unknown}${aws:userid}",
             "arn:aws:s3:::${aws:PrincipalTag/nope, 'a*b'}",
             "arn:aws:s3:::${unclosed",
+            "arn:aws:s3:::a$${aws:username}}b${",
+            "arn:aws:s3:::${}${$}${?}\\${aws:username, 'x'}",
             "arn:aws\\:ec2:*:*:inst\\ance*/${aws:username}",
             "not-an-arn-${aws:username}",
         ] {
