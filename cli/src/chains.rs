@@ -266,7 +266,10 @@ impl Chains {
             .derived
             .assume_edges
             .as_deref()
-            .map(|edges| StoredEdges { edges })
+            .map(|edges| StoredEdges {
+                edges,
+                derived: &org.loaded.derived,
+            })
     }
 
     /// Follows chains forward from `from`: decides, step by step, only the `sts:AssumeRole`
@@ -419,47 +422,23 @@ pub fn chain_text(chain: &[&Hop]) -> String {
 /// chains and the shortest chains over them are the same.
 struct StoredEdges<'e> {
     edges: &'e [Arc<Hop>],
+    /// What holds them, with their index by role.
+    derived: &'e iamlog_ingest::derived::Derived,
 }
 
 impl StoredEdges<'_> {
     /// [`Chains::backward_from`]: the edges into `targets` and into every principal of the
     /// org with an edge into one already reached.
     fn toward(&self, org: &Org, targets: &BTreeSet<String>) -> Chains {
-        // The edges by role, in their order: each role numbered, then the edges laid out role
-        // after role (one table instead of a list per role: the large synthetic org keeps
-        // about 99,000 edges into 50,000 roles, and `who-can` indexes them every time).
-        let mut role_ids: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
-        let of_edge: Vec<usize> = self
-            .edges
-            .iter()
-            .map(|hop| {
-                let next = role_ids.len();
-                *role_ids.entry(hop.to.as_str()).or_insert(next)
-            })
-            .collect();
-        // Role `i`'s edges are `into[start[i]..start[i + 1]]`.
-        let mut start = vec![0usize; role_ids.len() + 1];
-        for &id in &of_edge {
-            start[id + 1] += 1;
-        }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
-        }
-        let mut into: Vec<&Arc<Hop>> = Vec::with_capacity(self.edges.len());
-        {
-            let mut fill = start.clone();
-            let mut slots: Vec<Option<&Arc<Hop>>> = vec![None; self.edges.len()];
-            for (hop, &id) in self.edges.iter().zip(&of_edge) {
-                slots[fill[id]] = Some(hop);
-                fill[id] += 1;
-            }
-            into.extend(slots.into_iter().flatten());
-        }
-        let into_role = |role: &str| -> &[&Arc<Hop>] {
-            role_ids
-                .get(role)
-                .and_then(|&id| into.get(start[id]..start[id + 1]))
-                .unwrap_or_default()
+        // The edges by role, in their order: the snapshot's reader indexed them while it read
+        // the org (the large synthetic org keeps about 99,000 edges into 50,000 roles;
+        // indexing them here was most of this search).
+        let index = self.derived.edges_into().unwrap_or_default();
+        let into_role = |role: &str| {
+            index
+                .into_role(role)
+                .iter()
+                .filter_map(|i| self.edges.get(*i as usize))
         };
         let mut seen: rustc_hash::FxHashSet<&str> = targets.iter().map(String::as_str).collect();
         let mut queue: VecDeque<&str> = targets.iter().map(String::as_str).collect();

@@ -16,6 +16,82 @@ pub struct Derived {
     /// Every `can_assume` edge of the org (rule C1, static context), by caller in ARN order,
     /// then by role; `None` when not derived.
     pub assume_edges: Option<Vec<Arc<AssumeEdge>>>,
+    /// `assume_edges` indexed by role (`to`): worked out when a snapshot is read, on the
+    /// thread that reads these edges while another reads the org (not stored: it follows from
+    /// the edges). `None` when not worked out; see [`Derived::edges_into`].
+    #[serde(skip)]
+    pub assume_edges_into: Option<EdgesInto>,
+}
+
+/// Role-assumption edges by role: the positions of the edges into each role, in their order.
+#[derive(Debug, Clone, Default)]
+pub struct EdgesInto {
+    /// The positions in `assume_edges`, role after role.
+    order: Vec<u32>,
+    /// Each role's span of `order`.
+    spans: rustc_hash::FxHashMap<Box<str>, (u32, u32)>,
+}
+
+impl EdgesInto {
+    /// The index of `edges`; `None` when there are more than a `u32` counts.
+    pub fn new(edges: &[Arc<AssumeEdge>]) -> Option<Self> {
+        u32::try_from(edges.len()).ok()?;
+        // Each role numbered in order of appearance, then the positions laid out role after
+        // role (counted, then placed), each role's in their order.
+        let mut ids: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+        let mut of_edge: Vec<u32> = Vec::with_capacity(edges.len());
+        for e in edges {
+            let next = u32::try_from(ids.len()).ok()?;
+            of_edge.push(*ids.entry(e.to.as_str()).or_insert(next));
+        }
+        let mut start = vec![0u32; ids.len() + 1];
+        for &id in &of_edge {
+            *start.get_mut(id as usize + 1)? += 1;
+        }
+        for i in 1..start.len() {
+            let before = *start.get(i - 1)?;
+            *start.get_mut(i)? += before;
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; edges.len()];
+        for (i, &id) in of_edge.iter().enumerate() {
+            let at = fill.get_mut(id as usize)?;
+            *order.get_mut(*at as usize)? = u32::try_from(i).ok()?;
+            *at += 1;
+        }
+        let mut spans = rustc_hash::FxHashMap::default();
+        spans.reserve(ids.len());
+        for (role, id) in ids {
+            let span = (*start.get(id as usize)?, *start.get(id as usize + 1)?);
+            spans.insert(Box::from(role), span);
+        }
+        Some(EdgesInto { order, spans })
+    }
+
+    /// The positions of the edges into `role`, in their order.
+    pub fn into_role(&self, role: &str) -> &[u32] {
+        self.spans
+            .get(role)
+            .and_then(|&(a, b)| self.order.get(a as usize..b as usize))
+            .unwrap_or_default()
+    }
+}
+
+impl Derived {
+    /// Works out [`Derived::assume_edges_into`], when there are edges.
+    pub fn index_edges(&mut self) {
+        self.assume_edges_into = self.assume_edges.as_deref().and_then(EdgesInto::new);
+    }
+
+    /// The role-assumption edges by role: kept if worked out, else worked out now. `None`
+    /// without edges (or with more than a `u32` counts).
+    pub fn edges_into(&self) -> Option<std::borrow::Cow<'_, EdgesInto>> {
+        match (&self.assume_edges_into, &self.assume_edges) {
+            (Some(index), _) => Some(std::borrow::Cow::Borrowed(index)),
+            (None, Some(edges)) => EdgesInto::new(edges).map(std::borrow::Cow::Owned),
+            (None, None) => None,
+        }
+    }
 }
 
 /// One role-assumption edge: `from` may call `sts:AssumeRole` on `to`, and what decides it.
@@ -34,4 +110,55 @@ pub struct AssumeEdge {
     /// What limits a conditional edge: (policy, condition), e.g. the trust policy's
     /// condition on `sts:ExternalId`.
     pub caveats: Vec<(Arc<str>, Option<Arc<str>>)>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn edge(from: &str, to: &str) -> Arc<AssumeEdge> {
+        Arc::new(AssumeEdge {
+            from: from.into(),
+            to: to.into(),
+            condition: None,
+            identity: Vec::new(),
+            trust: Vec::new(),
+            caveats: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn edges_into_each_role_are_its_positions_in_order() {
+        // By caller, then role, as a snapshot keeps them.
+        let edges = vec![
+            edge("a", "r2"),
+            edge("a", "r3"),
+            edge("b", "r1"),
+            edge("b", "r2"),
+            edge("c", "r2"),
+            edge("c", "r3"),
+        ];
+        let index = EdgesInto::new(&edges).unwrap();
+        assert_eq!(index.into_role("r1"), &[2]);
+        assert_eq!(index.into_role("r2"), &[0, 3, 4]);
+        assert_eq!(index.into_role("r3"), &[1, 5]);
+        assert!(index.into_role("r4").is_empty());
+        assert!(EdgesInto::new(&[]).unwrap().into_role("r1").is_empty());
+
+        // Kept once worked out (as a snapshot's reader does), worked out on demand before.
+        let mut derived = Derived {
+            assume_edges: Some(edges),
+            assume_edges_into: None,
+        };
+        assert!(matches!(
+            derived.edges_into(),
+            Some(std::borrow::Cow::Owned(_))
+        ));
+        derived.index_edges();
+        let kept = derived.edges_into().unwrap();
+        assert!(matches!(kept, std::borrow::Cow::Borrowed(_)));
+        assert_eq!(kept.into_role("r2"), &[0, 3, 4]);
+        assert!(Derived::default().edges_into().is_none());
+    }
 }

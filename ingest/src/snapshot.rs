@@ -225,7 +225,13 @@ pub fn decode(bytes: &[u8]) -> Result<LoadedOrg, String> {
             .iter()
             .map(|body| scope.spawn(move || read_body::<Vec<(String, Resource)>>(body)))
             .collect();
-        let derived = scope.spawn(|| read_body::<Derived>(derived_body));
+        // (The edges' index by role is worked out here too, while the org is read.)
+        let derived = scope.spawn(|| {
+            read_body::<Derived>(derived_body).map(|mut d| {
+                d.index_edges();
+                d
+            })
+        });
         let org = read_body::<LoadedOrg>(rest_body);
         let parts: Vec<Result<Vec<(String, Resource)>, String>> = handles
             .into_iter()
