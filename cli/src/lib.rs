@@ -991,10 +991,13 @@ fn via_chain(
     limits: &ChainLimits,
     granter: &analysis::Text,
 ) -> AccessRow {
+    // (A row's own caveats are sorted and distinct already: an unconditional chain adds none.)
     let mut caveats = r.caveats.clone();
-    caveats.extend(limits.caveats.iter().cloned());
-    caveats.sort();
-    caveats.dedup();
+    if !limits.caveats.is_empty() {
+        caveats.extend(limits.caveats.iter().cloned());
+        caveats.sort();
+        caveats.dedup();
+    }
     let condition = match (&r.condition, limits.limited) {
         (c, false) => c.clone(),
         (None, true) => Some(LIMITED.into()),
