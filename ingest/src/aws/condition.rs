@@ -81,34 +81,28 @@ pub enum Outcome {
     Unknown(Vec<usize>),
 }
 
+/// Longer keys than this are not in [`is_multivalued_key`]'s table of exact names.
+const MULTIVALUED_KEY_MAX: usize = 96;
+
 /// Whether values of `key` (case-insensitive) are sets: the `ArrayOf...` keys of iam-data, e.g.
 /// `aws:TagKeys`, `aws:CalledVia`, `aws:PrincipalOrgPaths`, `aws:PrincipalServiceNamesList`,
 /// `aws:ResourceOrgPaths`, `aws:SourceOrgPaths`, `aws:VpceOrgPaths`, `s3:...`, `ec2:...`; 209
 /// exact names plus the families `events:Metadata/...` and `vpc-lattice-svcs:RequestQueryString/...`
 /// (see `condition/multivalued.rs`).
 pub fn is_multivalued_key(key: &str) -> bool {
-    // The tables are lowercase and sorted: `key` is compared with them lowercased byte by byte
-    // (it is looked up for every clause evaluated).
+    // The tables are lowercase and sorted (a key is looked up for every clause evaluated).
     let k = key.as_bytes();
-    // Lowercased on the stack when short (every key of the table is), so the search compares
-    // byte slices.
-    let mut buf = [0u8; 96];
-    let exact = match buf.get_mut(..k.len()) {
-        Some(lowered) => {
-            for (l, b) in lowered.iter_mut().zip(k) {
-                *l = b.to_ascii_lowercase();
-            }
-            multivalued::EXACT
-                .binary_search_by(|e| e.as_bytes().cmp(lowered))
-                .is_ok()
+    // Lowercased on the stack, so the search compares byte slices. A key longer than the
+    // buffer is longer than every key of the table (a unit test holds the table to that).
+    let mut buf = [0u8; MULTIVALUED_KEY_MAX];
+    let exact = buf.get_mut(..k.len()).is_some_and(|lowered| {
+        for (l, b) in lowered.iter_mut().zip(k) {
+            *l = b.to_ascii_lowercase();
         }
-        None => {
-            let lower = |b: &u8| b.to_ascii_lowercase();
-            multivalued::EXACT
-                .binary_search_by(|e| e.bytes().cmp(k.iter().map(lower)))
-                .is_ok()
-        }
-    };
+        multivalued::EXACT
+            .binary_search_by(|e| e.as_bytes().cmp(lowered))
+            .is_ok()
+    });
     exact
         || multivalued::PREFIXES.iter().any(|p| {
             k.len() > p.len()

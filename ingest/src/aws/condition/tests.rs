@@ -689,6 +689,9 @@ fn multivalued_key_list() {
         "sorted for binary search"
     );
     assert!(multivalued::EXACT.iter().all(|k| *k == k.to_lowercase()));
+    assert!(multivalued::EXACT
+        .iter()
+        .all(|k| k.len() <= super::MULTIVALUED_KEY_MAX));
 }
 
 #[test]
