@@ -427,7 +427,9 @@ fn ingest(dirs: &[PathBuf], file: &Path, quiet: bool, err: &mut dyn Write) -> Cm
             chains::MAX_KEPT_POINTS
         );
     }
-    org.loaded.derived.assume_edges = all.map(chains::Chains::into_stored);
+    org.loaded
+        .derived
+        .set_assume_edges(all.map(chains::Chains::into_stored));
     progress::phase("writing the snapshot");
     let written = iamlog_ingest::snapshot::write(&org.loaded, file);
     progress::done();

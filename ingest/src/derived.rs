@@ -18,9 +18,10 @@ pub struct Derived {
     pub assume_edges: Option<Vec<Arc<AssumeEdge>>>,
     /// `assume_edges` indexed by role (`to`): worked out when a snapshot is read, on the
     /// thread that reads these edges while another reads the org (not stored: it follows from
-    /// the edges). `None` when not worked out; see [`Derived::edges_into`].
+    /// the edges). `None` when not worked out; see [`Derived::edges_into`]. Private, so that it
+    /// never describes other edges than `assume_edges` ([`Derived::set_assume_edges`]).
     #[serde(skip)]
-    pub assume_edges_into: Option<EdgesInto>,
+    assume_edges_into: Option<EdgesInto>,
 }
 
 /// Role-assumption edges by role: the positions of the edges into each role, in their order.
@@ -78,6 +79,12 @@ impl EdgesInto {
 }
 
 impl Derived {
+    /// Replaces the role-assumption edges; an index of the old ones is dropped.
+    pub fn set_assume_edges(&mut self, edges: Option<Vec<Arc<AssumeEdge>>>) {
+        self.assume_edges = edges;
+        self.assume_edges_into = None;
+    }
+
     /// Works out [`Derived::assume_edges_into`], when there are edges.
     pub fn index_edges(&mut self) {
         self.assume_edges_into = self.assume_edges.as_deref().and_then(EdgesInto::new);
@@ -160,5 +167,12 @@ mod tests {
         assert!(matches!(kept, std::borrow::Cow::Borrowed(_)));
         assert_eq!(kept.into_role("r2"), &[0, 3, 4]);
         assert!(Derived::default().edges_into().is_none());
+
+        // New edges drop the index of the old ones.
+        derived.set_assume_edges(Some(vec![edge("a", "r9")]));
+        let fresh = derived.edges_into().unwrap();
+        assert!(matches!(fresh, std::borrow::Cow::Owned(_)));
+        assert_eq!(fresh.into_role("r9"), &[0]);
+        assert!(fresh.into_role("r2").is_empty());
     }
 }
