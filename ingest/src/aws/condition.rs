@@ -60,6 +60,7 @@ mod multivalued;
 use crate::aws::glob;
 use crate::aws::policy::{BaseOperator, ConditionClause, SetModifier};
 use crate::aws::variables::{self, Subst};
+use std::borrow::Cow;
 
 /// What is known about a condition key of the request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -215,8 +216,31 @@ enum Request {
     Unknown,
 }
 
+/// `key` ASCII-lowercased, borrowed when it has no ASCII capital (a condition evaluated for
+/// each of thousands of callers looks its keys up for each).
+pub(crate) fn ascii_lowercase(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+/// `key` lowercased (Unicode), borrowed when it is lowercase already.
+fn lowercase(key: &str) -> Cow<'_, str> {
+    if key.is_ascii() {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(key)
+        }
+    } else {
+        Cow::Owned(key.to_lowercase())
+    }
+}
+
 fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) -> Tri {
-    let request = match lookup(&c.key.to_lowercase()) {
+    let request = match lookup(&lowercase(&c.key)) {
         KeyValue::Known(v) if is_multivalued_key(&c.key) => Request::Multi(v),
         KeyValue::Known(v) => match v.into_iter().next() {
             Some(s) => Request::Single(s),
@@ -285,9 +309,19 @@ fn base(
     vars: bool,
 ) -> Tri {
     let negated = op.is_negated();
-    let each = values
-        .iter()
-        .map(|v| value(op, negated, request, v, lookup, vars));
+    // An ARN operator splits the request value once, not once per policy value.
+    let arn = matches!(
+        op,
+        BaseOperator::ArnEquals
+            | BaseOperator::ArnLike
+            | BaseOperator::ArnNotEquals
+            | BaseOperator::ArnNotLike
+    )
+    .then(|| glob::split_arn_condition(request));
+    let each = values.iter().map(|v| match arn {
+        Some(req) => arn_value(v, req, !negated, lookup, vars),
+        None => value(op, negated, request, v, lookup, vars),
+    });
     if negated {
         all(each)
     } else {
@@ -396,9 +430,13 @@ fn value(
         }
         B::BinaryEquals => (policy == request).into(),
         B::IpAddress | B::NotIpAddress => ip_value(policy, request, expect).into(),
-        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
-            arn_value(policy, request, expect, lookup, vars)
-        }
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => arn_value(
+            policy,
+            glob::split_arn_condition(request),
+            expect,
+            lookup,
+            vars,
+        ),
         B::Null => Tri::False,
     }
 }
@@ -423,21 +461,19 @@ fn js_eq_ignore_case(a: &str, b: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // ARNs
 
-/// One ARN condition value against the request ARN; `expect` is false for the negated
-/// operators. Segments are compared in order and stop at the first mismatch (iam-simulate).
+/// One ARN condition value against the request ARN, split (`None`: not an ARN); `expect` is
+/// false for the negated operators. Segments are compared in order and stop at the first
+/// mismatch (iam-simulate).
 fn arn_value(
     policy: &str,
-    request: &str,
+    request: Option<[&str; 6]>,
     expect: bool,
     lookup: &dyn Fn(&str) -> KeyValue,
     vars: bool,
 ) -> Tri {
     if is_plain(policy, vars) {
         // Every segment is its own glob (see `is_plain`): the value matches when all do.
-        return match (
-            glob::split_arn_condition(policy),
-            glob::split_arn_condition(request),
-        ) {
+        return match (glob::split_arn_condition(policy), request) {
             (Some(parts), Some(req)) => {
                 let all = parts
                     .iter()
@@ -458,7 +494,7 @@ fn arn_value(
         return Tri::False;
     }
     let rest = segs.get(5..).map(|r| r.join(":")).unwrap_or_default();
-    let Some(req) = glob::split_arn_condition(request) else {
+    let Some(req) = request else {
         return Tri::False;
     };
     let policy_parts = segs

@@ -2832,7 +2832,7 @@ impl<'o> Builder<'o> {
         let mut out = Vec::new();
         let mut uncertain = false;
         for p in patterns {
-            let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, None);
+            let lookup = |k: &str| self.lookup(&condition::ascii_lowercase(k), source, None);
             match variables::resource_pattern(p, true, &lookup) {
                 Substitution::Resolved(s) => out.push(s),
                 Substitution::Missing => {}
@@ -3564,7 +3564,7 @@ impl<'o> Builder<'o> {
         source: Option<&Principal>,
         dest: Option<&Dest>,
     ) -> ConditionPart {
-        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
+        let lookup = |k: &str| self.lookup(&condition::ascii_lowercase(k), source, dest);
         let outcome =
             condition::evaluate(&plan.statement.condition, &lookup, plan.variables_enabled);
         match outcome {
@@ -3590,7 +3590,7 @@ impl<'o> Builder<'o> {
     ) -> ConditionPart {
         let clauses = &plan.statement.condition;
         let vars = plan.variables_enabled;
-        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), Some(source), dest);
+        let lookup = |k: &str| self.lookup(&condition::ascii_lowercase(k), Some(source), dest);
         let reads_caller = &split.reads_caller;
         let shared = split.shared.entry(at).or_insert_with(|| {
             let mut unknown = Vec::new();
@@ -3654,7 +3654,7 @@ impl<'o> Builder<'o> {
                 alone: self.true_condition,
             };
         }
-        let lookup = |k: &str| self.lookup(&k.to_ascii_lowercase(), source, dest);
+        let lookup = |k: &str| self.lookup(&condition::ascii_lowercase(k), source, dest);
         // The residual shows policy variables already known for this source resolved
         // (`in ["blue"]`, not `in ["${aws:PrincipalTag/team}"]`), so each row reads on its own.
         let parts: Vec<String> = indices
