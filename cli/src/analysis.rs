@@ -112,8 +112,9 @@ pub type Text = std::sync::Arc<str>;
 /// applies to part of the access).
 pub type Caveat = (Text, Option<Text>);
 
-/// One row of net effective access, as strings.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One row of net effective access, as strings. Rows are ordered field by field, in the order
+/// of the fields (see the `Ord` impl).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRow {
     pub source: Text,
     pub action: Text,
@@ -125,6 +126,53 @@ pub struct AccessRow {
     /// Limits on the grant: (policy, condition) of Denies that may apply or apply in part, and
     /// of a boundary that allows only under a condition or in part.
     pub caveats: Vec<Caveat>,
+}
+
+/// Two shared strings in order: the same string at once, without comparing its bytes (rows of
+/// one question share their action, destination and most of their sources, policies and
+/// caveats: sorting 42,000 rows compared the same ARNs byte by byte again and again).
+fn text_cmp(a: &Text, b: &Text) -> std::cmp::Ordering {
+    if std::sync::Arc::ptr_eq(a, b) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// [`text_cmp`] of optional strings (`None` first, as `Option`'s order).
+fn opt_text_cmp(a: &Option<Text>, b: &Option<Text>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => text_cmp(a, b),
+        _ => a.is_some().cmp(&b.is_some()),
+    }
+}
+
+/// The order a derived `Ord` gives (field by field, caveats lexicographically), with shared
+/// strings compared by address first ([`text_cmp`]).
+impl Ord for AccessRow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        text_cmp(&self.source, &other.source)
+            .then_with(|| text_cmp(&self.action, &other.action))
+            .then_with(|| text_cmp(&self.destination, &other.destination))
+            .then_with(|| text_cmp(&self.policy, &other.policy))
+            .then_with(|| text_cmp(&self.granter, &other.granter))
+            .then_with(|| opt_text_cmp(&self.condition, &other.condition))
+            .then_with(|| {
+                for ((p, c), (q, d)) in self.caveats.iter().zip(&other.caveats) {
+                    let o = text_cmp(p, q).then_with(|| opt_text_cmp(c, d));
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+                self.caveats.len().cmp(&other.caveats.len())
+            })
+    }
+}
+
+impl PartialOrd for AccessRow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Asks a question about some sources' points (`who-can`, a chain step) in `threads` runs at
@@ -1956,6 +2004,65 @@ fn batches_among<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows are ordered as the tuples of their strings are: shared strings compared by address
+    /// first change nothing.
+    #[test]
+    fn access_rows_are_ordered_as_their_strings() {
+        let t = |s: &str| Text::from(s);
+        let shared = [t("a"), t("b"), t("ab"), t("")];
+        // The same texts in other strings.
+        let copies = [t("a"), t("b"), t("ab"), t("")];
+        let pick = |i: usize| {
+            if i % 2 == 0 {
+                shared[(i / 2) % 4].clone()
+            } else {
+                copies[(i / 2) % 4].clone()
+            }
+        };
+        let rows: Vec<AccessRow> = (0..400usize)
+            .map(|i| AccessRow {
+                source: pick(i % 3),
+                action: pick(i / 3 % 2),
+                destination: pick(i / 6 % 3),
+                policy: pick(i / 5 % 8),
+                granter: pick(i / 7 % 5),
+                condition: (i % 11 != 0).then(|| pick(i / 11)),
+                caveats: (0..i % 3)
+                    .map(|k| (pick(i / 13 + k), (k % 2 == 0).then(|| pick(i + k))))
+                    .collect(),
+            })
+            .collect();
+        type Key = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Vec<(String, Option<String>)>,
+        );
+        let key = |r: &AccessRow| -> Key {
+            (
+                r.source.to_string(),
+                r.action.to_string(),
+                r.destination.to_string(),
+                r.policy.to_string(),
+                r.granter.to_string(),
+                r.condition.as_deref().map(str::to_string),
+                r.caveats
+                    .iter()
+                    .map(|(p, c)| (p.to_string(), c.as_deref().map(str::to_string)))
+                    .collect(),
+            )
+        };
+        for a in &rows {
+            for b in rows.iter().step_by(7) {
+                assert_eq!(a.cmp(b), key(a).cmp(&key(b)), "{a:?} {b:?}");
+                assert_eq!(a.partial_cmp(b), Some(key(a).cmp(&key(b))));
+            }
+        }
+    }
 
     fn row(policy: &str, granter: &str, caveats: &[(&str, Option<&str>)]) -> AccessRow {
         AccessRow {
