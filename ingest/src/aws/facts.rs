@@ -1382,6 +1382,12 @@ impl<'o> Builder<'o> {
             }
         }
         let cloud: SymbolId = self.sym("aws");
+        // The identity policies of each holder. A question about some sources writes only the
+        // attachments of policies with a statement planned (below): the others' rows would
+        // join with no statement (rule A3), and user rules, which read every attachment, run
+        // over whole-org questions only. (A large org's `who-can` attached 44,000 policies,
+        // most of them without a statement about the action asked.)
+        let mut attached: Vec<(PrincipalId, PolicyId)> = Vec::new();
         for p in holders {
             let pid: PrincipalId = self.sym(&p.arn);
             let kind: SymbolId = self.sym(p.kind.as_str());
@@ -1402,7 +1408,7 @@ impl<'o> Builder<'o> {
             }
             for pol in &p.policies {
                 let polid = self.sym(pol);
-                self.facts.policy_attached.push((pid, polid));
+                attached.push((pid, polid));
             }
             for profile in &p.instance_profiles {
                 let prid: ResourceId = self.sym(profile);
@@ -1683,6 +1689,21 @@ impl<'o> Builder<'o> {
                     plans.push(plan);
                 }
             }
+        }
+
+        if whole_org {
+            self.facts.policy_attached = attached;
+        } else {
+            let planned: HashSet<PolicyId> = self
+                .facts
+                .policy_statement
+                .iter()
+                .map(|&(pol, _)| pol)
+                .collect();
+            self.facts.policy_attached = attached
+                .into_iter()
+                .filter(|(_, pol)| planned.contains(pol))
+                .collect();
         }
 
         self.plan_resource_policies(&sources, &mut plans);
@@ -4589,6 +4610,40 @@ mod tests {
                 "variable"
             ]
         );
+    }
+
+    /// A question about some sources attaches only the policies with a statement planned (an
+    /// attachment of any other joins with no statement); a whole-org question attaches every
+    /// policy, for user rules.
+    #[test]
+    fn targeted_questions_attach_the_policies_with_a_statement_planned() {
+        let gaad = r#"{"UserDetailList": [{"UserName": "u", "UserId": "AIDA00000000000000001",
+              "Path": "/", "Arn": "arn:aws:iam::111122223333:user/u", "GroupList": [],
+              "AttachedManagedPolicies": [],
+              "UserPolicyList": [
+                {"PolicyName": "reads", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                  {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}},
+                {"PolicyName": "launches", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                  {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]}}]}],
+            "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#;
+        let org = crate::aws::gaad::test_org(gaad);
+        let callers = vec!["arn:aws:iam::111122223333:user/u".to_string()];
+        let attached = |question: &Question| -> Vec<String> {
+            let facts = build(&org, question, Catalogue::embedded());
+            named_facts(&facts)
+                .remove("policy_attached")
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|row| {
+                    row.get(1)
+                        .and_then(|p| p.rsplit('/').next())
+                        .map(str::to_string)
+                })
+                .collect()
+        };
+        let question = Question::at_one_point(callers, "s3:GetObject", "arn:aws:s3:::b/k", None);
+        assert_eq!(attached(&question), ["reads"]);
+        assert_eq!(attached(&Question::whole_org()), ["launches", "reads"]);
     }
 
     thread_local! {
