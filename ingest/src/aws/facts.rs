@@ -27,9 +27,7 @@ use iamlog_engine::{
 use crate::aws::catalogue::{Catalogue, Expander};
 use crate::aws::condition::{self, KeyValue, Outcome};
 use crate::aws::glob;
-use crate::aws::model::{
-    anonymous, arn_account, AwsOrg, Policy, Principal, PrincipalKind, ANONYMOUS,
-};
+use crate::aws::model::{anonymous, arn_account, AwsOrg, Principal, PrincipalKind, ANONYMOUS};
 use crate::aws::policy::{
     ActionBlock, ConditionClause, Effect, PolicyDocument, PrincipalBlock,
     PrincipalKind as PolicyPrincipalKind, ResourceBlock, Statement,
@@ -976,10 +974,6 @@ struct IdentityAllows<'o> {
     /// A resource without wildcards the Allow must be able to cover, if any.
     resource: Option<String>,
     by_policy: HashMap<&'o str, bool>,
-    /// The org's policies by id, hashed: most callers' own (inline) policies are looked up
-    /// once each, and the org's sorted map compared long ARNs with common prefixes at every
-    /// level (a fifth of sorting out a large org's 63,000 callers).
-    index: HashMap<&'o str, &'o Policy>,
 }
 
 impl<'o> IdentityAllows<'o> {
@@ -989,7 +983,6 @@ impl<'o> IdentityAllows<'o> {
             action,
             resource: None,
             by_policy: HashMap::default(),
-            index: org.policies.iter().map(|(k, v)| (k.as_str(), v)).collect(),
         }
     }
 
@@ -1015,7 +1008,7 @@ impl<'o> IdentityAllows<'o> {
             if let Some(&known) = self.by_policy.get(pol) {
                 return known;
             }
-            let allows = self.index.get(pol).is_some_and(|policy| {
+            let allows = org.policies.get(pol).is_some_and(|policy| {
                 policy.document.statements.iter().any(|st| {
                     matches!(st.effect, Effect::Allow)
                         && action_block_covers(&st.action, action)
