@@ -1327,6 +1327,7 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
         for s in part {
             let mut source: Option<analysis::Text> = None;
             let with_rows = |role: &str| by_source.contains_key(role);
+            let from = out.len();
             for (role, chain) in index.reachable_where(s, &with_rows) {
                 let Some(rows) = by_source.get(role) else {
                     continue;
@@ -1338,10 +1339,16 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
                     out.push(via_chain(r, source, &limits, &granter));
                 }
             }
+            // Each source's rows sorted among themselves (they share their source)...
+            if let Some(mine) = out.get_mut(from..) {
+                mine.sort_unstable();
+            }
         }
-        // Sorted on the thread that made them: the caller's sort of every row then merges a
-        // few sorted runs (the direct rows', these) instead of sorting these again.
-        out.sort_unstable();
+        // ... and all of them on the thread that made them: the sources come in order (but for
+        // the principals outside the org, after the org's), so this merges a run or two. The
+        // caller's sort of every row then merges a few sorted runs (the direct rows', these)
+        // instead of sorting these again.
+        out.sort();
         out
     };
     if analysis::threads() < 2 || sources.len() < CHAIN_ROWS_SPLIT {
