@@ -198,21 +198,32 @@ pub fn ask_in_parts<T: Send>(
     }
     crate::progress::phase(&format!("asking {} sources", sources.len()));
     let size = sources.len().div_ceil(parts);
+    // One point per source, in the sources' order (`who-can`'s question): each part's points
+    // are a slice, not looked up source by source.
+    let aligned =
+        points.len() == sources.len() && points.iter().zip(sources).all(|(p, s)| p.source == *s);
     let out = std::thread::scope(|scope| {
         let handles: Vec<_> = sources
             .chunks(size)
-            .map(|part| {
+            .enumerate()
+            .map(|(i, part)| {
                 scope.spawn(move || {
-                    let mine: HashSet<&str> = part.iter().map(String::as_str).collect();
+                    let part_points: Vec<RequestPoint> = if aligned {
+                        points
+                            .get(i * size..i * size + part.len())
+                            .unwrap_or_default()
+                            .to_vec()
+                    } else {
+                        let mine: HashSet<&str> = part.iter().map(String::as_str).collect();
+                        points
+                            .iter()
+                            .filter(|p| mine.contains(p.source.as_str()))
+                            .cloned()
+                            .collect()
+                    };
                     let part_question = Question {
                         sources: Sources::Only(part.to_vec()),
-                        points: Points::Only(
-                            points
-                                .iter()
-                                .filter(|p| mine.contains(p.source.as_str()))
-                                .cloned()
-                                .collect(),
-                        ),
+                        points: Points::Only(part_points),
                         context: question.context.clone(),
                     };
                     f(ask_quietly(org, &part_question))
