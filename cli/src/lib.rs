@@ -851,8 +851,8 @@ impl AccessWriter {
     fn rows<R: AccessView>(&mut self, rows: &[R], out: &mut dyn Write) -> std::io::Result<()> {
         match self.format {
             Format::Table => self.table.extend(rows.iter().map(AccessView::to_row)),
-            // Rows are serialized into a buffer and written at once: serde's many small writes
-            // through `dyn Write` cost more than the serializing itself.
+            // Rows are serialized into a buffer, written out every [`FLUSH_AT`] bytes: serde's
+            // many small writes through `dyn Write` cost more than the serializing itself.
             Format::Jsonl => {
                 let buf = &mut self.buf;
                 buf.clear();
@@ -882,7 +882,7 @@ impl AccessWriter {
                     writeln!(out, "{}", ACCESS_COLUMNS.join(","))?;
                     self.written = 1;
                 }
-                // Cells are written into one buffer, written at once (as for JSON).
+                // Cells are written into the buffer too, written out as for JSON lines.
                 let buf = &mut self.buf;
                 buf.clear();
                 let mut caveats = CaveatCells::default();
