@@ -764,11 +764,11 @@ fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std:
         return access_rows(rows).write(format, out);
     }
     let mut w = AccessWriter::new(format);
-    // Many CSV or JSON lines rows (a large org's who-can: 41,000 rows, 31 MB): the second half
-    // is written into a buffer of its own on another thread meanwhile. (Lines do not depend on
-    // each other; JSON's separators do, so it is written in one piece.)
+    // Many rows (a large org's who-can: 42,000 rows, 31 MB): the second half is written into
+    // pieces of its own on another thread meanwhile. (Lines do not depend on each other; in
+    // JSON, every row but the first opens with a comma, and the first is in the first half.)
     if rows.len() >= PARALLEL_WRITE
-        && matches!(format, Format::Csv | Format::Jsonl)
+        && matches!(format, Format::Csv | Format::Jsonl | Format::Json)
         && analysis::threads() >= 2
     {
         let (first, second) = rows.split_at(rows.len() / 2);
@@ -776,7 +776,8 @@ fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std:
             let other = scope.spawn(|| -> std::io::Result<Pieces> {
                 let mut pieces = Pieces::default();
                 let mut w = AccessWriter::new(format);
-                // (Its header, if any, is the first half's.)
+                // (Its header, if any, and the opening of a JSON array are the first half's:
+                // each of its rows follows another.)
                 w.written = 1;
                 w.rows(second, &mut pieces)?;
                 Ok(pieces)
@@ -874,6 +875,7 @@ impl AccessWriter {
                     buf.extend_from_slice(b"\n  ");
                     access_json(buf, r, &mut memo)?;
                     self.written += 1;
+                    flush_full(buf, out)?;
                 }
                 out.write_all(buf)?;
             }
