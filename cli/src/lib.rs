@@ -1026,7 +1026,12 @@ fn who_can(
         ),
         None => chains::Chains::backward(&org, &targets),
     };
-    rows.extend(chain_rows(&chains, &rows, &sources));
+    // (Each thread's chained rows moved once, into room made for all of them.)
+    let chained = chain_rows(&chains, &rows, &sources);
+    rows.reserve(chained.iter().map(Vec::len).sum());
+    for part in chained {
+        rows.extend(part);
+    }
     rows.sort();
     rows.dedup();
     write_access(&rows, format, out)?;
@@ -1311,8 +1316,13 @@ fn path(
 
 /// Access reached through role chains: for every source, each role it reaches (one hop or
 /// more) that has access in `direct` gives a row with the role's policy, the chain as granter,
-/// and each conditional hop as a caveat.
-fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String]) -> Vec<AccessRow> {
+/// and each conditional hop as a caveat. The rows come in parts, one per thread that made them, each
+/// sorted.
+fn chain_rows(
+    chains: &chains::Chains,
+    direct: &[AccessRow],
+    sources: &[String],
+) -> Vec<Vec<AccessRow>> {
     if chains.is_empty() {
         return Vec::new();
     }
@@ -1354,10 +1364,10 @@ fn chain_rows(chains: &chains::Chains, direct: &[AccessRow], sources: &[String])
         out
     };
     if analysis::threads() < 2 || sources.len() < CHAIN_ROWS_SPLIT {
-        return walk(sources);
+        return vec![walk(sources)];
     }
     let halves: Vec<&[String]> = sources.chunks(sources.len().div_ceil(2)).collect();
-    analysis::on_threads(&halves, 2, &|half| walk(half)).concat()
+    analysis::on_threads(&halves, 2, &|half| walk(half))
 }
 
 /// `chain_rows` walks the chains of at least this many sources on two threads.
