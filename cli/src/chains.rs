@@ -451,23 +451,30 @@ impl StoredEdges<'_> {
         };
         let mut seen: rustc_hash::FxHashSet<&str> = targets.iter().map(String::as_str).collect();
         let mut queue: VecDeque<&str> = targets.iter().map(String::as_str).collect();
-        let mut chains = Chains::default();
+        // The hops out of each caller, gathered by hash and sorted into the chains at the end
+        // (most callers have several: a sorted map compared their ARNs, and copied one, at
+        // every hop).
+        let mut out_of: rustc_hash::FxHashMap<&str, Vec<Arc<Hop>>> =
+            rustc_hash::FxHashMap::default();
         while let Some(role) = queue.pop_front() {
             for hop in into_role(role) {
-                chains
-                    .edges
-                    .entry(hop.from.clone())
-                    .or_default()
-                    .push(Arc::clone(hop));
-                if org.aws().principals.contains_key(&hop.from) && seen.insert(&hop.from) {
+                out_of.entry(&hop.from).or_default().push(Arc::clone(hop));
+                // (A caller met before is not looked up in the org again.)
+                if !seen.contains(hop.from.as_str()) && org.aws().principals.contains_key(&hop.from)
+                {
+                    seen.insert(&hop.from);
                     queue.push_back(&hop.from);
                 }
             }
         }
-        for hops in chains.edges.values_mut() {
-            hops.sort();
-        }
-        chains
+        let edges = out_of
+            .into_iter()
+            .map(|(from, mut hops)| {
+                hops.sort();
+                (from.to_string(), hops)
+            })
+            .collect();
+        Chains { edges }
     }
 
     /// [`Chains::forward`]: the edges out of `from` and out of every role reached.

@@ -1123,14 +1123,25 @@ fn via_chain(
 
 /// The roles among the sources of `rows`: where chains that reach the access end.
 fn role_sources(aws: &iamlog_ingest::aws::model::AwsOrg, rows: &[AccessRow]) -> BTreeSet<String> {
-    rows.iter()
-        .filter(|r| {
-            aws.principals
-                .get(&*r.source)
-                .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role)
-        })
-        .map(|r| r.source.to_string())
-        .collect()
+    // (A source's rows are consecutive: each source is looked up in the org once. A role's
+    // ARN names its resource type, `role/`: the users are not looked up at all.)
+    let mut roles = BTreeSet::new();
+    let mut last: Option<&str> = None;
+    for r in rows {
+        let source = &*r.source;
+        if last == Some(source) || !source.contains(":role/") {
+            continue;
+        }
+        last = Some(source);
+        let role = aws
+            .principals
+            .get(source)
+            .is_some_and(|p| p.kind == iamlog_ingest::aws::model::PrincipalKind::Role);
+        if role {
+            roles.insert(source.to_string());
+        }
+    }
+    roles
 }
 
 /// `iamlog path FROM TO`.
