@@ -1327,8 +1327,8 @@ fn path(
 
 /// Access reached through role chains: for every source, each role it reaches (one hop or
 /// more) that has access in `direct` gives a row with the role's policy, the chain as granter,
-/// and each conditional hop as a caveat. The rows come in parts, one per thread that made them, each
-/// sorted.
+/// and each conditional hop as a caveat. The rows come in parts, one per thread that made
+/// them, each sorted.
 fn chain_rows(
     chains: &chains::Chains,
     direct: &[AccessRow],
