@@ -229,11 +229,7 @@ pub(crate) fn ascii_lowercase(key: &str) -> Cow<'_, str> {
 /// `key` lowercased (Unicode), borrowed when it is lowercase already.
 fn lowercase(key: &str) -> Cow<'_, str> {
     if key.is_ascii() {
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(key.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(key)
-        }
+        ascii_lowercase(key)
     } else {
         Cow::Owned(key.to_lowercase())
     }
@@ -310,18 +306,18 @@ fn base(
 ) -> Tri {
     let negated = op.is_negated();
     // An ARN operator splits the request value once, not once per policy value.
-    let arn = matches!(
+    let request_arn = matches!(
         op,
         BaseOperator::ArnEquals
             | BaseOperator::ArnLike
             | BaseOperator::ArnNotEquals
             | BaseOperator::ArnNotLike
     )
-    .then(|| glob::split_arn_condition(request));
-    let each = values.iter().map(|v| match arn {
-        Some(req) => arn_value(v, req, !negated, lookup, vars),
-        None => value(op, negated, request, v, lookup, vars),
-    });
+    .then(|| glob::split_arn_condition(request))
+    .flatten();
+    let each = values
+        .iter()
+        .map(|v| value(op, negated, request, request_arn, v, lookup, vars));
     if negated {
         all(each)
     } else {
@@ -336,10 +332,13 @@ fn is_plain(v: &str, vars: bool) -> bool {
 }
 
 /// Whether one policy value is satisfied (for a negated operator: the value is *not* matched).
+/// `request_arn` is `request` split as an ARN, for the ARN operators (`None` when it is not
+/// one).
 fn value(
     op: BaseOperator,
     negated: bool,
     request: &str,
+    request_arn: Option<[&str; 6]>,
     policy: &str,
     lookup: &dyn Fn(&str) -> KeyValue,
     vars: bool,
@@ -430,13 +429,9 @@ fn value(
         }
         B::BinaryEquals => (policy == request).into(),
         B::IpAddress | B::NotIpAddress => ip_value(policy, request, expect).into(),
-        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => arn_value(
-            policy,
-            glob::split_arn_condition(request),
-            expect,
-            lookup,
-            vars,
-        ),
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
+            arn_value(policy, request_arn, expect, lookup, vars)
+        }
         B::Null => Tri::False,
     }
 }
