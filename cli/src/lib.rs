@@ -975,9 +975,15 @@ fn who_can(
     // The chain search's index of every caller is built meanwhile on the other core, which
     // then sorts out the last third of the callers (each caller is looked at on its own; the
     // index takes about as long as a third of them).
+    let finder = facts::GrantFinder::scanning(
+        aws,
+        action,
+        resource,
+        resource_account.as_deref(),
+        analysis::threads(),
+    );
     let may_be_granted = |part: &[&iamlog_ingest::aws::model::Principal]| -> Vec<String> {
-        let kept =
-            facts::may_be_granted_among(aws, part, action, resource, resource_account.as_deref());
+        let kept = finder.among(part);
         part.iter()
             .zip(kept)
             .filter(|(_, k)| *k)

@@ -27,7 +27,9 @@ use iamlog_engine::{
 use crate::aws::catalogue::{Catalogue, Expander};
 use crate::aws::condition::{self, KeyValue, Outcome};
 use crate::aws::glob;
-use crate::aws::model::{anonymous, arn_account, AwsOrg, Principal, PrincipalKind, ANONYMOUS};
+use crate::aws::model::{
+    anonymous, arn_account, AwsOrg, Policy, Principal, PrincipalKind, ANONYMOUS,
+};
 use crate::aws::policy::{
     ActionBlock, ConditionClause, Effect, PolicyDocument, PrincipalBlock,
     PrincipalKind as PolicyPrincipalKind, ResourceBlock, Statement,
@@ -883,67 +885,166 @@ pub fn may_be_granted_among(
     resource: &str,
     resource_account: Option<&str>,
 ) -> Vec<bool> {
-    let always = ALWAYS_ALLOWED
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(action));
-    if always || action.contains(['*', '?']) {
-        return vec![true; callers.len()];
-    }
-    let mut identity = IdentityAllows::at(org, action, resource);
-    let dest = if resource.contains(['*', '?']) {
-        Dest::Pattern(resource.to_string())
-    } else {
-        Dest::Exact(resource.to_string())
-    };
-    // The Allow statements of the resource and trust policies that may govern the resource.
-    let mut rp_allows: Vec<&Statement> = Vec::new();
-    // Whether a resource policy governs all of the resource (then another account's caller
-    // needs its consent).
-    let mut governed = false;
-    // An exact resource is governed only by the policy of itself or, for an object, of its
-    // bucket: those are looked up, not the org's every policy and role.
-    let exact = match &dest {
-        Dest::Exact(a) => Some([a.as_str()]),
-        _ => None,
-    };
-    let (policies, trusting) = governing(org, exact);
-    for rp in policies {
-        let bucket = rp.service == Service::S3Bucket;
-        if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None {
-            governed |= !resource.contains(['*', '?']) && rp_governs_fully(&rp.arn, bucket, &dest);
-            rp_allows.extend(
-                rp.document
-                    .statements
-                    .iter()
-                    .filter(|st| matches!(st.effect, Effect::Allow)),
-            );
+    GrantFinder::new(org, action, resource, resource_account, None).among(callers)
+}
+
+/// [`may_be_granted_among`] prepared once for many callers, on any number of threads.
+pub struct GrantFinder<'o> {
+    org: &'o AwsOrg,
+    /// Every caller is kept (a wildcard or always-allowed action).
+    all: bool,
+    /// The identity policies with an Allow that may cover the action and resource, when every
+    /// policy of the org was looked at in advance ([`GrantFinder::scanning`]); else each policy
+    /// is looked at when a caller first holds it.
+    allowing: Option<HashSet<&'o str>>,
+    action: &'o str,
+    resource: &'o str,
+    /// The Allow statements of the resource and trust policies that may govern the resource.
+    rp_allows: Vec<&'o Statement>,
+    /// Whether a resource policy governs all of the resource (then another account's caller
+    /// needs its consent).
+    governed: bool,
+    owner: Option<String>,
+}
+
+impl<'o> GrantFinder<'o> {
+    fn new(
+        org: &'o AwsOrg,
+        action: &'o str,
+        resource: &'o str,
+        resource_account: Option<&str>,
+        allowing: Option<HashSet<&'o str>>,
+    ) -> Self {
+        let always = ALWAYS_ALLOWED
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(action));
+        let mut finder = GrantFinder {
+            org,
+            all: always || action.contains(['*', '?']),
+            allowing,
+            action,
+            resource,
+            rp_allows: Vec::new(),
+            governed: false,
+            owner: None,
+        };
+        if finder.all {
+            return finder;
         }
-    }
-    for p in trusting {
-        if let Some(doc) = &p.trust_policy {
-            if rp_may_govern(&p.arn, &dest) && rp_governs(&p.arn, false, &dest) != Coverage::None {
-                rp_allows.extend(
-                    doc.statements
+        let dest = if resource.contains(['*', '?']) {
+            Dest::Pattern(resource.to_string())
+        } else {
+            Dest::Exact(resource.to_string())
+        };
+        // An exact resource is governed only by the policy of itself or, for an object, of its
+        // bucket: those are looked up, not the org's every policy and role.
+        let exact = match &dest {
+            Dest::Exact(a) => Some([a.as_str()]),
+            _ => None,
+        };
+        let (policies, trusting) = governing(org, exact);
+        for rp in policies {
+            let bucket = rp.service == Service::S3Bucket;
+            if rp_may_govern(&rp.arn, &dest) && rp_governs(&rp.arn, bucket, &dest) != Coverage::None
+            {
+                finder.governed |=
+                    !resource.contains(['*', '?']) && rp_governs_fully(&rp.arn, bucket, &dest);
+                finder.rp_allows.extend(
+                    rp.document
+                        .statements
                         .iter()
                         .filter(|st| matches!(st.effect, Effect::Allow)),
                 );
             }
         }
-    }
-    let owner = resource_owner(org, resource, resource_account);
-    callers
-        .iter()
-        .map(|&p| {
-            let named = || rp_allows.iter().any(|st| rp_match(st, p, None).is_some());
-            let foreign = governed
-                && matches!(p.kind, PrincipalKind::User | PrincipalKind::Role)
-                && owner.as_deref().is_some_and(|o| o != p.account);
-            if foreign {
-                return named();
+        for p in trusting {
+            if let Some(doc) = &p.trust_policy {
+                if rp_may_govern(&p.arn, &dest)
+                    && rp_governs(&p.arn, false, &dest) != Coverage::None
+                {
+                    finder.rp_allows.extend(
+                        doc.statements
+                            .iter()
+                            .filter(|st| matches!(st.effect, Effect::Allow)),
+                    );
+                }
             }
-            identity.may_allow(p) || named()
-        })
-        .collect()
+        }
+        finder.owner = resource_owner(org, resource, resource_account);
+        finder
+    }
+
+    /// A finder for many callers (every caller of an org): every identity policy of the org is
+    /// looked at first, each once, in the order the org keeps them (a caller's policies looked
+    /// up one by one were mostly inline policies held by no one else, each a search of the
+    /// policy map and an entry in a memo never read again), in halves on two threads when
+    /// `threads` > 1. A caller is then a few set lookups.
+    pub fn scanning(
+        org: &'o AwsOrg,
+        action: &'o str,
+        resource: &'o str,
+        resource_account: Option<&str>,
+        threads: usize,
+    ) -> Self {
+        let scan = |policies: &mut dyn Iterator<Item = (&'o String, &'o Policy)>| {
+            let allows = IdentityAllows::at(org, action, resource);
+            policies
+                .filter(|(_, policy)| allows.policy_allows(policy))
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<&'o str>>()
+        };
+        let mut allowing: HashSet<&'o str> = HashSet::default();
+        let middle = org.policies.keys().nth(org.policies.len() / 2);
+        match middle {
+            Some(middle) if threads >= 2 => {
+                let (first, second) = std::thread::scope(|scope| {
+                    let other =
+                        scope.spawn(|| scan(&mut org.policies.range::<String, _>(middle..)));
+                    let first = scan(&mut org.policies.range::<String, _>(..middle));
+                    let second = other
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    (first, second)
+                });
+                allowing.extend(first);
+                allowing.extend(second);
+            }
+            _ => allowing.extend(scan(&mut org.policies.iter())),
+        }
+        Self::new(org, action, resource, resource_account, Some(allowing))
+    }
+
+    /// Whether each of `callers` may be granted, in order.
+    pub fn among(&self, callers: &[&'o Principal]) -> Vec<bool> {
+        if self.all {
+            return vec![true; callers.len()];
+        }
+        let mut memo = IdentityAllows::at(self.org, self.action, self.resource);
+        callers
+            .iter()
+            .map(|&p| {
+                let named = || {
+                    self.rp_allows
+                        .iter()
+                        .any(|st| rp_match(st, p, None).is_some())
+                };
+                let foreign = self.governed
+                    && matches!(p.kind, PrincipalKind::User | PrincipalKind::Role)
+                    && self.owner.as_deref().is_some_and(|o| o != p.account);
+                if foreign {
+                    return named();
+                }
+                let identity = match &self.allowing {
+                    Some(allowing) => self
+                        .org
+                        .identity_policies(p)
+                        .any(|pol| allowing.contains(pol)),
+                    None => memo.may_allow(p),
+                };
+                identity || named()
+            })
+            .collect()
+    }
 }
 
 /// The account that owns `resource`: the one the question names, else the bucket owner of an
@@ -996,7 +1097,29 @@ impl<'o> IdentityAllows<'o> {
     }
 
     fn may_allow(&mut self, p: &'o Principal) -> bool {
-        let (org, action) = (self.org, self.action);
+        let org = self.org;
+        for pol in org.identity_policies(p) {
+            let allows = match self.by_policy.get(pol) {
+                Some(&known) => known,
+                None => {
+                    let allows = org
+                        .policies
+                        .get(pol)
+                        .is_some_and(|policy| self.policy_allows(policy));
+                    self.by_policy.insert(pol, allows);
+                    allows
+                }
+            };
+            if allows {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether `policy` has an Allow statement whose Action / NotAction may cover the action
+    /// (and whose Resource may cover the resource, for [`IdentityAllows::at`]).
+    fn policy_allows(&self, policy: &Policy) -> bool {
         let resource = self.resource.as_deref();
         let covers = |block: &Option<ResourceBlock>| match (block, resource) {
             (Some(ResourceBlock::Resource(patterns)), Some(r)) => patterns
@@ -1004,19 +1127,10 @@ impl<'o> IdentityAllows<'o> {
                 .any(|p| p.contains("${") || glob::ResourceMatcher::new(p).matches(r)),
             _ => true,
         };
-        org.identity_policies(p).any(|pol| {
-            if let Some(&known) = self.by_policy.get(pol) {
-                return known;
-            }
-            let allows = org.policies.get(pol).is_some_and(|policy| {
-                policy.document.statements.iter().any(|st| {
-                    matches!(st.effect, Effect::Allow)
-                        && action_block_covers(&st.action, action)
-                        && covers(&st.resource)
-                })
-            });
-            self.by_policy.insert(pol, allows);
-            allows
+        policy.document.statements.iter().any(|st| {
+            matches!(st.effect, Effect::Allow)
+                && action_block_covers(&st.action, self.action)
+                && covers(&st.resource)
         })
     }
 }
@@ -4609,6 +4723,157 @@ mod tests {
                 "other",
                 "variable"
             ]
+        );
+    }
+
+    /// A finder that looks at every policy in advance (on one thread or two) keeps the callers
+    /// that looking up each caller's policies keeps: own inline and managed policies, a group's,
+    /// Action / NotAction, Resource / NotResource, variables, and a bucket policy that names a
+    /// caller of another account.
+    #[test]
+    fn scanning_finders_keep_the_callers_a_lookup_keeps() {
+        let user = |account: &str, name: &str, groups: &str, managed: &str, statement: &str| {
+            format!(
+                r#"{{"UserName": "{name}", "UserId": "AIDA{:0>17}", "Path": "/",
+                "Arn": "arn:aws:iam::{account}:user/{name}", "GroupList": [{groups}],
+                "AttachedManagedPolicies": [{managed}],
+                "UserPolicyList": [{{"PolicyName": "p", "PolicyDocument":
+                  {{"Version": "2012-10-17", "Statement": [{statement}]}}}}]}}"#,
+                name.len()
+            )
+        };
+        let reads =
+            r#"{"PolicyName": "reads", "PolicyArn": "arn:aws:iam::111122223333:policy/reads"}"#;
+        let deny = r#"{"Effect": "Deny", "Action": "*", "Resource": "*"}"#;
+        let users = [
+            user(
+                "111122223333",
+                "inline",
+                "",
+                "",
+                r#"{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}"#,
+            ),
+            user("111122223333", "managed", "", reads, deny),
+            user("111122223333", "grouped", r#""g""#, "", deny),
+            user(
+                "111122223333",
+                "not-action",
+                "",
+                "",
+                r#"{"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}"#,
+            ),
+            user(
+                "111122223333",
+                "variable",
+                "",
+                "",
+                r#"{"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:${aws:username}"}"#,
+            ),
+            user(
+                "111122223333",
+                "nothing",
+                "",
+                "",
+                r#"{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}"#,
+            ),
+            user(
+                "444455556666",
+                "foreign",
+                "",
+                "",
+                r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#,
+            ),
+            user("444455556666", "named", "", "", deny),
+        ];
+        let gaad = format!(
+            r#"{{"UserDetailList": [{}],
+                "GroupDetailList": [{{"GroupName": "g", "GroupId": "AGPA00000000000000001",
+                  "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
+                  "AttachedManagedPolicies": [],
+                  "GroupPolicyList": [{{"PolicyName": "gp", "PolicyDocument":
+                    {{"Version": "2012-10-17", "Statement": [
+                      {{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:GetObject"], "Resource": "*"}}]}}}}]}}],
+                "RoleDetailList": [],
+                "Policies": [{{"PolicyName": "reads", "PolicyId": "ANPA00000000000000001",
+                  "Arn": "arn:aws:iam::111122223333:policy/reads", "Path": "/",
+                  "DefaultVersionId": "v1", "AttachmentCount": 1, "IsAttachable": true,
+                  "PolicyVersionList": [{{"VersionId": "v1", "IsDefaultVersion": true,
+                    "Document": {{"Version": "2012-10-17", "Statement": [
+                      {{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}},
+                      {{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:q"}}]}}}}]}}]}}"#,
+            users.join(",")
+        );
+        let mut org = crate::aws::gaad::test_org(&gaad);
+        let bucket_policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:user/named"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}"#;
+        let document = crate::aws::policy::parse_policy_text(bucket_policy, "")
+            .unwrap_or_else(|e| panic!("{e}"));
+        org.resource_policies.policies.insert(
+            "arn:aws:s3:::b".to_string(),
+            crate::aws::resource_policies::ResourcePolicy {
+                arn: "arn:aws:s3:::b".to_string(),
+                service: Service::S3Bucket,
+                document,
+                source: Default::default(),
+            },
+        );
+        org.resource_policies
+            .s3_bucket_account
+            .insert("arn:aws:s3:::b".to_string(), "111122223333".to_string());
+        org.index_external();
+        let callers: Vec<&Principal> = org.users_and_roles().collect();
+        assert_eq!(callers.len(), 8);
+        let names = |kept: &[bool]| -> Vec<&str> {
+            callers
+                .iter()
+                .zip(kept)
+                .filter(|(_, k)| **k)
+                .filter_map(|(p, _)| p.arn.rsplit('/').next())
+                .collect()
+        };
+        let asked = [
+            ("s3:GetObject", "arn:aws:s3:::b/r"),
+            ("s3:ListBucket", "arn:aws:s3:::b"),
+            ("sqs:SendMessage", "arn:aws:sqs:us-east-1:111122223333:q"),
+            (
+                "sqs:SendMessage",
+                "arn:aws:sqs:us-east-1:111122223333:other",
+            ),
+            ("kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k"),
+            ("iam:PassRole", "arn:aws:iam::111122223333:role/r"),
+            ("s3:GetObject", "arn:aws:s3:::x"),
+            ("s3:Get*", "arn:aws:s3:::b/r"),
+        ];
+        for (action, resource) in asked {
+            let looked_up = may_be_granted_among(&org, &callers, action, resource, None);
+            for threads in [1, 2] {
+                let scanned =
+                    GrantFinder::scanning(&org, action, resource, None, threads).among(&callers);
+                assert_eq!(
+                    names(&scanned),
+                    names(&looked_up),
+                    "{action} on {resource}, {threads} threads"
+                );
+            }
+        }
+        // The finders are compared on callers kept and dropped: `foreign` (another account,
+        // not named by the bucket policy that governs the bucket and its objects) is always
+        // dropped, `managed` (`s3:List*`) is kept for the bucket only, `named` is kept because
+        // the bucket policy names it.
+        let kept = |action: &str, resource: &str| {
+            names(&may_be_granted_among(
+                &org, &callers, action, resource, None,
+            ))
+            .join(" ")
+        };
+        assert_eq!(
+            kept("s3:GetObject", "arn:aws:s3:::b/r"),
+            "grouped inline not-action named"
+        );
+        assert_eq!(
+            kept("s3:ListBucket", "arn:aws:s3:::b"),
+            "managed not-action named"
         );
     }
 
