@@ -151,6 +151,25 @@ fn glob_core(p: &str, t: &str, escapes: bool, ci: bool) -> bool {
     if p == "*" {
         return true;
     }
+    // A pattern that opens with a literal character the text does not open with matches
+    // nothing: decided on the first bytes, before anything scans either string (most of a
+    // policy's action patterns name other services than the action asked). An ASCII byte is
+    // a whole character, and never equal to one that opens with a non-ASCII byte.
+    if let Some(&c) = p.as_bytes().first() {
+        let literal = c.is_ascii() && c != b'*' && c != b'?' && !(escapes && c == b'\\');
+        if literal {
+            let same = t.as_bytes().first().is_some_and(|&d| {
+                if ci {
+                    c.eq_ignore_ascii_case(&d)
+                } else {
+                    c == d
+                }
+            });
+            if !same {
+                return false;
+            }
+        }
+    }
     // Patterns and ARNs are ASCII but for rare exceptions: byte by byte then, where a
     // character is a byte (the same answers, without decoding UTF-8 at every step).
     if p.is_ascii() && t.is_ascii() {

@@ -534,6 +534,42 @@ fn strings_over(alphabet: &[char], max: usize) -> Vec<String> {
     all
 }
 
+/// `glob_core` (its first-byte refusal, then the byte-wise or character-wise matcher) answers as
+/// the character-wise matcher alone, for patterns and texts over literals of both cases,
+/// wildcards, `\\` and a non-ASCII character, the empty text included.
+#[test]
+fn glob_core_answers_as_glob_chars() {
+    let patterns = strings_over(&['a', 'B', '*', '?', '\\', 'é'], 3);
+    let texts = strings_over(&['a', 'A', 'b', '*', '\\', 'é'], 4);
+    let mut refused = 0usize;
+    let mut matched = 0usize;
+    for p in &patterns {
+        for t in &texts {
+            for escapes in [true, false] {
+                for (ci, eq) in [
+                    (false, eq_exact as fn(char, char) -> bool),
+                    (true, eq_ascii_ci),
+                ] {
+                    let want = glob_chars(p, t, escapes, eq);
+                    assert_eq!(
+                        glob_core(p, t, escapes, ci),
+                        want,
+                        "pattern {p:?} text {t:?} escapes {escapes} ci {ci}"
+                    );
+                    matched += usize::from(want);
+                    refused += usize::from(
+                        p.starts_with(['a', 'B'])
+                            && !t
+                                .to_ascii_lowercase()
+                                .starts_with(&p[..1].to_ascii_lowercase()),
+                    );
+                }
+            }
+        }
+    }
+    assert!(matched > 10_000 && refused > 100_000, "{matched} {refused}");
+}
+
 /// The byte-wise matcher (ASCII pattern and text) answers as the character-wise one, for every
 /// pattern of up to four tokens over literals of both cases, `*`, `?` and `\`, against every
 /// text of up to five characters (escapes on and off, case-sensitive and not); and a pattern or
