@@ -1104,9 +1104,20 @@ impl<'a> PointIndex<'a> {
                 .or_default()
                 .push(g.sym());
         }
+        // The levels of each governed source: its account's (the rules keep levels per
+        // account).
+        let mut account_levels: FxHashMap<Sym, Vec<Sym>> = FxHashMap::default();
+        for &(acct, l) in &d.scp_account_level {
+            account_levels.entry(acct.sym()).or_default().push(l.sym());
+        }
         let mut scp_levels: FxHashMap<Sym, Vec<Sym>> = FxHashMap::default();
-        for &(s, l) in &d.scp_level {
-            scp_levels.entry(s.sym()).or_default().push(l.sym());
+        for &(s, acct) in &d.scp_governed {
+            if let Some(levels) = account_levels.get(&acct.sym()) {
+                scp_levels
+                    .entry(s.sym())
+                    .or_default()
+                    .extend(levels.iter().copied());
+            }
         }
         let mut depth: FxHashMap<Sym, usize> = FxHashMap::default();
         for &(c, _) in &d.scope_ancestor {

@@ -414,8 +414,14 @@ relations! {
         has_boundary(s: PrincipalId);
         /// boundary_permits(s, a, d): the permissions boundary of s allows all of a on d unconditionally.
         boundary_permits(s: PrincipalId, a: ActionId, d: ResourceId);
-        /// scp_level(s, level): the SCPs attached at `level` (the account of s, or an OU or root above it) govern source s.
-        scp_level(s: PrincipalId, level: ScopeId);
+        /// scp_governed(s, account): SCPs govern source s, of member account `account` (s is not exempt).
+        scp_governed(s: PrincipalId, account: ScopeId);
+        /// scp_account_level(account, level): the SCPs attached at `level` (`account` itself, or an OU or root above it) govern the sources SCPs govern in `account`.
+        scp_account_level(account: ScopeId, level: ScopeId);
+        /// scp_closed_level(account, level): a level governing `account` that does not permit every access (not aws_scp_level_open): an access needs one of its Allows.
+        scp_closed_level(account: ScopeId, level: ScopeId);
+        /// scp_account_statement(account, stmt): stmt is a statement of an SCP attached at a level governing `account`.
+        scp_account_statement(account: ScopeId, stmt: StatementId);
         /// scp_level_permits(s, a, d, level): an SCP Allow attached at `level` covers all of a on d for s unconditionally (besides the levels aws_scp_level_open, which permit every access).
         scp_level_permits(s: PrincipalId, a: ActionId, d: ResourceId, level: ScopeId);
         /// scp_level_touches(s, a, d, level): an SCP Allow attached at `level` covers all or part of a on d for s, under some condition.
