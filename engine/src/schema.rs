@@ -398,7 +398,7 @@ relations! {
         action_touch(stmt: StatementId, a: ActionId);
         /// check_covers(stmt, s, a, d, c): limiting Allow statement stmt of s (of a boundary, a resource policy, an SCP, a session policy) matches all of a on d when c holds; a Deny that does is explicit_deny directly.
         check_covers(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
-        /// check_partial(stmt, s, a, d, c): limiting statement stmt of s matches part of a on d, not all of it, when c holds (its Action or its Resource covers the point only in part).
+        /// check_partial(stmt, s, a, d, c): limiting Allow statement stmt of s matches part of a on d, not all of it, when c holds (its Action or its Resource covers the point only in part); a Deny that does is explicit_deny_partial directly.
         check_partial(stmt: StatementId, s: PrincipalId, a: ActionId, d: ResourceId, c: ConditionId);
         /// identity_allow(s, a, d, pol, stmt, granter, c): an Allow statement of identity policy pol, reaching s through granter, allows a on d when c holds.
         identity_allow(s: PrincipalId, a: ActionId, d: ResourceId, pol: PolicyId, stmt: StatementId, granter: PrincipalId, c: ConditionId);
