@@ -4726,6 +4726,17 @@ mod tests {
         );
     }
 
+    /// GAAD group `g` of account 111122223333 with one inline policy `gp` of `statements`.
+    fn group_g(statements: &str) -> String {
+        format!(
+            r#"{{"GroupName": "g", "GroupId": "AGPA00000000000000001",
+              "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
+              "AttachedManagedPolicies": [],
+              "GroupPolicyList": [{{"PolicyName": "gp", "PolicyDocument":
+                {{"Version": "2012-10-17", "Statement": [{statements}]}}}}]}}"#
+        )
+    }
+
     /// A finder that looks at every policy in advance (on one thread or two) keeps the callers
     /// that looking up each caller's policies keeps: own inline and managed policies, a group's,
     /// Action / NotAction, Resource / NotResource, variables, and a bucket policy that names a
@@ -4787,12 +4798,7 @@ mod tests {
         ];
         let gaad = format!(
             r#"{{"UserDetailList": [{}],
-                "GroupDetailList": [{{"GroupName": "g", "GroupId": "AGPA00000000000000001",
-                  "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
-                  "AttachedManagedPolicies": [],
-                  "GroupPolicyList": [{{"PolicyName": "gp", "PolicyDocument":
-                    {{"Version": "2012-10-17", "Statement": [
-                      {{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:GetObject"], "Resource": "*"}}]}}}}]}}],
+                "GroupDetailList": [{}],
                 "RoleDetailList": [],
                 "Policies": [{{"PolicyName": "reads", "PolicyId": "ANPA00000000000000001",
                   "Arn": "arn:aws:iam::111122223333:policy/reads", "Path": "/",
@@ -4801,7 +4807,10 @@ mod tests {
                     "Document": {{"Version": "2012-10-17", "Statement": [
                       {{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}},
                       {{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:111122223333:q"}}]}}}}]}}]}}"#,
-            users.join(",")
+            users.join(","),
+            group_g(
+                r#"{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:GetObject"], "Resource": "*"}"#
+            )
         );
         let mut org = crate::aws::gaad::test_org(&gaad);
         let bucket_policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -4986,15 +4995,10 @@ mod tests {
                             "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}"#,
         ];
         let gaad = format!(
-            r#"{{"UserDetailList": [{}],
-                "GroupDetailList": [{{"GroupName": "g", "GroupId": "AGPA00000000000000001",
-                  "Path": "/", "Arn": "arn:aws:iam::111122223333:group/g",
-                  "AttachedManagedPolicies": [],
-                  "GroupPolicyList": [{{"PolicyName": "gp", "PolicyDocument":
-                    {{"Version": "2012-10-17", "Statement": [{}]}}}}]}}],
+            r#"{{"UserDetailList": [{}], "GroupDetailList": [{}],
                 "RoleDetailList": [], "Policies": []}}"#,
             users.join(","),
-            statements.join(",")
+            group_g(&statements.join(","))
         );
         let org = crate::aws::gaad::test_org(&gaad);
         let callers: Vec<String> = org.users_and_roles().map(|p| p.arn.clone()).collect();
