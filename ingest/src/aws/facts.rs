@@ -888,6 +888,10 @@ pub fn may_be_granted_among(
     GrantFinder::new(org, action, resource, resource_account, None).among(callers)
 }
 
+/// [`GrantFinder::scanning`] looks at the policies in two halves on two threads from this many
+/// policies on (fewer are not worth a thread).
+const SCAN_SPLIT: usize = 4096;
+
 /// [`may_be_granted_among`] prepared once for many callers, on any number of threads.
 pub struct GrantFinder<'o> {
     org: &'o AwsOrg,
@@ -986,6 +990,18 @@ impl<'o> GrantFinder<'o> {
         resource_account: Option<&str>,
         threads: usize,
     ) -> Self {
+        Self::scanning_split(org, action, resource, resource_account, threads, SCAN_SPLIT)
+    }
+
+    /// [`GrantFinder::scanning`], in halves from `split` policies on.
+    fn scanning_split(
+        org: &'o AwsOrg,
+        action: &'o str,
+        resource: &'o str,
+        resource_account: Option<&str>,
+        threads: usize,
+        split: usize,
+    ) -> Self {
         let scan = |policies: &mut dyn Iterator<Item = (&'o String, &'o Policy)>| {
             let allows = IdentityAllows::at(org, action, resource);
             policies
@@ -996,7 +1012,7 @@ impl<'o> GrantFinder<'o> {
         let mut allowing: HashSet<&'o str> = HashSet::default();
         let middle = org.policies.keys().nth(org.policies.len() / 2);
         match middle {
-            Some(middle) if threads >= 2 => {
+            Some(middle) if threads >= 2 && org.policies.len() >= split => {
                 let (first, second) = std::thread::scope(|scope| {
                     let other =
                         scope.spawn(|| scan(&mut org.policies.range::<String, _>(middle..)));
@@ -1019,7 +1035,11 @@ impl<'o> GrantFinder<'o> {
         if self.all {
             return vec![true; callers.len()];
         }
-        let mut memo = IdentityAllows::at(self.org, self.action, self.resource);
+        // Each policy looked at when a caller first holds it, unless all were in advance.
+        let mut memo = self
+            .allowing
+            .is_none()
+            .then(|| IdentityAllows::at(self.org, self.action, self.resource));
         callers
             .iter()
             .map(|&p| {
@@ -1034,12 +1054,13 @@ impl<'o> GrantFinder<'o> {
                 if foreign {
                     return named();
                 }
-                let identity = match &self.allowing {
-                    Some(allowing) => self
+                let identity = match (&self.allowing, &mut memo) {
+                    (Some(allowing), _) => self
                         .org
                         .identity_policies(p)
                         .any(|pol| allowing.contains(pol)),
-                    None => memo.may_allow(p),
+                    (None, Some(memo)) => memo.may_allow(p),
+                    (None, None) => true,
                 };
                 identity || named()
             })
@@ -4857,8 +4878,9 @@ mod tests {
         for (action, resource) in asked {
             let looked_up = may_be_granted_among(&org, &callers, action, resource, None);
             for threads in [1, 2] {
-                let scanned =
-                    GrantFinder::scanning(&org, action, resource, None, threads).among(&callers);
+                // (Split in halves whatever the number of policies.)
+                let scanned = GrantFinder::scanning_split(&org, action, resource, None, threads, 1)
+                    .among(&callers);
                 assert_eq!(
                     names(&scanned),
                     names(&looked_up),
