@@ -1035,11 +1035,9 @@ impl<'o> GrantFinder<'o> {
         if self.all {
             return vec![true; callers.len()];
         }
-        // Each policy looked at when a caller first holds it, unless all were in advance.
-        let mut memo = self
-            .allowing
-            .is_none()
-            .then(|| IdentityAllows::at(self.org, self.action, self.resource));
+        // Each policy looked at when a caller first holds it, unless all were in advance (the
+        // memo is made on first use).
+        let mut memo: Option<IdentityAllows<'o>> = None;
         callers
             .iter()
             .map(|&p| {
@@ -1054,13 +1052,16 @@ impl<'o> GrantFinder<'o> {
                 if foreign {
                     return named();
                 }
-                let identity = match (&self.allowing, &mut memo) {
-                    (Some(allowing), _) => self
+                let identity = match &self.allowing {
+                    Some(allowing) => self
                         .org
                         .identity_policies(p)
                         .any(|pol| allowing.contains(pol)),
-                    (None, Some(memo)) => memo.may_allow(p),
-                    (None, None) => true,
+                    None => memo
+                        .get_or_insert_with(|| {
+                            IdentityAllows::at(self.org, self.action, self.resource)
+                        })
+                        .may_allow(p),
                 };
                 identity || named()
             })
