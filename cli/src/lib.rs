@@ -8,6 +8,7 @@ pub mod output;
 pub mod progress;
 pub mod rulecmds;
 pub mod simulate;
+pub mod timings;
 pub mod userrules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -962,7 +963,9 @@ fn who_can(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> CmdResult {
+    let mut timings = timings::Timings::from_env();
     let org = load(args, err)?;
+    timings.mark("load", err);
     let aws = org.aws();
     let mut principals = caller_principals(aws);
     // The anonymous caller, when some resource policy may reach it.
@@ -1011,6 +1014,7 @@ fn who_can(
         asked.extend(rest);
         (asked, candidates)
     });
+    timings.mark("find the callers", err);
     let question = Question::at_one_point(asked, action, resource, resource_account.as_deref());
     let canonical_action = analysis::canonical_action(action);
     let mut rows = analysis::effective_rows_split(
@@ -1020,6 +1024,7 @@ fn who_can(
         analysis::MIN_PART,
         &|_, a, d| a == canonical_action && d == resource,
     );
+    timings.mark("ask them", err);
     // Access reached through chains: followed back from the roles that have it.
     let targets = role_sources(aws, &rows);
     let chains = match candidates {
@@ -1032,15 +1037,19 @@ fn who_can(
         ),
         None => chains::Chains::backward(&org, &targets),
     };
+    timings.mark("chains", err);
     // (Each thread's chained rows moved once, into room made for all of them.)
     let chained = chain_rows(&chains, &rows, &sources);
     rows.reserve(chained.iter().map(Vec::len).sum());
     for part in chained {
         rows.extend(part);
     }
+    timings.mark("chained rows", err);
     rows.sort();
     rows.dedup();
+    timings.mark("sort", err);
     write_access(&rows, format, out)?;
+    timings.mark("write", err);
     Ok(EXIT_OK)
 }
 
