@@ -9,6 +9,7 @@
 )]
 
 use iamlog_tests::{iamlog, path, scratch, Scratch};
+use std::path::Path;
 
 fn demo() -> String {
     path("demo/input").to_string_lossy().into_owned()
@@ -686,4 +687,106 @@ fn rcp_denies_apply_to_the_resources_of_governed_accounts() {
         explain("prod-admin", "sqs:PurgeQueue", queue, "true").0,
         "Allowed"
     );
+}
+
+/// Writes a two-account org: in each account a user with `*` on `*` and a bucket whose policy
+/// Denies `s3:DeleteObject` to everyone without TLS.
+fn two_account_buckets(name: &str) -> Scratch {
+    let dir = scratch(name);
+    for (account, user, bucket) in [
+        ("111111111111", "local", "b-one"),
+        ("222222222222", "other", "b-two"),
+    ] {
+        std::fs::write(
+            dir.join(format!("{account}-iam.json")),
+            format!(
+                r#"{{"UserDetailList": [{{"UserName": "{user}", "UserId": "AIDA{account}00001",
+                  "Path": "/", "Arn": "arn:aws:iam::{account}:user/{user}", "GroupList": [],
+                  "AttachedManagedPolicies": [],
+                  "UserPolicyList": [{{"PolicyName": "all", "PolicyDocument":
+                    {{"Version": "2012-10-17", "Statement": [
+                      {{"Effect": "Allow", "Action": "*", "Resource": "*"}}]}}}}]}}],
+                "GroupDetailList": [], "RoleDetailList": [], "Policies": []}}"#
+            ),
+        )
+        .unwrap();
+        let policy = format!(
+            r#"{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Sid\":\"TlsOnly\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:DeleteObject\",\"Resource\":\"arn:aws:s3:::{bucket}/*\",\"Condition\":{{\"Bool\":{{\"aws:SecureTransport\":\"false\"}}}}}}]}}"#
+        );
+        std::fs::write(
+            dir.join(format!("s3-{bucket}-policy.json")),
+            format!(r#"{{"Policy": "{policy}", "Bucket": "{bucket}", "AccountId": "{account}"}}"#),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// The caveats of `principal`'s `*` on `*` row in `what-can` (CSV).
+fn star_row_caveats(org: &Path, principal: &str) -> String {
+    let run = iamlog(&[
+        "what-can",
+        principal,
+        "--org",
+        &org.to_string_lossy(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+        .lines()
+        .find(|l| l.contains(",*,*,"))
+        .unwrap_or_else(|| panic!("no `*` on `*` row:\n{}", run.stdout))
+        .to_string()
+}
+
+/// A resource policy's Deny limits a grant on a pattern that may lie in any account (`*`) for
+/// the callers of the resource's own account only: another account reaches the resource only
+/// where its policy allows (aws.md §5), which such a grant never claims. Asked about the
+/// resource itself, the Deny applies to every caller it names, of any account.
+#[test]
+fn resource_policy_denies_limit_pattern_grants_of_their_own_account() {
+    let dir = two_account_buckets("rp-pattern-accounts");
+    let one = "arn:aws:s3:::b-one#resource-policy: Bool aws:SecureTransport";
+    let two = "arn:aws:s3:::b-two#resource-policy: Bool aws:SecureTransport";
+    let local = star_row_caveats(&dir, "arn:aws:iam::111111111111:user/local");
+    assert!(local.contains("(limited: see caveats)"), "{local}");
+    assert!(local.contains(one) && !local.contains(two), "{local}");
+    let other = star_row_caveats(&dir, "arn:aws:iam::222222222222:user/other");
+    assert!(other.contains(two) && !other.contains(one), "{other}");
+    // On the other account's object itself, the Deny applies to local too (and the bucket's
+    // policy does not allow local: implicitly denied without TLS aside).
+    let run = iamlog(&[
+        "explain",
+        "arn:aws:iam::111111111111:user/local",
+        "s3:DeleteObject",
+        "arn:aws:s3:::b-two/x",
+        "--org",
+        &dir.to_string_lossy(),
+        "--context",
+        "aws:SecureTransport=false",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    assert_eq!(v["decision"], "ExplicitlyDenied", "{}", run.stdout);
+    // A pattern inside the other account's bucket names that account: its Deny still limits
+    // it (here the caller of that account).
+    let run = iamlog(&[
+        "who-can",
+        "s3:DeleteObject",
+        "arn:aws:s3:::b-two/*",
+        "--org",
+        &dir.to_string_lossy(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("arn:aws:iam::222222222222:user/other,"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(row.contains(two), "{row}");
 }
