@@ -292,11 +292,11 @@ relations! {
         statement_resource(stmt: StatementId, d: ResourceId);
         /// statement_resource_any(stmt): stmt's Resource is `*`: it covers all of every destination, for every principal (one row instead of one per destination).
         statement_resource_any(stmt: StatementId);
-        /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d.
+        /// statement_resource_partial(stmt, d): stmt's Resource / NotResource covers part of destination pattern d (a resource policy's Deny on a pattern whose account is open is written per caller of the resource's account instead, as statement_resource_partial_for).
         statement_resource_partial(stmt: StatementId, d: ResourceId);
         /// statement_resource_for(stmt, p, d): stmt's Resource, for principal p (with policy variables resolved for p, or paired with p's own destinations), covers all of d.
         statement_resource_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
-        /// statement_resource_partial_for(stmt, p, d): stmt's Resource, for principal p (resolved for p, or paired with p's own destinations), covers part of pattern d.
+        /// statement_resource_partial_for(stmt, p, d): stmt's Resource, for principal p (resolved for p, or paired with p's own destinations, or p of the account of the resource whose policy's Deny stmt is, d's account being open), covers part of pattern d.
         statement_resource_partial_for(stmt: StatementId, p: PrincipalId, d: ResourceId);
         /// statement_unconditional(stmt): stmt has no Condition block.
         statement_unconditional(stmt: StatementId);
@@ -322,7 +322,7 @@ relations! {
         aws_explicit_grant_condition(pol: PolicyId, c: ConditionId);
         /// aws_rp_statement(stmt): stmt is a statement of a resource-based policy (bucket, key, queue, topic, secret, function, repository or role trust policy).
         aws_rp_statement(stmt: StatementId);
-        /// aws_rp_match_direct(stmt, p): resource-policy statement stmt names caller p directly: its user ARN, its session ARN, `*`, or a NotPrincipal that does not list it (aws.md §4.1).
+        /// aws_rp_match_direct(stmt, p): resource-policy statement stmt names caller p directly: its user ARN, its session ARN, `*`, or a NotPrincipal that does not list it (aws.md §4.1). In a question about some sources, a Deny that covers only patterns whose account is open keeps only the callers of its resource's account (as for the next two).
         aws_rp_match_direct(stmt: StatementId, p: PrincipalId);
         /// aws_rp_match_role(stmt, p): resource-policy statement stmt names role p by its role ARN, the caller being a session of it.
         aws_rp_match_role(stmt: StatementId, p: PrincipalId);

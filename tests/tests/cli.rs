@@ -789,4 +789,23 @@ fn resource_policy_denies_limit_pattern_grants_of_their_own_account() {
         .find(|l| l.starts_with("arn:aws:iam::222222222222:user/other,"))
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!(row.contains(two), "{row}");
+    // Whole-org facts keep whom each statement names, the other account's callers included
+    // (user rules read them); only questions about some sources leave them unchecked.
+    let out = scratch("rp-pattern-accounts-facts");
+    let run = iamlog(&[
+        "facts",
+        "--out",
+        &out.to_string_lossy(),
+        "--org",
+        &dir.to_string_lossy(),
+        "--quiet",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let matches = std::fs::read_to_string(out.join("aws_rp_match_direct.facts")).unwrap();
+    assert!(
+        matches.contains(
+            "arn:aws:s3:::b-two#resource-policy#0\tarn:aws:iam::111111111111:user/local\n"
+        ),
+        "{matches}"
+    );
 }

@@ -3332,6 +3332,10 @@ impl<'o> Builder<'o> {
         };
         // Whether a pattern destination's account is open (below), found once per destination.
         let mut open_account: HashMap<&Dest, bool> = HashMap::default();
+        // Resource-policy Denies and the callers of their resource's account, with whether the
+        // Deny covers any destination beyond open patterns (then it may limit any caller it
+        // names).
+        let mut rp_denies: HashMap<StatementId, (Vec<&'o str>, bool)> = HashMap::default();
         for (i, plan) in plans.iter().enumerate() {
             if !plan.check {
                 continue;
@@ -3480,6 +3484,12 @@ impl<'o> Builder<'o> {
                                 continue;
                             }
                         }
+                        if let Some(local) = &local_callers {
+                            rp_denies
+                                .entry(plan.id)
+                                .or_insert_with(|| (local.clone(), false))
+                                .1 = true;
+                        }
                         match (row_source, cov) {
                             (None, Coverage::Full) => {
                                 self.facts.statement_resource.push((plan.id, did))
@@ -3498,7 +3508,30 @@ impl<'o> Builder<'o> {
                         }
                     }
                 }
+                if let Some(local) = local_callers {
+                    rp_denies.entry(plan.id).or_insert((local, false));
+                }
             }
+        }
+        // A resource-policy Deny that covers open patterns only limits the callers of its own
+        // account alone: in a question about some sources, the other callers it names are not
+        // checked against it at all (their `aws_rp_match_*` rows, and so their
+        // `check_statement` rows, are dropped). On the large synthetic org every
+        // `Principal: "*"` Deny named every caller asked. (Whole-org questions keep every
+        // match: user rules read whom a statement names.)
+        let whole_org = matches!(self.question.sources, Sources::All);
+        let local_only: HashMap<StatementId, HashSet<PrincipalId>> = rp_denies
+            .into_iter()
+            .filter(|(_, (_, beyond))| !beyond && !whole_org)
+            .map(|(st, (local, _))| (st, local.iter().map(|s| self.sym(s)).collect()))
+            .collect();
+        if !local_only.is_empty() {
+            let keep = |row: &(StatementId, PrincipalId)| {
+                local_only.get(&row.0).is_none_or(|l| l.contains(&row.1))
+            };
+            self.facts.aws_rp_match_direct.retain(keep);
+            self.facts.aws_rp_match_role.retain(keep);
+            self.facts.aws_rp_match_account.retain(keep);
         }
 
         // Conditions, evaluated once per what they depend on.
