@@ -3442,6 +3442,8 @@ impl<'o> Builder<'o> {
                     }
                     _ => None,
                 };
+                // Whether the statement covers a destination other than such a pattern.
+                let mut beyond_open = false;
                 // Each destination's coverage, found once for all the sources compared with it,
                 // with each pattern split once.
                 let mut coverage: HashMap<&Dest, Coverage> = HashMap::default();
@@ -3484,12 +3486,7 @@ impl<'o> Builder<'o> {
                                 continue;
                             }
                         }
-                        if let Some(local) = &local_callers {
-                            rp_denies
-                                .entry(plan.id)
-                                .or_insert_with(|| (local.clone(), false))
-                                .1 = true;
-                        }
+                        beyond_open = true;
                         match (row_source, cov) {
                             (None, Coverage::Full) => {
                                 self.facts.statement_resource.push((plan.id, did))
@@ -3509,7 +3506,7 @@ impl<'o> Builder<'o> {
                     }
                 }
                 if let Some(local) = local_callers {
-                    rp_denies.entry(plan.id).or_insert((local, false));
+                    rp_denies.entry(plan.id).or_insert((local, false)).1 |= beyond_open;
                 }
             }
         }
