@@ -1089,6 +1089,12 @@ fn resource_owner(org: &AwsOrg, resource: &str, named: Option<&str>) -> Option<S
         .map(str::to_string)
 }
 
+/// Whether `p` is a principal of the export in another account than `account` (a principal
+/// outside the export, or the anonymous caller, which has no account, never is).
+fn of_another_account(p: &Principal, account: &str) -> bool {
+    p.kind != PrincipalKind::External && !p.account.is_empty() && p.account != account
+}
+
 /// Whether a principal's identity policies (its own and its groups') have an Allow statement
 /// whose Action / NotAction may cover one action; each policy is looked at once.
 struct IdentityAllows<'o> {
@@ -3306,13 +3312,9 @@ impl<'o> Builder<'o> {
                     None => None,
                 };
                 for s in owners {
-                    let foreign = account.as_deref().is_some_and(|y| {
-                        by_arn.get(s).is_some_and(|p| {
-                            p.kind != PrincipalKind::External
-                                && !p.account.is_empty()
-                                && y != p.account
-                        })
-                    });
+                    let foreign = account
+                        .as_deref()
+                        .is_some_and(|y| by_arn.get(s).is_some_and(|p| of_another_account(p, y)));
                     if !foreign {
                         own.entry(s).or_default().insert(d);
                     }
@@ -3430,12 +3432,9 @@ impl<'o> Builder<'o> {
                                 .keys()
                                 .copied()
                                 .filter(|s| {
-                                    by_arn.get(s).is_none_or(|p| {
-                                        p.kind == PrincipalKind::External
-                                            || p.kind == PrincipalKind::Anonymous
-                                            || p.account.is_empty()
-                                            || p.account == account
-                                    })
+                                    by_arn
+                                        .get(s)
+                                        .is_none_or(|p| !of_another_account(p, &account))
                                 })
                                 .collect()
                         })
