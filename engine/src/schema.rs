@@ -322,7 +322,7 @@ relations! {
         aws_explicit_grant_condition(pol: PolicyId, c: ConditionId);
         /// aws_rp_statement(stmt): stmt is a statement of a resource-based policy (bucket, key, queue, topic, secret, function, repository or role trust policy).
         aws_rp_statement(stmt: StatementId);
-        /// aws_rp_match_direct(stmt, p): resource-policy statement stmt names caller p directly: its user ARN, its session ARN, `*`, or a NotPrincipal that does not list it (aws.md §4.1). In a question about some sources, a Deny that covers only patterns whose account is open keeps only the callers of its resource's account (as for the next two).
+        /// aws_rp_match_direct(stmt, p): resource-policy statement stmt names caller p directly: its user ARN, its session ARN, `*`, or a NotPrincipal that does not list it (aws.md §4.1). In a question about some sources, a Deny that covers only patterns whose account is open keeps only the callers of its resource's account; at every point (`what-can`), a statement matches a caller of another account only when one of the caller's grants has a destination of the resource's account (as for the next two).
         aws_rp_match_direct(stmt: StatementId, p: PrincipalId);
         /// aws_rp_match_role(stmt, p): resource-policy statement stmt names role p by its role ARN, the caller being a session of it.
         aws_rp_match_role(stmt: StatementId, p: PrincipalId);

@@ -34,6 +34,7 @@ pub fn comparison_orgs() -> Vec<PathBuf> {
     dirs.push(path("tests/fixtures/sharing/input"));
     dirs.push(path("tests/fixtures/sharing-scp/input"));
     dirs.push(path("tests/fixtures/sharing-dup-names/input"));
+    dirs.push(path("tests/fixtures/foreign-resource-policies/input"));
     dirs.push(path("demo"));
     dirs.push(path("benches/orgs/small"));
     for d in ["aws-identity", "aws-scp", "aws-rcp", "aws-resource"] {

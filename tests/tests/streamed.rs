@@ -342,3 +342,83 @@ fn rows_in_batches_are_the_rows_of_one_run() {
     }
     assert!(compared >= 18, "only {compared} orgs compared");
 }
+
+/// A question about some sources at every point (`what-can`) leaves out the matches of a
+/// resource policy's statements for callers of another account that have no grant on a
+/// destination of the resource's account (`tests/fixtures/foreign-resource-policies/README.md`
+/// says why each caller is there): those matches can decide nothing. Each caller's rows, asked
+/// alone, are its rows of the whole-org run, where every match is kept.
+#[test]
+fn resource_policies_of_other_accounts_are_left_out_where_no_grant_reaches_them() {
+    use iamlog_ingest::aws::facts::{Context, Points, Sources};
+    use std::collections::BTreeSet;
+    let org = Org::load(&[path("tests/fixtures/foreign-resource-policies/input")]).unwrap();
+    let keep = |_: &str, _: &str, _: &str| true;
+    let whole = analysis::effective_rows(&analysis::ask(&org, &Question::whole_org()), &keep);
+    let a = |u: &str| format!("arn:aws:iam::111111111111:user/{u}");
+    let b_two = "arn:aws:s3:::b-two#resource-policy";
+    let k2 = "arn:aws:kms:us-east-1:222222222222:key/k2#resource-policy";
+    // (caller, the statements of account 222222222222's policies that still match it)
+    let cases: [(String, &[&str]); 5] = [
+        (a("admin"), &[]),
+        (a("patterned"), &[]),
+        (
+            a("reader"),
+            &[
+                "#0", // TlsOnly (b-two)
+                "#1", // AccountAReads (b-two)
+                "#2", // AnyoneLists (b-two)
+                "k2#1", "k2#2",
+            ],
+        ),
+        (a("tagged"), &["#0", "#1", "#2", "k2#1", "k2#2"]),
+        (
+            "arn:aws:iam::222222222222:user/owner".to_string(),
+            &["#0", "#2", "k2#0", "k2#2"],
+        ),
+    ];
+    for (source, kept) in &cases {
+        let question = Question {
+            sources: Sources::Only(vec![source.clone()]),
+            points: Points::All,
+            context: Context::Static,
+        };
+        let answer = analysis::ask(&org, &question);
+        let facts = &answer.facts;
+        let matched: BTreeSet<String> = facts
+            .aws_rp_match_direct
+            .iter()
+            .chain(&facts.aws_rp_match_role)
+            .chain(&facts.aws_rp_match_account)
+            .map(|&(st, _)| answer.name(st).to_string())
+            .filter_map(|st| {
+                let (pol, index) = st.rsplit_once('#')?;
+                if pol == b_two {
+                    Some(format!("#{index}"))
+                } else if pol == k2 {
+                    Some(format!("k2#{index}"))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let want: BTreeSet<String> = kept.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            matched, want,
+            "{source}: the statements of 222222222222 that match"
+        );
+        let mut rows = analysis::effective_rows(&answer, &keep);
+        rows.sort();
+        let mut theirs: Vec<AccessRow> = whole
+            .iter()
+            .filter(|r| *r.source == **source)
+            .cloned()
+            .collect();
+        theirs.sort();
+        assert!(!rows.is_empty(), "{source}: no rows");
+        assert!(
+            rows == theirs,
+            "{source}: asked alone\n{rows:#?}\nin the whole-org run\n{theirs:#?}"
+        );
+    }
+}
