@@ -359,7 +359,7 @@ fn resource_policies_of_other_accounts_are_left_out_where_no_grant_reaches_them(
     let b_two = "arn:aws:s3:::b-two#resource-policy";
     let k2 = "arn:aws:kms:us-east-1:222222222222:key/k2#resource-policy";
     // (caller, the statements of account 222222222222's policies that still match it)
-    let cases: [(String, &[&str]); 5] = [
+    let cases: [(String, &[&str]); 7] = [
         (a("admin"), &[]),
         (a("patterned"), &[]),
         (
@@ -372,6 +372,8 @@ fn resource_policies_of_other_accounts_are_left_out_where_no_grant_reaches_them(
             ],
         ),
         (a("tagged"), &["#0", "#1", "#2", "k2#1", "k2#2"]),
+        (a("scoped"), &["#0", "#1", "#2", "k2#1", "k2#2"]),
+        (a("scoped-home"), &[]),
         (
             "arn:aws:iam::222222222222:user/owner".to_string(),
             &["#0", "#2", "k2#0", "k2#2"],

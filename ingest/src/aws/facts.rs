@@ -1098,7 +1098,8 @@ fn of_another_account(p: &Principal, account: &str) -> bool {
 /// The accounts whose resources a source's identity Allows name, in a question about some
 /// sources at every point (`what-can`): the owners of their Resource patterns where one is
 /// known (`arn:aws:s3:::bucket/*` of an exported bucket, an ARN with an account). `None`: any
-/// account, for a grant that resolves to the inventory's resources it hits (tag-scoped).
+/// account, for a grant that resolves to the inventory's resources it hits (tag-scoped) on a
+/// pattern whose account is open.
 type GrantAccounts = Option<BTreeSet<String>>;
 
 /// Whether a resource policy's statement of `owner`'s resource, naming `p`, can decide
@@ -2273,18 +2274,23 @@ impl<'o> Builder<'o> {
                     Some(s) => std::slice::from_ref(s),
                     None => &plan.sources,
                 };
-                let accounts: GrantAccounts = if plan.depends_on_resource {
-                    None
-                } else {
-                    let principal =
-                        src.and_then(|s| org.principals.get(s).or_else(|| org.external.get(s)));
-                    let (patterns, _) = self.resolved_patterns(plan, principal, true);
-                    Some(match block {
-                        ResourceBlock::Resource(_) => {
-                            patterns.iter().filter_map(|p| self.arn_owner(p)).collect()
+                let principal =
+                    src.and_then(|s| org.principals.get(s).or_else(|| org.external.get(s)));
+                let (patterns, _) = self.resolved_patterns(plan, principal, true);
+                let accounts: GrantAccounts = match block {
+                    ResourceBlock::Resource(_) => {
+                        let owners: Vec<Option<String>> =
+                            patterns.iter().map(|p| self.arn_owner(p)).collect();
+                        // A tag-scoped grant's resources lie in its patterns' accounts (an
+                        // ARN's account is matched as a segment), where each pattern has one.
+                        if plan.depends_on_resource && owners.iter().any(Option::is_none) {
+                            None
+                        } else {
+                            Some(owners.into_iter().flatten().collect())
                         }
-                        ResourceBlock::NotResource(_) => BTreeSet::new(),
-                    })
+                    }
+                    ResourceBlock::NotResource(_) if plan.depends_on_resource => None,
+                    ResourceBlock::NotResource(_) => Some(BTreeSet::new()),
                 };
                 for &s in owners {
                     match (
