@@ -3254,7 +3254,17 @@ impl<'o> Builder<'o> {
                                 .iter()
                                 .map(|p| glob::ResourceMatcher::new(p))
                                 .collect();
-                            let listed = |arn: &str| matchers.iter().any(|m| m.matches(arn));
+                            // (Each ARN first searched for the texts a match must contain:
+                            // matching every one of large's 1,063,000 ARNs against a pattern
+                            // of one account was 0.85 G instructions in each batch of
+                            // `what-can` with such a grant.)
+                            let required: Vec<Vec<String>> =
+                                patterns.iter().map(|p| glob::required_texts(p)).collect();
+                            let listed = |arn: &str| {
+                                matchers.iter().zip(&required).any(|(m, texts)| {
+                                    texts.iter().all(|t| arn.contains(t.as_str())) && m.matches(arn)
+                                })
+                            };
                             for arn in org.resources.keys().chain(org.principals.keys()) {
                                 let full = match block {
                                     ResourceBlock::Resource(_) => listed(arn),

@@ -445,6 +445,30 @@ pub fn resource_matches_with(rule: ShortArn, pattern: &str, arn: &str) -> bool {
     resource_parts(pattern, rule).is_some_and(|parts| parts_match(&parts, arn))
 }
 
+/// Texts that every concrete ARN `pattern` matches ([`resource_matches`]) contains, for a cheap
+/// test before matching a large inventory: `:ACCOUNT:` when the account segment is literal
+/// digits (compared exactly, between the ARN's fourth and fifth colons), and `:` with the
+/// resource part's literal text up to its first wildcard, escape or variable (compared exactly,
+/// after the fifth colon). None for a pattern of fewer than six segments.
+pub fn required_texts(pattern: &str) -> Vec<String> {
+    let mut segs = [""; 6];
+    if is_all_stars(pattern) || split_colons(pattern, &mut segs) < 6 {
+        return Vec::new();
+    }
+    let [_, _, _, _, account, rest] = segs;
+    let mut texts = Vec::new();
+    if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) {
+        texts.push(format!(":{account}:"));
+    }
+    let literal = rest
+        .find(['*', '?', '\\', '$'])
+        .map_or(rest, |i| rest.get(..i).unwrap_or_default());
+    if !literal.is_empty() {
+        texts.push(format!(":{literal}"));
+    }
+    texts
+}
+
 /// Whether the split pattern `parts` matches the concrete `arn`.
 fn parts_match(parts: &ResourceParts<'_>, arn: &str) -> bool {
     let Some([_, partition, service, region, account, rest]) = split_arn(arn) else {

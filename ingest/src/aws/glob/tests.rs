@@ -710,3 +710,113 @@ fn colons_split_as_splitn_does() {
         assert_eq!(split_arn(s).is_some(), want.len() == 6, "{s:?}");
     }
 }
+
+#[test]
+fn texts_every_match_contains() {
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            "arn:aws:ec2:*:111122223333:instance/*",
+            &[":111122223333:", ":instance/"],
+        ),
+        ("arn:AWS:S3:::B1/*", &[":B1/"]),
+        (
+            "arn:aws:iam::111122223333:role/App-?",
+            &[":111122223333:", ":role/App-"],
+        ),
+        ("arn:aws:s3:::b/${aws:username}/*", &[":b/"]),
+        ("arn:aws:s3:::b/a\\*b", &[":b/a"]),
+        ("arn:aws:sqs:*:ACCT:q", &[":q"]),
+        ("arn:aws:EC2:us-East-1", &[]),
+        ("*", &[]),
+        ("arn:aws:ec2:*:1?:*", &[]),
+    ];
+    for (pattern, want) in cases {
+        assert_eq!(required_texts(pattern), want.to_vec(), "{pattern}");
+    }
+}
+
+/// Every ARN a pattern matches contains the pattern's required texts: testing them first
+/// changes no match. Patterns and ARNs mix cases, wildcards in every segment, short ARNs,
+/// escapes and variables.
+#[test]
+fn required_texts_reject_no_match() {
+    let firsts = ["arn", "ARN", "x"];
+    let partitions = ["aws", "AWS", ""];
+    let services = ["s3", "S3", "ec2", "iam"];
+    let regions = ["", "us-east-1", "US-east-1", "eu-west-1"];
+    let accounts = ["", "1", "12", "111", "a1"];
+    let rests = [
+        "b1",
+        "b1/k",
+        "B1/k",
+        "b1/k/l",
+        "instance/i-1",
+        "role/app-1",
+        "role/App-1",
+        "log:x:y",
+        "b1/a*b",
+    ];
+    let wild = [
+        "*",
+        "?",
+        "u*",
+        "*1",
+        "b?",
+        "\\*",
+        "${aws:username}",
+        "a*b",
+        "*/*",
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut arns: Vec<String> = Vec::new();
+    for _ in 0..400 {
+        arns.push(
+            [
+                rng.pick(&firsts),
+                rng.pick(&partitions),
+                rng.pick(&services),
+                rng.pick(&regions),
+                rng.pick(&accounts),
+                rng.pick(&rests),
+            ]
+            .join(":"),
+        );
+    }
+    let (mut checked, mut rejected) = (0, 0);
+    for i in 0..3000 {
+        // A pattern from an ARN: some segments (or parts of them) made wild, sometimes cut short.
+        let base = &arns[i % arns.len()];
+        let mut segs: Vec<String> = base.split(':').map(str::to_string).collect();
+        for seg in segs.iter_mut() {
+            match rng.next() % 6 {
+                0 => *seg = rng.pick(&wild).to_string(),
+                1 => seg.push_str(rng.pick(&wild)),
+                2 => *seg = seg.to_ascii_uppercase(),
+                _ => {}
+            }
+        }
+        if rng.next() % 5 == 0 {
+            let keep = 1 + (rng.next() % 6) as usize;
+            segs.truncate(keep);
+        }
+        let pattern = segs.join(":");
+        let texts = required_texts(&pattern);
+        for arn in &arns {
+            let contains = texts.iter().all(|t| arn.contains(t.as_str()));
+            if resource_matches(&pattern, arn) {
+                assert!(
+                    contains,
+                    "{pattern} matches {arn}, without one of {texts:?}"
+                );
+                checked += usize::from(!texts.is_empty());
+            } else if !contains {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(checked > 400, "only {checked} matches checked");
+    assert!(
+        rejected > 100_000,
+        "only {rejected} ARNs rejected by the texts"
+    );
+}
