@@ -360,6 +360,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader of the output stopped (`| head`): nothing more to say, and no error.
+        Err(e) if e.is_reader_gone() => EXIT_OK,
         Err(CliError(message)) => {
             let _ = writeln!(err, "error: {message}");
             EXIT_ERROR
@@ -371,9 +373,38 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 #[derive(Debug)]
 pub struct CliError(pub String);
 
-impl<E: std::fmt::Display> From<E> for CliError {
+/// The message of [`CliError::reader_gone`]; no message text can be it (a NUL leads).
+const READER_GONE: &str = "\0the reader of the output is gone";
+
+impl CliError {
+    /// Writing the output failed because its reader closed the pipe (`iamlog ... | head`).
+    pub fn reader_gone() -> Self {
+        CliError(READER_GONE.to_string())
+    }
+
+    /// Whether this is [`CliError::reader_gone`].
+    pub fn is_reader_gone(&self) -> bool {
+        self.0 == READER_GONE
+    }
+}
+
+impl<E: std::fmt::Display + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError(e.to_string())
+        // (Every command writes its output through `?`: a closed pipe is told apart here.)
+        // (JSON is written through serde_json, whose errors carry the io error's kind.)
+        let any: &dyn std::any::Any = &e;
+        let kind = match (
+            any.downcast_ref::<std::io::Error>(),
+            any.downcast_ref::<serde_json::Error>(),
+        ) {
+            (Some(io), _) => Some(io.kind()),
+            (_, Some(json)) => json.io_error_kind(),
+            _ => None,
+        };
+        match kind {
+            Some(std::io::ErrorKind::BrokenPipe) => CliError::reader_gone(),
+            _ => CliError(e.to_string()),
+        }
     }
 }
 
@@ -1439,12 +1470,9 @@ fn what_can(
             },
         )
         .and_then(|()| w.finish(out));
-        return match written {
-            // The reader stopped (`| head`): nothing more to say, and no error to report.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-            Err(e) => Err(e.into()),
-            Ok(()) => Ok(EXIT_OK),
-        };
+        // (A reader that stopped, `| head`, ends the run quietly: see `CliError::from`.)
+        written?;
+        return Ok(EXIT_OK);
     }
     // One principal: its own access, and that of every role it reaches through a chain.
     let me = find_source(&org, principal.unwrap_or_default())?;

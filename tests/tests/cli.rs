@@ -809,3 +809,60 @@ fn resource_policy_denies_limit_pattern_grants_of_their_own_account() {
         "{matches}"
     );
 }
+
+/// Output whose every write fails as a closed pipe does (`iamlog ... | head`).
+struct ClosedPipe;
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly() {
+    let demo = demo();
+    let asked: [&[&str]; 4] = [
+        &["who-can", "s3:GetObject", "*", "--org", &demo, "-q"],
+        &["what-can", "--all", "--org", &demo, "-q"],
+        &["rules", "--relations"],
+        &["check", "--org", &demo, "--format", "json", "-q"],
+    ];
+    for args in asked {
+        let mut err = Vec::new();
+        let mut all = vec!["iamlog"];
+        all.extend_from_slice(args);
+        let code = iamlog_cli::run_from_args(all, &mut ClosedPipe, &mut err);
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!((code, err.as_ref()), (0, ""), "iamlog {args:?}");
+    }
+    // Any other failure to write is still an error.
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("no space left"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut err = Vec::new();
+    let code = iamlog_cli::run_from_args(
+        [
+            "iamlog",
+            "who-can",
+            "s3:GetObject",
+            "*",
+            "--org",
+            &demo,
+            "-q",
+        ],
+        &mut Full,
+        &mut err,
+    );
+    assert_eq!(code, 2);
+    assert!(String::from_utf8_lossy(&err).contains("no space left"));
+}
