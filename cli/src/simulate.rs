@@ -14,7 +14,8 @@
 //!   `p-sim00000001`); `orgIdentifier` and the policy `name` are what the output shows.
 //! - `request.contextVariables`: the request context (keys lowercased). Keys it does not give
 //!   are derived as in `explain` from the synthesized principal (`aws:username`,
-//!   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`); the principal and the
+//!   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+//!   `aws:PrincipalIsAWSService` `false`); the principal and the
 //!   resource have no tags, so tag keys not given are absent.
 //!
 //! - `resourceControlPolicies`: only their Denies act (`RCPFullAWSAccess` is the only Allow), so

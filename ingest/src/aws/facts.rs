@@ -216,6 +216,9 @@ fn key_class(key_lower: &str) -> KeyClass {
         "aws:principaltype",
         "aws:principalorgid",
         "aws:principalorgpaths",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "aws:principalservicenameslist",
     ];
     if PRINCIPAL.contains(&key_lower) || key_lower.starts_with("aws:principaltag/") {
         KeyClass::Principal
@@ -4186,6 +4189,26 @@ impl<'o> Builder<'o> {
                 if p.kind == PrincipalKind::Anonymous {
                     // An unauthenticated request carries no principal keys.
                     return KeyValue::Absent;
+                }
+                // Whether the caller is an AWS service principal (`lambda.amazonaws.com`), and
+                // its name: known for every signed request. Users, roles and the principals of
+                // other accounts are not services (global condition keys: "false for all IAM
+                // principals"; only a service principal carries its service names).
+                let service = p.kind == PrincipalKind::External
+                    && p.account.is_empty()
+                    && !p.arn.starts_with("arn:");
+                match key {
+                    "aws:principalisawsservice" => {
+                        return KeyValue::Known(vec![service.to_string()]);
+                    }
+                    "aws:principalservicename" | "aws:principalservicenameslist" => {
+                        return if service {
+                            KeyValue::Known(vec![p.arn.clone()])
+                        } else {
+                            KeyValue::Absent
+                        };
+                    }
+                    _ => {}
                 }
                 if p.kind == PrincipalKind::External {
                     // Outside the export: its ARN and account are known, nothing else.
