@@ -4208,6 +4208,15 @@ impl<'o> Builder<'o> {
                             KeyValue::Absent
                         };
                     }
+                    // A service principal belongs to no account, organization or user: the keys
+                    // of IAM principals are not in its requests (`aws:PrincipalAccount` and the
+                    // org keys are "included only if the principal is" in an account / an
+                    // organization), so a perimeter Deny on `StringNotEquals
+                    // aws:PrincipalAccount` does apply to it.
+                    // (`aws:PrincipalType` and `aws:userid`, "always included", have no
+                    // documented value for a service: they stay unknown.)
+                    "aws:principaltype" | "aws:userid" if service => return KeyValue::Unknown,
+                    _ if service => return KeyValue::Absent,
                     _ => {}
                 }
                 if p.kind == PrincipalKind::External {
@@ -4541,7 +4550,10 @@ fn rp_match(
         let mut sessions: Vec<String> = Vec::new();
         let service = p.kind == PrincipalKind::External && p.account.is_empty();
         for v in aws_entries(block, service) {
-            if v == "*" && p.kind == PrincipalKind::External {
+            // An outsider gets access only from statements that name it (rule R11), not from
+            // every `Principal: "*"` Allow; but a `*` Deny applies to it as to anyone (the
+            // reason data-perimeter Denies exempt services with `aws:PrincipalIsAWSService`).
+            if v == "*" && p.kind == PrincipalKind::External && matches!(st.effect, Effect::Allow) {
                 continue;
             }
             match entry_match(v, p) {
