@@ -1651,7 +1651,15 @@ impl<'o> Builder<'o> {
         // Organizations: the scope tree, the accounts SCPs govern, the exempt principals and
         // which sources each SCP speaks for.
         let (scp_reach, rcp_accounts) = self.emit_organization(&sources);
-        let all_sources: Reach<'o> = reach_of(sources.iter().map(|p| p.arn.as_str()).collect());
+        // The callers RCPs limit: all but service-linked roles ("RCPs do not apply to calls made
+        // by service-linked roles", RCP page, "Resources and entities not restricted by RCPs").
+        let rcp_sources: Reach<'o> = reach_of(
+            sources
+                .iter()
+                .filter(|p| !is_service_linked(p))
+                .map(|p| p.arn.as_str())
+                .collect(),
+        );
 
         // Plan every statement of every policy in play.
         let mut plans: Vec<StatementPlan<'o>> = Vec::new();
@@ -1740,7 +1748,7 @@ impl<'o> Builder<'o> {
             let lists: Vec<&Reach<'o>> = [identity, boundary, scp]
                 .into_iter()
                 .flatten()
-                .chain(rcp.is_some().then_some(&all_sources))
+                .chain(rcp.is_some().then_some(&rcp_sources))
                 .collect();
             let policy_reach: Reach<'o> = match lists.as_slice() {
                 [] => Reach::default(),
@@ -2535,9 +2543,7 @@ impl<'o> Builder<'o> {
         let mut scps_of: HashMap<&'o str, Vec<&'o str>> = HashMap::default();
         for s in sources {
             // Service-linked roles are not affected by SCPs (aws.md §3.2).
-            let service_linked =
-                s.kind == PrincipalKind::Role && s.path.starts_with("/aws-service-role/");
-            if Some(s.account.as_str()) == management || service_linked {
+            if Some(s.account.as_str()) == management || is_service_linked(s) {
                 let pid: PrincipalId = self.sym(&s.arn);
                 self.facts.aws_scp_exempt.push((pid,));
                 continue;
@@ -4516,6 +4522,11 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
         }
         _ => EntryMatch::No,
     }
+}
+
+/// A service-linked role (path `/aws-service-role/`): neither SCPs nor RCPs limit it.
+fn is_service_linked(p: &Principal) -> bool {
+    p.kind == PrincipalKind::Role && p.path.starts_with("/aws-service-role/")
 }
 
 /// The AWS principal entries of a Principal / NotPrincipal block (`"*"` for `Principal: "*"`);

@@ -5,7 +5,7 @@
 //! their ARN and name, is equal:
 //!
 //! - kind, account (so the SCPs and RCPs above them), whether the role is service-linked (SCPs
-//!   do not apply to it);
+//!   and RCPs do not apply to it);
 //! - the tags that some document of the org reads of the caller (`aws:PrincipalTag/K` as a
 //!   condition key or a policy variable); every tag when a document reads a tag key it does
 //!   not spell out. A tag nothing reads cannot change a decision;
@@ -113,7 +113,7 @@ impl Named {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ProfileKey {
     kind: PrincipalKind,
-    /// A service-linked role (path `/aws-service-role/`): SCPs do not apply to it.
+    /// A service-linked role (path `/aws-service-role/`): SCPs and RCPs do not apply to it.
     service_linked: bool,
     account: String,
     /// The tags some document reads (all of them when `SharingContext::tags_read` is `None`).
