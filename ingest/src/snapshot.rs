@@ -6,7 +6,8 @@
 //! ```text
 //! magic            16 bytes  "IAMLOG-SNAPSHOT\n"
 //! format version   u32, little-endian (FORMAT_VERSION)
-//! iamlog version   u16 little-endian length + UTF-8 (CARGO_PKG_VERSION of iamlog-ingest)
+//! iamlog version   u16 little-endian length + UTF-8 (CARGO_PKG_VERSION of iamlog-ingest,
+//!                  `+` and the fingerprint of the sources that decide the content)
 //! catalogue        u16 little-endian length + UTF-8 (the embedded action catalogue's source)
 //! org              body: the LoadedOrg but its resources (`AwsOrg::resources`)
 //! resources        RESOURCE_PARTS bodies: the resources in ARN order, cut into consecutive
@@ -20,7 +21,7 @@
 //! resources (1,000,000 of them, three quarters of its snapshot) are most of the work.
 //!
 //! A snapshot is only read by the iamlog that wrote it: any other magic, format version, iamlog
-//! version or catalogue version is an error asking to re-run `iamlog ingest` (the model and the
+//! version (a build from other sources included) or catalogue version is an error asking to re-run `iamlog ingest` (the model and the
 //! catalogue the facts are built with may have changed). The body lengths catch a truncated
 //! file (an LZ4 decoder takes a frame cut at a block boundary for a whole one), the frames'
 //! content checksums a corrupt body: either is an error, never a panic.
@@ -46,8 +47,15 @@ pub const MAGIC: &[u8; 16] = b"IAMLOG-SNAPSHOT\n";
 /// The version of the snapshot layout; bump it when the header or the encoding changes.
 pub const FORMAT_VERSION: u32 = 3;
 
-/// The iamlog version that writes and reads snapshots.
-pub const IAMLOG_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The iamlog version that writes and reads snapshots: the crate version and the fingerprint
+/// of the sources that decide a snapshot's content (`build.rs`). The version alone did not
+/// change when the model, the rules or the chain search did, and a snapshot written before
+/// such a change was read as if current.
+pub const IAMLOG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("IAMLOG_SOURCE_FINGERPRINT")
+);
 
 /// The version of the action catalogue recorded in snapshots (its `source:` header line).
 pub fn catalogue_version() -> &'static str {

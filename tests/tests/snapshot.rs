@@ -223,6 +223,29 @@ fn corrupt_truncated_and_foreign_files_are_clear_errors() {
         run.stderr
     );
 
+    // The same version number from other sources (the fingerprint after `+` differs): a model,
+    // rules or chain search that changed since the snapshot was written.
+    let version = snapshot::IAMLOG_VERSION;
+    let (number, fingerprint) = version.split_once('+').unwrap();
+    assert!(
+        fingerprint.len() == 16 && fingerprint.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{version}"
+    );
+    let at = header + 2 + number.len() + 1;
+    assert_eq!(&good[at..at + 16], fingerprint.as_bytes());
+    let mut bytes = good.clone();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    let other = dir.join("other-sources.snap");
+    std::fs::write(&other, &bytes).unwrap();
+    let run = query_snapshot(&other);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("this is iamlog {version}"))
+            && run.stderr.contains("re-run `iamlog ingest"),
+        "{}",
+        run.stderr
+    );
+
     // A flipped byte in the body, and truncations everywhere.
     let mut bytes = good.clone();
     let mid = header + (good.len() - header) / 2;
