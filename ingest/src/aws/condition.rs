@@ -71,6 +71,11 @@ pub enum KeyValue {
     Absent,
     /// Not known statically: may be absent or hold any value.
     Unknown,
+    /// Present, one value: this text followed by some non-empty text not known statically.
+    /// A role's `aws:userid` is `RoleId:` and the session name, which the caller picks: a
+    /// clause `StringLike aws:userid ["AROA...:*"]` holds for every session of that role and
+    /// for none of another's.
+    Prefixed(String),
 }
 
 /// The result of evaluating a `Condition` block.
@@ -213,6 +218,8 @@ enum Request {
     Absent,
     Single(String),
     Multi(Vec<String>),
+    /// [`KeyValue::Prefixed`]
+    Prefixed(String),
     Unknown,
 }
 
@@ -244,6 +251,7 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         },
         KeyValue::Absent => Request::Absent,
         KeyValue::Unknown => Request::Unknown,
+        KeyValue::Prefixed(p) => Request::Prefixed(p),
     };
     let op = c.operator;
     if op.base == BaseOperator::Null {
@@ -251,7 +259,7 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         let when_present = c.values.iter().any(|v| v.eq_ignore_ascii_case("false"));
         return match request {
             Request::Absent => when_absent.into(),
-            Request::Single(_) | Request::Multi(_) => when_present.into(),
+            Request::Single(_) | Request::Multi(_) | Request::Prefixed(_) => when_present.into(),
             Request::Unknown if when_absent == when_present => when_absent.into(),
             Request::Unknown => Tri::Unknown,
         };
@@ -286,6 +294,50 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         (None, Request::Absent) => (op.if_exists || op.base.is_negated()).into(),
         (None, Request::Multi(_)) => Tri::False,
         (None, Request::Single(s)) => base(op.base, &s, &c.values, lookup, vars),
+        (None, Request::Prefixed(p)) => prefixed(op.base, &p, &c.values, vars),
+        (Some(_), Request::Prefixed(_)) => Tri::Unknown,
+    }
+}
+
+/// The base operator applied to a request value known only as `prefix` followed by some
+/// non-empty text ([`KeyValue::Prefixed`]). A string operator's policy value decides when it
+/// matches every such value (a glob covering `prefix*`) or none (no overlap with `prefix*`;
+/// for `StringEquals`, a value that does not extend `prefix`); anything else is unknown.
+fn prefixed(op: BaseOperator, prefix: &str, values: &[String], vars: bool) -> Tri {
+    use BaseOperator as B;
+    let like = match op {
+        B::StringLike | B::StringNotLike => true,
+        B::StringEquals | B::StringNotEquals => false,
+        _ => return Tri::Unknown,
+    };
+    let every = format!("{}*", glob::escape(prefix));
+    let each = values.iter().map(|v| {
+        if !is_plain(v, vars) {
+            return Tri::Unknown;
+        }
+        let matched = if like {
+            if glob::glob_covers(v, &every) {
+                Tri::True
+            } else if !glob::glob_overlaps(v, &every) {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        } else if v.len() > prefix.len() && v.starts_with(prefix) {
+            Tri::Unknown
+        } else {
+            Tri::False
+        };
+        match (op.is_negated(), matched) {
+            (true, Tri::True) => Tri::False,
+            (true, Tri::False) => Tri::True,
+            (_, t) => t,
+        }
+    });
+    if op.is_negated() {
+        all(each)
+    } else {
+        any(each)
     }
 }
 

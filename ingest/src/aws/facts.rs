@@ -4252,6 +4252,11 @@ impl<'o> Builder<'o> {
                         (PrincipalKind::Role, Some(Some(session))) if !p.unique_id.is_empty() => {
                             one(&format!("{}:{session}", p.unique_id))
                         }
+                        // Any session of the role (a whole-org question names none): the
+                        // session name, which the caller picks, follows `RoleId:`.
+                        (PrincipalKind::Role, None) if !p.unique_id.is_empty() => {
+                            KeyValue::Prefixed(format!("{}:", p.unique_id))
+                        }
                         _ => not_known,
                     },
                     "aws:principalarn" => one(&p.arn),

@@ -355,6 +355,10 @@ fn naming_value(p: &Principal, key: &str) -> KeyValue {
         "aws:username" if p.kind == PrincipalKind::User => one(&p.name),
         "aws:username" => KeyValue::Absent,
         "aws:userid" if p.kind == PrincipalKind::User => one(&p.unique_id),
+        // (As the fact builder gives it: `RoleId:` and the session the caller picks.)
+        "aws:userid" if p.kind == PrincipalKind::Role && !p.unique_id.is_empty() => {
+            KeyValue::Prefixed(format!("{}:", p.unique_id))
+        }
         "aws:principalarn" => one(&p.arn),
         _ => match key.strip_prefix("aws:principaltag/") {
             Some(tag) => tag_value(&p.tags, tag),

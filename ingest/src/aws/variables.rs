@@ -147,7 +147,8 @@ fn resolve(inner: &str, lookup: &dyn Fn(&str) -> KeyValue) -> Value {
             _ => fallback(),
         },
         KeyValue::Absent => fallback(),
-        KeyValue::Unknown => Value::Unknown,
+        // (A value known only in part substitutes as unknown.)
+        KeyValue::Unknown | KeyValue::Prefixed(_) => Value::Unknown,
     }
 }
 

@@ -1057,3 +1057,47 @@ fn plain_and_substituted_values_agree() {
         Some(false)
     );
 }
+
+#[test]
+fn a_value_known_by_its_prefix() {
+    // A role's aws:userid: `AROAROLE:` and a session name the caller picks.
+    let role = |key: &str| {
+        if key == "aws:userid" {
+            KeyValue::Prefixed("AROAROLE:".into())
+        } else {
+            KeyValue::Absent
+        }
+    };
+    let ev =
+        |op: &str, values: &[&str]| evaluate_clause(&clause(op, "aws:userid", values), &role, true);
+    // Every session, or none, decides; some sessions leave it unknown.
+    assert_eq!(ev("StringLike", &["AROAROLE:*"]), Some(true));
+    assert_eq!(ev("StringLike", &["AROA*"]), Some(true));
+    assert_eq!(ev("StringLike", &["*"]), Some(true));
+    assert_eq!(ev("StringLike", &["AROAOTHER:*", "AIDAUSER"]), Some(false));
+    assert_eq!(ev("StringLike", &["AROAROLE"]), Some(false));
+    assert_eq!(ev("StringLike", &["AROAROLE:batch-*"]), None);
+    assert_eq!(ev("StringLike", &["AROAOTHER:*", "AROAROLE:*"]), Some(true));
+    assert_eq!(
+        ev("StringNotLike", &["AROAROLE:*", "AIDAUSER"]),
+        Some(false)
+    );
+    assert_eq!(
+        ev("StringNotLike", &["AROAOTHER:*", "AIDAUSER"]),
+        Some(true)
+    );
+    assert_eq!(ev("StringNotLike", &["AROAROLE:batch-*"]), None);
+    assert_eq!(ev("StringNotLikeIfExists", &["AROAOTHER:*"]), Some(true));
+    // Equality: only a value that extends the prefix may be the one.
+    assert_eq!(ev("StringEquals", &["AROAROLE:"]), Some(false));
+    assert_eq!(ev("StringEquals", &["AROAOTHER:s"]), Some(false));
+    assert_eq!(ev("StringEquals", &["AROAROLE:s"]), None);
+    assert_eq!(ev("StringNotEquals", &["AIDAUSER"]), Some(true));
+    // Present: Null decides; other operators and set operators stay unknown.
+    assert_eq!(ev("Null", &["false"]), Some(true));
+    assert_eq!(ev("Null", &["true"]), Some(false));
+    assert_eq!(ev("StringEqualsIgnoreCase", &["aroarole:x"]), None);
+    assert_eq!(ev("ForAnyValue:StringLike", &["AROAROLE:*"]), None);
+    // A value with a variable to substitute is not compared.
+    assert_eq!(ev("StringLike", &["${aws:username}:*"]), None);
+}
