@@ -305,9 +305,16 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
 /// for `StringEquals`, a value that does not extend `prefix`); anything else is unknown.
 fn prefixed(op: BaseOperator, prefix: &str, values: &[String], vars: bool) -> Tri {
     use BaseOperator as B;
-    let like = match op {
-        B::StringLike | B::StringNotLike => true,
-        B::StringEquals | B::StringNotEquals => false,
+    #[derive(PartialEq)]
+    enum Kind {
+        Like,
+        Equals,
+        Arn,
+    }
+    let kind = match op {
+        B::StringLike | B::StringNotLike => Kind::Like,
+        B::StringEquals | B::StringNotEquals => Kind::Equals,
+        B::ArnLike | B::ArnNotLike | B::ArnEquals | B::ArnNotEquals => Kind::Arn,
         _ => return Tri::Unknown,
     };
     let every = format!("{}*", glob::escape(prefix));
@@ -315,7 +322,18 @@ fn prefixed(op: BaseOperator, prefix: &str, values: &[String], vars: bool) -> Tr
         if !is_plain(v, vars) {
             return Tri::Unknown;
         }
-        let matched = if like {
+        let matched = if kind == Kind::Arn {
+            // An ARN pattern matches segment by segment, so a match is also a match of the
+            // whole text as one glob: no overlap decides false. It matches every value when
+            // its resource part is `*` after the prefix's own text (`arn:aws:iam::A:*`).
+            if v.strip_prefix(prefix) == Some("*") {
+                Tri::True
+            } else if !glob::glob_overlaps(v, &every) {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        } else if kind == Kind::Like {
             if glob::glob_covers(v, &every) {
                 Tri::True
             } else if !glob::glob_overlaps(v, &every) {

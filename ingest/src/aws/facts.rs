@@ -4229,7 +4229,12 @@ impl<'o> Builder<'o> {
                     // Outside the export: its ARN and account are known, nothing else.
                     return match key {
                         "aws:principalarn" if p.account.is_empty() => KeyValue::Absent,
-                        "aws:principalarn" => KeyValue::Known(vec![p.arn.clone()]),
+                        // An account (its root ARN) stands for any principal of it: the ARN is
+                        // known up to what follows `arn:aws:iam::ACCOUNT:`.
+                        "aws:principalarn" => match p.arn.strip_suffix(":root") {
+                            Some(account) => KeyValue::Prefixed(format!("{account}:")),
+                            None => KeyValue::Known(vec![p.arn.clone()]),
+                        },
                         "aws:principalaccount" if !p.account.is_empty() => {
                             KeyValue::Known(vec![p.account.clone()])
                         }

@@ -1100,4 +1100,42 @@ fn a_value_known_by_its_prefix() {
     assert_eq!(ev("ForAnyValue:StringLike", &["AROAROLE:*"]), None);
     // A value with a variable to substitute is not compared.
     assert_eq!(ev("StringLike", &["${aws:username}:*"]), None);
+
+    // An account's principals: aws:PrincipalArn known up to `arn:aws:iam::999999999999:`.
+    let account = |key: &str| {
+        if key == "aws:principalarn" {
+            KeyValue::Prefixed("arn:aws:iam::999999999999:".into())
+        } else {
+            KeyValue::Absent
+        }
+    };
+    let arn = |op: &str, values: &[&str]| {
+        evaluate_clause(&clause(op, "aws:PrincipalArn", values), &account, true)
+    };
+    assert_eq!(arn("ArnLike", &["arn:aws:iam::999999999999:*"]), Some(true));
+    assert_eq!(
+        arn("ArnLike", &["arn:aws:iam::999999999999:role/deploy-*"]),
+        None
+    );
+    assert_eq!(arn("ArnLike", &["arn:aws:iam::*:role/deploy-*"]), None);
+    assert_eq!(
+        arn("ArnLike", &["arn:aws:iam::777777777777:role/*"]),
+        Some(false)
+    );
+    assert_eq!(
+        arn("ArnEquals", &["arn:aws:iam::777777777777:role/x"]),
+        Some(false)
+    );
+    assert_eq!(
+        arn("ArnNotLike", &["arn:aws:iam::777777777777:role/*"]),
+        Some(true)
+    );
+    assert_eq!(
+        arn("ArnNotLike", &["arn:aws:iam::999999999999:*"]),
+        Some(false)
+    );
+    assert_eq!(
+        arn("ArnNotEquals", &["arn:aws:iam::999999999999:role/deploy-*"]),
+        None
+    );
 }
