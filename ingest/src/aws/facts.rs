@@ -4574,7 +4574,14 @@ fn rp_match(
             // An outsider gets access only from statements that name it (rule R11), not from
             // every `Principal: "*"` Allow; but a `*` Deny applies to it as to anyone (the
             // reason data-perimeter Denies exempt services with `aws:PrincipalIsAWSService`).
-            if v == "*" && p.kind == PrincipalKind::External && matches!(st.effect, Effect::Allow) {
+            // A `*` Allow whose condition names accounts (`aws:PrincipalAccount`, an
+            // `aws:PrincipalArn` of an account) reaches the outsiders of those accounts: the
+            // condition then decides for each.
+            if v == "*"
+                && p.kind == PrincipalKind::External
+                && matches!(st.effect, Effect::Allow)
+                && !crate::aws::model::condition_accounts(st).contains(&p.account)
+            {
                 continue;
             }
             match entry_match(v, p) {

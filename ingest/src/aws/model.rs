@@ -231,7 +231,9 @@ impl AwsOrg {
     /// Fills [`AwsOrg::external`]: every AWS principal entry of a resource or trust policy
     /// (`Allow` statements) that names an account no principal of the export belongs to (a
     /// user, role or session ARN, the account's root ARN or bare id), and every service
-    /// principal. Entries of exported accounts name exported principals or nobody.
+    /// principal. Entries of exported accounts name exported principals or nobody. A
+    /// `Principal: "*"` Allow whose condition names accounts ([`condition_accounts`]) names
+    /// them too: each such account not exported is an outsider (its root ARN).
     pub fn index_external(&mut self) {
         use crate::aws::policy::{Effect, PrincipalBlock, PrincipalKind as Named};
         let exported: std::collections::BTreeSet<&str> = self
@@ -256,6 +258,24 @@ impl AwsOrg {
                 .iter()
                 .filter(|st| matches!(st.effect, Effect::Allow))
             {
+                // `Principal: "*"` under a condition that names accounts (`aws:PrincipalAccount`
+                // 999999999999, an `aws:PrincipalArn` of that account) shares with those
+                // accounts as much as naming them would.
+                if st.principal.as_ref().is_some_and(principal_is_everyone) {
+                    for account in condition_accounts(st) {
+                        if !exported.contains(account.as_str()) {
+                            let arn = format!("arn:aws:iam::{account}:root");
+                            found.entry(arn.clone()).or_insert_with(|| {
+                                Principal::bare(
+                                    arn,
+                                    PrincipalKind::External,
+                                    "root".to_string(),
+                                    account,
+                                )
+                            });
+                        }
+                    }
+                }
                 let Some(PrincipalBlock::Map(entries)) = &st.principal else {
                     continue;
                 };
@@ -338,6 +358,47 @@ impl AwsOrg {
 
 /// An AWS principal entry outside the exported accounts: (ARN, account). A bare account id
 /// becomes the account's root ARN.
+/// `Principal: "*"` or `{"AWS": "*"}`.
+pub fn principal_is_everyone(block: &crate::aws::policy::PrincipalBlock) -> bool {
+    use crate::aws::policy::{PrincipalBlock, PrincipalKind as Named};
+    match block {
+        PrincipalBlock::Any => true,
+        PrincipalBlock::Map(entries) => entries
+            .iter()
+            .any(|(kind, values)| *kind == Named::Aws && values.iter().any(|v| v == "*")),
+    }
+}
+
+/// The accounts a statement's condition admits callers of by name: the literal account ids of
+/// its positive `aws:PrincipalAccount` clauses and the literal account segments of its
+/// positive `aws:PrincipalArn` clauses (a negated clause names the accounts it shuts out).
+pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
+    let mut out = Vec::new();
+    let literal_account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    for clause in &st.condition {
+        if clause.operator.base.is_negated() {
+            continue;
+        }
+        match clause.key.to_ascii_lowercase().as_str() {
+            "aws:principalaccount" => {
+                out.extend(clause.values.iter().filter(|v| literal_account(v)).cloned())
+            }
+            "aws:principalarn" => out.extend(
+                clause
+                    .values
+                    .iter()
+                    .filter_map(|v| arn_account(v))
+                    .filter(|a| literal_account(a))
+                    .map(str::to_string),
+            ),
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn external_aws(v: &str, exported: &std::collections::BTreeSet<&str>) -> Option<(String, String)> {
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         return (!exported.contains(v)).then(|| (format!("arn:aws:iam::{v}:root"), v.to_string()));
