@@ -219,6 +219,7 @@ fn key_class(key_lower: &str) -> KeyClass {
         "aws:principalisawsservice",
         "aws:principalservicename",
         "aws:principalservicenameslist",
+        "kms:calleraccount",
     ];
     if PRINCIPAL.contains(&key_lower) || key_lower.starts_with("aws:principaltag/") {
         KeyClass::Principal
@@ -4219,6 +4220,11 @@ impl<'o> Builder<'o> {
                     // org keys are "included only if the principal is" in an account / an
                     // organization), so a perimeter Deny on `StringNotEquals
                     // aws:PrincipalAccount` does apply to it.
+                    // KMS's own key for the caller's account (key policies pair it with
+                    // `kms:ViaService`): the account, for every caller that has one.
+                    "kms:calleraccount" if !p.account.is_empty() => {
+                        return KeyValue::Known(vec![p.account.clone()]);
+                    }
                     // (`aws:PrincipalType` and `aws:userid`, "always included", have no
                     // documented value for a service: they stay unknown.)
                     "aws:principaltype" | "aws:userid" if service => return KeyValue::Unknown,

@@ -370,7 +370,7 @@ pub fn principal_is_everyone(block: &crate::aws::policy::PrincipalBlock) -> bool
 }
 
 /// The accounts a statement's condition admits callers of by name: the literal account ids of
-/// its positive `aws:PrincipalAccount` clauses and the literal account segments of its
+/// its positive `aws:PrincipalAccount` (or `kms:CallerAccount`) clauses and the literal account segments of its
 /// positive `aws:PrincipalArn` clauses (a negated clause names the accounts it shuts out).
 pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
     let mut out = Vec::new();
@@ -380,7 +380,7 @@ pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
             continue;
         }
         match clause.key.to_ascii_lowercase().as_str() {
-            "aws:principalaccount" => {
+            "aws:principalaccount" | "kms:calleraccount" => {
                 out.extend(clause.values.iter().filter(|v| literal_account(v)).cloned())
             }
             "aws:principalarn" => out.extend(
