@@ -4201,9 +4201,7 @@ impl<'o> Builder<'o> {
                 // its name: known for every signed request. Users, roles and the principals of
                 // other accounts are not services (global condition keys: "false for all IAM
                 // principals"; only a service principal carries its service names).
-                let service = p.kind == PrincipalKind::External
-                    && p.account.is_empty()
-                    && !p.arn.starts_with("arn:");
+                let service = is_service_principal(p);
                 match key {
                     "aws:principalisawsservice" => {
                         return KeyValue::Known(vec![service.to_string()]);
@@ -4215,11 +4213,6 @@ impl<'o> Builder<'o> {
                             KeyValue::Absent
                         };
                     }
-                    // A service principal belongs to no account, organization or user: the keys
-                    // of IAM principals are not in its requests (`aws:PrincipalAccount` and the
-                    // org keys are "included only if the principal is" in an account / an
-                    // organization), so a perimeter Deny on `StringNotEquals
-                    // aws:PrincipalAccount` does apply to it.
                     // KMS's own key for the caller's account (key policies pair it with
                     // `kms:ViaService`): the account, for every caller that has one.
                     "kms:calleraccount" if !p.account.is_empty() => {
@@ -4228,6 +4221,11 @@ impl<'o> Builder<'o> {
                     // (`aws:PrincipalType` and `aws:userid`, "always included", have no
                     // documented value for a service: they stay unknown.)
                     "aws:principaltype" | "aws:userid" if service => return KeyValue::Unknown,
+                    // A service principal belongs to no account, organization or user: the keys
+                    // of IAM principals are not in its requests (`aws:PrincipalAccount` and the
+                    // org keys are "included only if the principal is" in an account / an
+                    // organization), so a perimeter Deny on `StringNotEquals
+                    // aws:PrincipalAccount` does apply to it.
                     _ if service => return KeyValue::Absent,
                     _ => {}
                 }
@@ -4540,6 +4538,11 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
     }
 }
 
+/// An AWS service principal (`cloudtrail.amazonaws.com`): an outsider with no account and no ARN.
+fn is_service_principal(p: &Principal) -> bool {
+    p.kind == PrincipalKind::External && p.account.is_empty() && !p.arn.starts_with("arn:")
+}
+
 /// A service-linked role (path `/aws-service-role/`): neither SCPs nor RCPs limit it.
 fn is_service_linked(p: &Principal) -> bool {
     p.kind == PrincipalKind::Role && p.path.starts_with("/aws-service-role/")
@@ -4575,8 +4578,7 @@ fn rp_match(
     let scan = |block: &PrincipalBlock| {
         let mut best: Option<RpHow> = None;
         let mut sessions: Vec<String> = Vec::new();
-        let service = p.kind == PrincipalKind::External && p.account.is_empty();
-        for v in aws_entries(block, service) {
+        for v in aws_entries(block, is_service_principal(p)) {
             // An outsider gets access only from statements that name it (rule R11), not from
             // every `Principal: "*"` Allow; but a `*` Deny applies to it as to anyone (the
             // reason data-perimeter Denies exempt services with `aws:PrincipalIsAWSService`).

@@ -1058,16 +1058,21 @@ fn plain_and_substituted_values_agree() {
     );
 }
 
-#[test]
-fn a_value_known_by_its_prefix() {
-    // A role's aws:userid: `AROAROLE:` and a session name the caller picks.
-    let role = |key: &str| {
-        if key == "aws:userid" {
-            KeyValue::Prefixed("AROAROLE:".into())
+/// A request whose only key is `known`, with a value known up to `prefix`.
+fn known_in_part(known: &'static str, prefix: &'static str) -> impl Fn(&str) -> KeyValue {
+    move |key: &str| {
+        if key == known {
+            KeyValue::Prefixed(prefix.into())
         } else {
             KeyValue::Absent
         }
-    };
+    }
+}
+
+#[test]
+fn a_value_known_by_its_prefix() {
+    // A role's aws:userid: `AROAROLE:` and a session name the caller picks.
+    let role = known_in_part("aws:userid", "AROAROLE:");
     let ev =
         |op: &str, values: &[&str]| evaluate_clause(&clause(op, "aws:userid", values), &role, true);
     // Every session, or none, decides; some sessions leave it unknown.
@@ -1102,13 +1107,7 @@ fn a_value_known_by_its_prefix() {
     assert_eq!(ev("StringLike", &["${aws:username}:*"]), None);
 
     // An account's principals: aws:PrincipalArn known up to `arn:aws:iam::999999999999:`.
-    let account = |key: &str| {
-        if key == "aws:principalarn" {
-            KeyValue::Prefixed("arn:aws:iam::999999999999:".into())
-        } else {
-            KeyValue::Absent
-        }
-    };
+    let account = known_in_part("aws:principalarn", "arn:aws:iam::999999999999:");
     let arn = |op: &str, values: &[&str]| {
         evaluate_clause(&clause(op, "aws:PrincipalArn", values), &account, true)
     };
