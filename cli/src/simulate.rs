@@ -15,7 +15,7 @@
 //! - `request.contextVariables`: the request context (keys lowercased). Keys it does not give
 //!   are derived as in `explain` from the synthesized principal (`aws:username`,
 //!   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
-//!   `aws:PrincipalIsAWSService` `false`); the principal and the
+//!   `aws:PrincipalIsAWSService` `false`, `kms:CallerAccount`); the principal and the
 //!   resource have no tags, so tag keys not given are absent.
 //!
 //! - `resourceControlPolicies`: only their Denies act (`RCPFullAWSAccess` is the only Allow), so
