@@ -4783,10 +4783,8 @@ fn source_ip_is_non_public(cidr: &str) -> bool {
 fn principal_is_anyone(st: &Statement) -> bool {
     match (&st.principal, &st.not_principal) {
         (_, Some(_)) => false,
-        (None, None) | (Some(PrincipalBlock::Any), None) => true,
-        (Some(PrincipalBlock::Map(entries)), None) => entries.iter().any(|(kind, values)| {
-            *kind == PolicyPrincipalKind::Aws && values.iter().any(|v| v == "*")
-        }),
+        (None, None) => true,
+        (Some(block), None) => block.is_everyone(),
     }
 }
 

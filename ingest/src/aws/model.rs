@@ -261,7 +261,11 @@ impl AwsOrg {
                 // `Principal: "*"` under a condition that names accounts (`aws:PrincipalAccount`
                 // 999999999999, an `aws:PrincipalArn` of that account) shares with those
                 // accounts as much as naming them would.
-                if st.principal.as_ref().is_some_and(principal_is_everyone) {
+                if st
+                    .principal
+                    .as_ref()
+                    .is_some_and(PrincipalBlock::is_everyone)
+                {
                     for account in condition_accounts(st) {
                         if !exported.contains(account.as_str()) {
                             let arn = format!("arn:aws:iam::{account}:root");
@@ -356,22 +360,10 @@ impl AwsOrg {
     }
 }
 
-/// An AWS principal entry outside the exported accounts: (ARN, account). A bare account id
-/// becomes the account's root ARN.
-/// `Principal: "*"` or `{"AWS": "*"}`.
-pub fn principal_is_everyone(block: &crate::aws::policy::PrincipalBlock) -> bool {
-    use crate::aws::policy::{PrincipalBlock, PrincipalKind as Named};
-    match block {
-        PrincipalBlock::Any => true,
-        PrincipalBlock::Map(entries) => entries
-            .iter()
-            .any(|(kind, values)| *kind == Named::Aws && values.iter().any(|v| v == "*")),
-    }
-}
-
 /// The accounts a statement's condition admits callers of by name: the literal account ids of
-/// its positive `aws:PrincipalAccount` (or `kms:CallerAccount`) clauses and the literal account segments of its
-/// positive `aws:PrincipalArn` clauses (a negated clause names the accounts it shuts out).
+/// its positive `aws:PrincipalAccount` (or `kms:CallerAccount`) clauses and the literal
+/// account segments of its positive `aws:PrincipalArn` clauses (a negated clause names the
+/// accounts it shuts out).
 pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
     let mut out = Vec::new();
     let literal_account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
@@ -399,6 +391,8 @@ pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
     out
 }
 
+/// An AWS principal entry outside the exported accounts: (ARN, account). A bare account id
+/// becomes the account's root ARN.
 fn external_aws(v: &str, exported: &std::collections::BTreeSet<&str>) -> Option<(String, String)> {
     if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
         return (!exported.contains(v)).then(|| (format!("arn:aws:iam::{v}:root"), v.to_string()));

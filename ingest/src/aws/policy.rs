@@ -253,6 +253,16 @@ pub enum PrincipalBlock {
 }
 
 impl PrincipalBlock {
+    /// Everyone: `"*"` or `{"AWS": "*"}`.
+    pub fn is_everyone(&self) -> bool {
+        match self {
+            PrincipalBlock::Any => true,
+            PrincipalBlock::Map(entries) => entries.iter().any(|(kind, values)| {
+                *kind == PrincipalKind::Aws && values.iter().any(|v| v == "*")
+            }),
+        }
+    }
+
     fn to_json(&self) -> Value {
         match self {
             PrincipalBlock::Any => Value::String("*".into()),
