@@ -76,6 +76,33 @@ pub enum KeyValue {
     /// clause `StringLike aws:userid ["AROA...:*"]` holds for every session of that role and
     /// for none of another's.
     Prefixed(String),
+    /// Present, one value not known statically, but neither one of these ids nor beginning
+    /// with one of them and `:`. The `aws:userid` of a principal outside the export: unique
+    /// IDs are global, a role session's is `RoleId:name`, a federated user's `ACCOUNT:name`
+    /// and the root user's the account id, so no outsider's begins with an id of the export's
+    /// users, roles or accounts. A clause `StringNotLike aws:userid ["AROA…:*"]` naming an
+    /// exported role holds for every outsider.
+    Outside(ExportIds),
+}
+
+/// The unique IDs of the export's users and roles and the ids of its accounts
+/// ([`KeyValue::Outside`]). Built once per question and shared: two are equal when they are
+/// the same set.
+#[derive(Debug, Clone, Default)]
+pub struct ExportIds(pub std::sync::Arc<std::collections::HashSet<String>>);
+
+impl PartialEq for ExportIds {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ExportIds {}
+
+impl std::hash::Hash for ExportIds {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(std::sync::Arc::as_ptr(&self.0), state);
+    }
 }
 
 /// The result of evaluating a `Condition` block.
@@ -220,6 +247,8 @@ enum Request {
     Multi(Vec<String>),
     /// [`KeyValue::Prefixed`]
     Prefixed(String),
+    /// [`KeyValue::Outside`]
+    Outside(ExportIds),
     Unknown,
 }
 
@@ -252,6 +281,7 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         KeyValue::Absent => Request::Absent,
         KeyValue::Unknown => Request::Unknown,
         KeyValue::Prefixed(p) => Request::Prefixed(p),
+        KeyValue::Outside(ids) => Request::Outside(ids),
     };
     let op = c.operator;
     if op.base == BaseOperator::Null {
@@ -259,7 +289,9 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         let when_present = c.values.iter().any(|v| v.eq_ignore_ascii_case("false"));
         return match request {
             Request::Absent => when_absent.into(),
-            Request::Single(_) | Request::Multi(_) | Request::Prefixed(_) => when_present.into(),
+            Request::Single(_) | Request::Multi(_) | Request::Prefixed(_) | Request::Outside(_) => {
+                when_present.into()
+            }
             Request::Unknown if when_absent == when_present => when_absent.into(),
             Request::Unknown => Tri::Unknown,
         };
@@ -296,6 +328,43 @@ fn clause(c: &ConditionClause, lookup: &dyn Fn(&str) -> KeyValue, vars: bool) ->
         (None, Request::Single(s)) => base(op.base, &s, &c.values, lookup, vars),
         (None, Request::Prefixed(p)) => prefixed(op.base, &p, &c.values, vars),
         (Some(_), Request::Prefixed(_)) => Tri::Unknown,
+        (None, Request::Outside(ids)) => outside(op.base, &ids, &c.values, vars),
+        (Some(_), Request::Outside(_)) => Tri::Unknown,
+    }
+}
+
+/// The base operator applied to a request value known only to lie outside `ids`
+/// ([`KeyValue::Outside`]). A string policy value decides no match when every text it matches
+/// is one of the ids, or begins with one and `:` (for `StringLike`, the text before its first
+/// wildcard is such an id and `:`, or the whole value is an id); anything else is unknown.
+fn outside(op: BaseOperator, ids: &ExportIds, values: &[String], vars: bool) -> Tri {
+    use BaseOperator as B;
+    let like = match op {
+        B::StringLike | B::StringNotLike => true,
+        B::StringEquals | B::StringNotEquals => false,
+        _ => return Tri::Unknown,
+    };
+    let each = values.iter().map(|v| {
+        let never = is_plain(v, vars) && {
+            let literal = match v.find(['*', '?']) {
+                Some(i) if like => &v[..i],
+                _ => v.as_str(),
+            };
+            match literal.split_once(':') {
+                Some((head, _)) => ids.0.contains(head),
+                None => literal.len() == v.len() && ids.0.contains(literal),
+            }
+        };
+        match (never, op.is_negated()) {
+            (false, _) => Tri::Unknown,
+            (true, false) => Tri::False,
+            (true, true) => Tri::True,
+        }
+    });
+    if op.is_negated() {
+        all(each)
+    } else {
+        any(each)
     }
 }
 

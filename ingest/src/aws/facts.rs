@@ -25,7 +25,7 @@ use iamlog_engine::{
 };
 
 use crate::aws::catalogue::{Catalogue, Expander};
-use crate::aws::condition::{self, KeyValue, Outcome};
+use crate::aws::condition::{self, ExportIds, KeyValue, Outcome};
 use crate::aws::glob;
 use crate::aws::model::{
     anonymous, arn_account, AwsOrg, Policy, Principal, PrincipalKind, ANONYMOUS,
@@ -1364,6 +1364,9 @@ struct Builder<'o> {
     /// conditions are evaluated per source and destination. Otherwise each source has one
     /// context, and a condition is evaluated per source as its keys require.
     per_destination: bool,
+    /// The ids no outsider's `aws:userid` is or begins with, built when first needed
+    /// ([`KeyValue::Outside`]).
+    export_ids: std::sync::OnceLock<ExportIds>,
 }
 
 impl<'o> Builder<'o> {
@@ -1427,7 +1430,27 @@ impl<'o> Builder<'o> {
             rp_facts: Vec::new(),
             rp_used: HashSet::default(),
             universe_names: HashSet::default(),
+            export_ids: std::sync::OnceLock::new(),
         }
+    }
+
+    /// [`Builder::export_ids`]: the unique IDs of the export's users and roles, and its
+    /// accounts.
+    fn export_ids(&self) -> ExportIds {
+        self.export_ids
+            .get_or_init(|| {
+                let mut ids = std::collections::HashSet::default();
+                for p in self.org.principals.values() {
+                    if !p.unique_id.is_empty() {
+                        ids.insert(p.unique_id.clone());
+                    }
+                    if !p.account.is_empty() {
+                        ids.insert(p.account.clone());
+                    }
+                }
+                ExportIds(std::sync::Arc::new(ids))
+            })
+            .clone()
     }
 
     /// Writes the facts of the resource policies in play that the question uses (see
@@ -4230,15 +4253,39 @@ impl<'o> Builder<'o> {
                     _ => {}
                 }
                 if p.kind == PrincipalKind::External {
-                    // Outside the export: its ARN and account are known, nothing else.
+                    // Outside the export: its account is known, and what its ARN's shape
+                    // tells (an account, a user, a role, a role session, a federated user);
+                    // nothing else.
+                    let shape = OutsiderShape::of(&p.arn);
                     return match key {
                         "aws:principalarn" if p.account.is_empty() => KeyValue::Absent,
                         // An account (its root ARN) stands for any principal of it: the ARN is
                         // known up to what follows `arn:aws:iam::ACCOUNT:`.
-                        "aws:principalarn" => match p.arn.strip_suffix(":root") {
-                            Some(account) => KeyValue::Prefixed(format!("{account}:")),
-                            None => KeyValue::Known(vec![p.arn.clone()]),
+                        "aws:principalarn" => match (shape, p.arn.strip_suffix(":root")) {
+                            (_, Some(account)) => KeyValue::Prefixed(format!("{account}:")),
+                            // A role session's `aws:PrincipalArn` is its role's ARN, whose path
+                            // the session ARN does not show.
+                            (OutsiderShape::RoleSession, None) => KeyValue::Unknown,
+                            (_, None) => KeyValue::Known(vec![p.arn.clone()]),
                         },
+                        // The global condition keys page: `User`, `AssumedRole` (a role
+                        // session), `FederatedUser`; an account stands for all of them and its
+                        // root user (`Account`).
+                        "aws:principaltype" => match shape.principal_type() {
+                            Some(t) => KeyValue::Known(vec![t.to_string()]),
+                            None => KeyValue::Unknown,
+                        },
+                        // "Always included for IAM users"; requests of roles do not include it.
+                        "aws:username" => match shape {
+                            OutsiderShape::User => match p.arn.rsplit_once('/') {
+                                Some((_, name)) => KeyValue::Known(vec![name.to_string()]),
+                                None => KeyValue::Unknown,
+                            },
+                            OutsiderShape::Role | OutsiderShape::RoleSession => KeyValue::Absent,
+                            _ => KeyValue::Unknown,
+                        },
+                        // Unknown, but no id of the export's (unique IDs are global).
+                        "aws:userid" => KeyValue::Outside(self.export_ids()),
                         "aws:principalaccount" if !p.account.is_empty() => {
                             KeyValue::Known(vec![p.account.clone()])
                         }
@@ -4535,6 +4582,54 @@ fn entry_match(v: &str, p: &Principal) -> EntryMatch {
             }
         }
         _ => EntryMatch::No,
+    }
+}
+
+/// What an outsider's ARN says of the principals that may make its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutsiderShape {
+    /// `arn:aws:iam::A:root` (or a bare account id): any principal of the account.
+    Account,
+    /// `arn:aws:iam::A:user/...`.
+    User,
+    /// `arn:aws:iam::A:role/...`: the caller is a session of the role.
+    Role,
+    /// `arn:aws:sts::A:assumed-role/ROLE/SESSION`.
+    RoleSession,
+    /// `arn:aws:sts::A:federated-user/NAME`.
+    FederatedUser,
+    /// Anything else (an AWS service, an ARN of another shape).
+    Other,
+}
+
+impl OutsiderShape {
+    fn of(arn: &str) -> Self {
+        let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+        let iam = arn.starts_with("arn:aws:iam::");
+        let sts = arn.starts_with("arn:aws:sts::");
+        if iam && resource == "root" {
+            OutsiderShape::Account
+        } else if iam && resource.starts_with("user/") {
+            OutsiderShape::User
+        } else if iam && resource.starts_with("role/") {
+            OutsiderShape::Role
+        } else if sts && resource.starts_with("assumed-role/") {
+            OutsiderShape::RoleSession
+        } else if sts && resource.starts_with("federated-user/") {
+            OutsiderShape::FederatedUser
+        } else {
+            OutsiderShape::Other
+        }
+    }
+
+    /// The `aws:PrincipalType` of every request such an outsider makes, when there is one.
+    fn principal_type(self) -> Option<&'static str> {
+        match self {
+            OutsiderShape::User => Some("User"),
+            OutsiderShape::Role | OutsiderShape::RoleSession => Some("AssumedRole"),
+            OutsiderShape::FederatedUser => Some("FederatedUser"),
+            OutsiderShape::Account | OutsiderShape::Other => None,
+        }
     }
 }
 

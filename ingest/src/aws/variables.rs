@@ -148,7 +148,7 @@ fn resolve(inner: &str, lookup: &dyn Fn(&str) -> KeyValue) -> Value {
         },
         KeyValue::Absent => fallback(),
         // (A value known only in part substitutes as unknown.)
-        KeyValue::Unknown | KeyValue::Prefixed(_) => Value::Unknown,
+        KeyValue::Unknown | KeyValue::Prefixed(_) | KeyValue::Outside(_) => Value::Unknown,
     }
 }
 

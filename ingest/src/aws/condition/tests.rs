@@ -1070,6 +1070,53 @@ fn known_in_part(known: &'static str, prefix: &'static str) -> impl Fn(&str) -> 
 }
 
 #[test]
+fn a_value_known_to_be_no_id_of_the_export() {
+    // An outsider's aws:userid: unknown, but no exported user's or role's unique ID or account
+    // id, and it does not begin with one and `:`.
+    let ids = ExportIds(std::sync::Arc::new(
+        ["AROAROLE", "AIDAUSER", "111111111111"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    ));
+    let outsider = move |key: &str| {
+        if key == "aws:userid" {
+            KeyValue::Outside(ids.clone())
+        } else {
+            KeyValue::Absent
+        }
+    };
+    let ev = |op: &str, values: &[&str]| {
+        evaluate_clause(&clause(op, "aws:userid", values), &outsider, true)
+    };
+    // Values that only the export's ids match decide no match.
+    assert_eq!(ev("StringLike", &["AROAROLE:*", "AIDAUSER"]), Some(false));
+    assert_eq!(ev("StringNotLike", &["AROAROLE:*", "AIDAUSER"]), Some(true));
+    assert_eq!(
+        ev("StringNotLike", &["AROAROLE:batch-*", "111111111111"]),
+        Some(true)
+    );
+    assert_eq!(
+        ev("StringEquals", &["AIDAUSER", "111111111111:fed"]),
+        Some(false)
+    );
+    assert_eq!(ev("StringNotEquals", &["AROAROLE:s"]), Some(true));
+    // Anything another principal may have stays unknown: a pattern that does not pin an id,
+    // an id that is not the export's, a value that is an id only as a prefix.
+    assert_eq!(ev("StringLike", &["AROA*"]), None);
+    assert_eq!(ev("StringLike", &["AROA*:*"]), None);
+    assert_eq!(ev("StringLike", &["AIDAUSER*"]), None);
+    assert_eq!(ev("StringNotLike", &["AROAROLE:*", "AIDAOTHER"]), None);
+    assert_eq!(ev("StringEquals", &["222222222222"]), None);
+    // Present: Null decides; other operators and set operators stay unknown.
+    assert_eq!(ev("Null", &["false"]), Some(true));
+    assert_eq!(ev("StringEqualsIgnoreCase", &["aidauser"]), None);
+    assert_eq!(ev("ForAnyValue:StringLike", &["AROAROLE:*"]), None);
+    // A value with a variable to substitute is not compared.
+    assert_eq!(ev("StringLike", &["${aws:username}:*"]), None);
+}
+
+#[test]
 fn a_value_known_by_its_prefix() {
     // A role's aws:userid: `AROAROLE:` and a session name the caller picks.
     let role = known_in_part("aws:userid", "AROAROLE:");
