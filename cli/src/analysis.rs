@@ -894,7 +894,19 @@ pub struct Explanation {
     pub session_permits: bool,
 }
 
+/// How `explain` marks a Deny that covers only part of the request (the caveat's `(in part)`).
+pub const IN_PART: &str = "(in part)";
+
 impl Explanation {
+    /// The explicit-deny layer's result: `ExplicitlyDenied` when a Deny applies outright.
+    pub fn deny_result(&self) -> &'static str {
+        if !self.always_allowed && self.denies.iter().any(|d| d.condition.is_none()) {
+            "ExplicitlyDenied"
+        } else {
+            "NotApplicable"
+        }
+    }
+
     /// `Allowed` or `ImplicitlyDenied` for the identity layer.
     pub fn identity_result(&self) -> &'static str {
         if self.identity_allows.is_empty() {
@@ -1010,8 +1022,8 @@ struct PointIndex<'a> {
 struct PointRows {
     /// (policy, statement, granter, condition)
     identity_allows: Vec<(Sym, Sym, Sym, Sym)>,
-    /// (policy, statement, condition)
-    denies: Vec<(Sym, Sym, Sym)>,
+    /// (policy, statement, condition, whether it covers the point only in part)
+    denies: Vec<(Sym, Sym, Sym, bool)>,
     boundary_allows: Vec<(Sym, Sym, Sym)>,
     scp_permitting_levels: Vec<Sym>,
     scp_blocked: bool,
@@ -1034,11 +1046,14 @@ impl<'a> PointIndex<'a> {
                 .identity_allows
                 .push((pol.sym(), st.sym(), g.sym(), c.sym()));
         }
-        for &(s, a, x, pol, st, c) in d.explicit_deny.iter().chain(&d.explicit_deny_partial) {
+        let partial = d.explicit_deny_partial.iter().map(|r| (r, true));
+        for (&(s, a, x, pol, st, c), part) in
+            d.explicit_deny.iter().map(|r| (r, false)).chain(partial)
+        {
             rows.entry((s.sym(), a.sym(), x.sym()))
                 .or_default()
                 .denies
-                .push((pol.sym(), st.sym(), c.sym()));
+                .push((pol.sym(), st.sym(), c.sym(), part));
         }
         for &(s, a, x, pol, st, c) in d.boundary_allow.iter().chain(&d.boundary_allow_partial) {
             rows.entry((s.sym(), a.sym(), x.sym()))
@@ -1246,15 +1261,24 @@ impl<'a> PointIndex<'a> {
             ex.identity_allows
                 .push(self.statement_ref(org, pol, st, Some(g), c));
         }
-        for &(pol, st, c) in &rows.denies {
+        for &(pol, st, c, part) in &rows.denies {
             // The granter of a Deny in an identity policy (none for a boundary's or an SCP's).
-            match self.granters.get(&(s, pol)) {
-                Some(gs) => {
-                    for &g in gs {
-                        ex.denies.push(self.statement_ref(org, pol, st, Some(g), c));
-                    }
+            let granters: Vec<Option<Sym>> = match self.granters.get(&(s, pol)) {
+                Some(gs) => gs.iter().map(|&g| Some(g)).collect(),
+                None => vec![None],
+            };
+            for g in granters {
+                let mut r = self.statement_ref(org, pol, st, g, c);
+                if part {
+                    // A Deny that covers only part of the point (its Resource reaches the
+                    // resource's account, which is not known) does not decide the request:
+                    // it is shown with its condition, marked.
+                    r.condition = Some(match r.condition {
+                        Some(c) => format!("{c} {IN_PART}").into(),
+                        None => IN_PART.into(),
+                    });
                 }
-                None => ex.denies.push(self.statement_ref(org, pol, st, None, c)),
+                ex.denies.push(r);
             }
         }
         for &(pol, st, c) in &rows.boundary_allows {
@@ -1305,8 +1329,8 @@ impl<'a> PointIndex<'a> {
             }
             ex.resource_allows.sort();
             ex.resource_allows.dedup();
-            for &(_, st, c) in &rows.denies {
-                if !self.rp_statements.contains(&st) || Some(c) != self.true_condition {
+            for &(_, st, c, part) in &rows.denies {
+                if part || !self.rp_statements.contains(&st) || Some(c) != self.true_condition {
                     continue;
                 }
                 if self.rp_account.contains(&(st, s)) {

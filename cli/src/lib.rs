@@ -1720,11 +1720,7 @@ impl<'a> From<&'a Explanation> for ExplanationJson<'a> {
 impl<'a> ExplanationJson<'a> {
     /// Every field but the statement lists, which are left empty.
     fn head(ex: &'a Explanation) -> Self {
-        let deny_result = if !ex.always_allowed && ex.denies.iter().any(|d| d.condition.is_none()) {
-            "ExplicitlyDenied"
-        } else {
-            "NotApplicable"
-        };
+        let deny_result = ex.deny_result();
         ExplanationJson {
             decision: ex.decision.as_str(),
             principal: &ex.principal,
@@ -1991,7 +1987,11 @@ fn write_explanation(ex: &Explanation, out: &mut dyn Write) -> std::io::Result<(
     writeln!(
         out,
         "explicit deny: {}",
-        if ex.denies.is_empty() { "none" } else { "" }
+        if ex.denies.is_empty() {
+            "none"
+        } else {
+            ex.deny_result()
+        }
     )?;
     for s in &ex.denies {
         write_statement(s, out)?;
