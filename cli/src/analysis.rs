@@ -1262,12 +1262,7 @@ impl<'a> PointIndex<'a> {
                 .push(self.statement_ref(org, pol, st, Some(g), c));
         }
         for &(pol, st, c, part) in &rows.denies {
-            // The granter of a Deny in an identity policy (none for a boundary's or an SCP's).
-            let granters: Vec<Option<Sym>> = match self.granters.get(&(s, pol)) {
-                Some(gs) => gs.iter().map(|&g| Some(g)).collect(),
-                None => vec![None],
-            };
-            for g in granters {
+            let mut push = |g: Option<Sym>| {
                 let mut r = self.statement_ref(org, pol, st, g, c);
                 if part {
                     // A Deny that covers only part of the point (its Resource reaches the
@@ -1279,6 +1274,11 @@ impl<'a> PointIndex<'a> {
                     });
                 }
                 ex.denies.push(r);
+            };
+            // The granter of a Deny in an identity policy (none for a boundary's or an SCP's).
+            match self.granters.get(&(s, pol)) {
+                Some(gs) => gs.iter().for_each(|&g| push(Some(g))),
+                None => push(None),
             }
         }
         for &(pol, st, c) in &rows.boundary_allows {
