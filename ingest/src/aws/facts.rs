@@ -1984,7 +1984,7 @@ impl<'o> Builder<'o> {
         self.facts.aws_cross_account_requirement.push((xpol, xcond));
         let epol: PolicyId = self.sym(EXTERNAL_POLICY);
         for p in org.external.values() {
-            let text = if p.account.is_empty() {
+            let text = if is_service_principal(p) {
                 EXTERNAL_SERVICE_CONDITION
             } else {
                 EXTERNAL_CONDITION
@@ -4257,6 +4257,14 @@ impl<'o> Builder<'o> {
                     // tells (an account, a user, a role, a role session, a federated user);
                     // nothing else.
                     let shape = OutsiderShape::of(&p.arn);
+                    if crate::aws::model::is_org_outsider(p) {
+                        // Any principal of another organization: its id is known, nothing
+                        // else.
+                        return match key {
+                            "aws:principalorgid" => KeyValue::Known(vec![p.arn.clone()]),
+                            _ => KeyValue::Unknown,
+                        };
+                    }
                     return match key {
                         "aws:principalarn" if p.account.is_empty() => KeyValue::Absent,
                         // An account (its root ARN) stands for any principal of it: the ARN is
@@ -4635,7 +4643,10 @@ impl OutsiderShape {
 
 /// An AWS service principal (`cloudtrail.amazonaws.com`): an outsider with no account and no ARN.
 fn is_service_principal(p: &Principal) -> bool {
-    p.kind == PrincipalKind::External && p.account.is_empty() && !p.arn.starts_with("arn:")
+    p.kind == PrincipalKind::External
+        && p.account.is_empty()
+        && !p.arn.starts_with("arn:")
+        && !crate::aws::model::is_org_outsider(p)
 }
 
 /// A service-linked role (path `/aws-service-role/`): neither SCPs nor RCPs limit it.
@@ -4684,6 +4695,8 @@ fn rp_match(
                 && p.kind == PrincipalKind::External
                 && matches!(st.effect, Effect::Allow)
                 && !crate::aws::model::condition_accounts(st).contains(&p.account)
+                && !(crate::aws::model::is_org_outsider(p)
+                    && crate::aws::model::condition_orgs(st).contains(&p.arn))
             {
                 continue;
             }

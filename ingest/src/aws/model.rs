@@ -241,6 +241,7 @@ impl AwsOrg {
             .values()
             .map(|p| p.account.as_str())
             .collect();
+        let own_org = self.organization.organization_id();
         let mut found: BTreeMap<String, Principal> = BTreeMap::new();
         let documents = self
             .resource_policies
@@ -266,6 +267,20 @@ impl AwsOrg {
                     .as_ref()
                     .is_some_and(PrincipalBlock::is_everyone)
                 {
+                    // Likewise an organization other than this one (`aws:PrincipalOrgID`
+                    // o-partner): one outsider stands for its principals.
+                    for org in condition_orgs(st) {
+                        if own_org.as_deref() != Some(org.as_str()) {
+                            found.entry(org.clone()).or_insert_with(|| {
+                                Principal::bare(
+                                    org.clone(),
+                                    PrincipalKind::External,
+                                    org,
+                                    String::new(),
+                                )
+                            });
+                        }
+                    }
                     for account in condition_accounts(st) {
                         if !exported.contains(account.as_str()) {
                             let arn = format!("arn:aws:iam::{account}:root");
@@ -389,6 +404,39 @@ pub fn condition_accounts(st: &crate::aws::policy::Statement) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The organizations a statement's condition admits: the literal values of its positive
+/// clauses on `aws:PrincipalOrgID`. A `Principal: "*"` Allow under such a condition shares
+/// with every principal of those organizations.
+pub fn condition_orgs(st: &crate::aws::policy::Statement) -> Vec<String> {
+    let mut out: Vec<String> = st
+        .condition
+        .iter()
+        .filter(|c| !c.operator.base.is_negated())
+        .filter(|c| c.key.eq_ignore_ascii_case("aws:PrincipalOrgID"))
+        .flat_map(|c| c.values.iter().filter(|v| is_org_id(v)).cloned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `s` has the shape of an organization id: `o-` and lowercase letters or digits (AWS
+/// issues 10 to 32 of them; fixtures and examples use fewer).
+pub fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-").is_some_and(|rest| {
+        (1..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// An outsider that stands for every principal of another organization, named by its id
+/// ([`condition_orgs`]): no account, no ARN of its own.
+pub fn is_org_outsider(p: &Principal) -> bool {
+    p.kind == PrincipalKind::External && p.account.is_empty() && is_org_id(&p.arn)
 }
 
 /// An AWS principal entry outside the exported accounts: (ARN, account). A bare account id
