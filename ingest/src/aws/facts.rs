@@ -4256,7 +4256,6 @@ impl<'o> Builder<'o> {
                     // Outside the export: its account is known, and what its ARN's shape
                     // tells (an account, a user, a role, a role session, a federated user);
                     // nothing else.
-                    let shape = OutsiderShape::of(&p.arn);
                     if crate::aws::model::is_org_outsider(p) {
                         // Any principal of another organization: its id is known, nothing
                         // else.
@@ -4265,6 +4264,7 @@ impl<'o> Builder<'o> {
                             _ => KeyValue::Unknown,
                         };
                     }
+                    let shape = OutsiderShape::of(&p.arn);
                     return match key {
                         "aws:principalarn" if p.account.is_empty() => KeyValue::Absent,
                         // An account (its root ARN) stands for any principal of it: the ARN is
