@@ -8,9 +8,8 @@ use serde_json::{json, Value as Json};
 
 use iamlog_engine::dl::{Database, Program};
 use iamlog_engine::Interner;
-use iamlog_ingest::aws::facts::Question;
 
-use crate::analysis::{self, Org};
+use crate::analysis::Org;
 use crate::userrules::{self, RuleErrors, RuleMeta, Source};
 use crate::{CliError, CmdResult, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
@@ -74,15 +73,18 @@ fn compile_or_report(
 fn evaluate_over_org(
     org: &Org,
     program: &Program,
+    shown: &BTreeSet<String>,
     format: ErrorFormat,
     err: &mut dyn Write,
 ) -> Result<Option<(Database, Interner)>, CliError> {
-    let answer = analysis::ask(org, &Question::whole_org());
-    let (mut db, mut interner) = userrules::database(org, &answer, program);
+    let mut timings = crate::timings::Timings::from_env();
+    let (mut db, mut interner) = userrules::database(org, program, shown);
+    timings.mark("whole-org relations", err);
     if let Err(e) = userrules::run(program, &mut db, &mut interner) {
         report(&e, format, err)?;
         return Ok(None);
     }
+    timings.mark("rules", err);
     Ok(Some((db, interner)))
 }
 
@@ -120,7 +122,13 @@ pub fn query(
     let Some(program) = compile_or_report(&sources, error_format, err)? else {
         return Ok(EXIT_ERROR);
     };
-    let Some((db, interner)) = evaluate_over_org(org, &program, error_format, err)? else {
+    // Schema relations printed as they are are loaded whole.
+    let shown: BTreeSet<String> = output
+        .map(str::to_string)
+        .into_iter()
+        .chain(meta.outputs.iter().cloned())
+        .collect();
+    let Some((db, interner)) = evaluate_over_org(org, &program, &shown, error_format, err)? else {
         return Ok(EXIT_ERROR);
     };
     // The relations to print: --output, else the query's `.output`s, else every relation its
@@ -212,7 +220,11 @@ pub fn findings(
     let Some(program) = compile_or_report(&sources, error_format, err)? else {
         return Ok(Err(EXIT_ERROR));
     };
-    let Some((db, interner)) = evaluate_over_org(org, &program, error_format, err)? else {
+    let shown: BTreeSet<String> = metas
+        .iter()
+        .flat_map(|m| m.outputs.iter().cloned())
+        .collect();
+    let Some((db, interner)) = evaluate_over_org(org, &program, &shown, error_format, err)? else {
         return Ok(Err(EXIT_ERROR));
     };
     let mut out = Vec::new();

@@ -1,6 +1,6 @@
 //! Phase timings on stderr, for measuring: with `IAMLOG_TIMINGS` set in the environment, a
-//! command that records them (`who-can`) writes one line per phase as it ends, with the phase's
-//! wall time and the time since the command started, e.g.
+//! command that records them (`who-can`, `check`, `query`) writes one line per phase as it
+//! ends, with the phase's wall time and the time since the command started, e.g.
 //! `timing: load 812.4 ms (812.4 ms in all)`, and where the system reports them (Linux's
 //! `/proc/self/stat`) the process's CPU time in user and kernel mode and its minor page faults
 //! during the phase: `user 0.71 s, system 0.42 s, 310,112 page faults`. This is how

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use iamlog_engine::dl::{self, DlError, Item, Program, Term};
 use iamlog_engine::dl::{evaluate, Database, Limits, Value};
-use iamlog_engine::schema::RelationKind;
+use iamlog_engine::schema::{RelationKind, RelationSchema};
 use iamlog_engine::{Interner, Sym, SCHEMA};
 use iamlog_ingest::aws::facts;
 
@@ -343,6 +343,95 @@ pub fn read_relations(program: &Program) -> BTreeSet<String> {
     out
 }
 
+/// For each relation a program reads, the constants its columns are read with: a column's set
+/// when every atom that reads the relation (positive, negated, or in an aggregate) has a
+/// string constant there, `None` when some atom binds or ignores it. A row whose value is in
+/// none of its column's set joins with no atom, so it need not be loaded: bundled rules read
+/// `effective_caveat(p, "*", "*", ...)` only, a few rows of millions. `shown` relations
+/// (printed as they are) are never filtered.
+pub fn read_filters(program: &Program, shown: &BTreeSet<String>) -> BTreeMap<String, Filter> {
+    fn lit(l: &dl::Literal, out: &mut BTreeMap<String, Filter>) {
+        match l {
+            dl::Literal::Atom(a) | dl::Literal::Negated { atom: a, .. } => {
+                let cols: Filter = a
+                    .args
+                    .iter()
+                    .map(|t| match t {
+                        Term::Str { value, .. } => Some(BTreeSet::from([value.clone()])),
+                        _ => None,
+                    })
+                    .collect();
+                match out.get_mut(&a.name.name) {
+                    Some(old) => {
+                        for (o, c) in old.iter_mut().zip(cols) {
+                            match (o.as_mut(), c) {
+                                (Some(set), Some(more)) => set.extend(more),
+                                _ => *o = None,
+                            }
+                        }
+                    }
+                    None => {
+                        out.insert(a.name.name.clone(), cols);
+                    }
+                }
+                a.args.iter().for_each(|t| term(t, out));
+            }
+            dl::Literal::Constraint(c) => {
+                term(&c.left, out);
+                term(&c.right, out);
+            }
+            dl::Literal::Call(c) => c.args.iter().for_each(|t| term(t, out)),
+        }
+    }
+    fn term(t: &Term, out: &mut BTreeMap<String, Filter>) {
+        if let Term::Aggregate(a) = t {
+            a.body.iter().for_each(|l| lit(l, out));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for r in program.rules() {
+        r.body.iter().for_each(|l| lit(l, &mut out));
+        r.head.args.iter().for_each(|t| term(t, &mut out));
+    }
+    for name in shown {
+        out.insert(name.clone(), Vec::new());
+    }
+    out
+}
+
+/// The constants each column of a relation is read with (`None`: any value); see
+/// [`read_filters`]. An empty filter keeps every row.
+pub type Filter = Vec<Option<BTreeSet<String>>>;
+
+/// A [`Filter`] over one interner's symbols: `None` for a column read with any value, else
+/// the symbols of its constants (those the interner knows; a constant it does not know is no
+/// value of any row).
+struct SymFilter(Vec<Option<std::collections::HashSet<Sym>>>);
+
+impl SymFilter {
+    fn new(filter: Option<&Filter>, interner: &Interner) -> SymFilter {
+        SymFilter(
+            filter
+                .map(|cols| {
+                    cols.iter()
+                        .map(|c| {
+                            c.as_ref()
+                                .map(|set| set.iter().filter_map(|v| interner.get(v)).collect())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    fn keeps(&self, row: &[Sym]) -> bool {
+        self.0
+            .iter()
+            .zip(row)
+            .all(|(c, v)| c.as_ref().is_none_or(|set| set.contains(v)))
+    }
+}
+
 /// The string constants of a program that look like AWS actions (`service:Name`).
 pub fn named_actions(program: &Program) -> BTreeSet<String> {
     fn walk(t: &Term, out: &mut BTreeSet<String>) {
@@ -390,33 +479,261 @@ pub fn named_actions(program: &Program) -> BTreeSet<String> {
     out
 }
 
-/// The interpreter's database for an org's whole-org answer: every input and core output
-/// relation, `action_covers` for the actions the program names over the action points of
+/// The interpreter's database for the whole org: every input and core output relation the
+/// program reads, `action_covers` for the actions the program names over the action points of
 /// `effective`, and `effective_action`: those concrete actions decided exactly, by a targeted
 /// question, at each destination where a compact point covers them.
-pub fn database(org: &Org, answer: &Answer, program: &Program) -> (Database, Interner) {
+///
+/// An org with at most [`analysis::batch_size`] sources is one whole-org question. A larger
+/// one is asked `batch` sources at a time on [`analysis::threads`] threads, as `what-can
+/// --all` is, and the relations read are the union of the batches' (DESIGN.md §3: a whole-org
+/// question in one run writes each statement that names everyone once per caller, which grows
+/// with the square of the accounts). A source's rows do not depend on the sources asked with
+/// it, but a role chain crosses batches, so `reaches` is closed here over the union of
+/// `can_assume`. The same findings for any batch size (tests).
+/// `shown` relations (printed by `query --output`) are loaded whole, read or not.
+pub fn database(org: &Org, program: &Program, shown: &BTreeSet<String>) -> (Database, Interner) {
+    database_in_batches(
+        org,
+        program,
+        shown,
+        analysis::batch_size(),
+        analysis::threads(),
+    )
+}
+
+/// Whether a relation's rows take the shape of the question, not only of the org: those with a
+/// statement column. Which statements a question writes, how (a Resource written once, or once
+/// per holder), and under which id (a check's own copy of a policy that is one source's
+/// identity policy and another's boundary) depend on the sources asked together. Slices of
+/// the whole-org question write them otherwise than one whole-org question does, so a program
+/// that reads one is evaluated over one whole-org question. Every other relation is the same
+/// either way (tests).
+pub fn question_shaped(relation: &str) -> bool {
+    SCHEMA.iter().any(|r| {
+        r.name == relation
+            && r.columns
+                .iter()
+                .any(|(_, ty)| *ty == iamlog_engine::schema::ColumnType::Statement)
+    })
+}
+
+/// [`database`] with `batch` sources per question on `threads` threads.
+pub fn database_in_batches(
+    org: &Org,
+    program: &Program,
+    shown: &BTreeSet<String>,
+    batch: usize,
+    threads: usize,
+) -> (Database, Interner) {
+    let sources = facts::whole_org_sources(org.aws());
+    let mut read = read_relations(program);
+    read.extend(shown.iter().cloned());
+    let filters = read_filters(program, shown);
+    if sources.len() <= batch.max(1) || read.iter().any(|r| question_shaped(r)) {
+        let answer = analysis::ask(org, &facts::Question::whole_org());
+        return database_of_answer(org, &answer, program, &read, &filters, threads);
+    }
+    let reaches = read.contains("reaches");
+    let wanted: Vec<&'static RelationSchema> = SCHEMA
+        .iter()
+        .filter(|r| read.contains(r.name) && r.name != "reaches")
+        .collect();
+    crate::progress::phase("evaluating the rules");
+    let batches: Vec<&[String]> = sources.chunks(batch.max(1)).collect();
+    let parts = analysis::on_threads(&batches, threads, &|part: &&[String]| {
+        let question = facts::Question {
+            sources: facts::Sources::Slice {
+                sources: part.to_vec(),
+                // One slice writes the inventory.
+                inventory: part.first() == sources.first(),
+            },
+            points: facts::Points::All,
+            context: facts::Context::Static,
+        };
+        Part::of(
+            &analysis::ask_quietly(org, &question),
+            &wanted,
+            &filters,
+            reaches,
+        )
+    });
+    crate::progress::done();
+    let mut interner = Interner::new();
+    let mut db = Database::new();
+    let mut effective: Vec<[Sym; 3]> = Vec::new();
+    let mut can_assume: Vec<Vec<Value>> = Vec::new();
+    for part in parts {
+        let global: Vec<Sym> = part.strings.iter().map(|s| interner.intern(s)).collect();
+        let at = |i: &u32| global.get(*i as usize).copied().unwrap_or(Sym(u32::MAX));
+        effective.extend(part.effective.iter().map(|row| row.each_ref().map(at)));
+        can_assume.extend(
+            part.can_assume
+                .iter()
+                .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
+        );
+        for (name, rows) in part.relations {
+            db.insert(
+                name,
+                rows.iter()
+                    .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
+            );
+        }
+    }
+    if reaches {
+        db.insert("reaches", closure(&can_assume));
+    }
+    effective.sort_unstable();
+    effective.dedup();
+    add_actions(org, program, &mut db, &mut interner, &effective, threads);
+    (db, interner)
+}
+
+/// The rows of some relations of one answer, by indices into the strings they mention (the
+/// answer's interner is dropped with it).
+struct Part {
+    strings: Vec<String>,
+    /// The rows to load, filtered ([`read_filters`]).
+    relations: Vec<(&'static str, Vec<Vec<u32>>)>,
+    /// The (source, action point, destination) of every `effective` row.
+    effective: Vec<[u32; 3]>,
+    /// Every `can_assume` row, when `reaches` is read.
+    can_assume: Vec<Vec<u32>>,
+}
+
+impl Part {
+    fn of(
+        answer: &Answer,
+        wanted: &[&'static RelationSchema],
+        filters: &BTreeMap<String, Filter>,
+        reaches: bool,
+    ) -> Part {
+        let mut local: Vec<u32> = vec![u32::MAX; answer.facts.interner.len()];
+        let mut strings: Vec<String> = Vec::new();
+        let mut index = |s: Sym| -> u32 {
+            match local.get_mut(s.0 as usize) {
+                Some(slot) => {
+                    if *slot == u32::MAX {
+                        *slot = u32::try_from(strings.len()).unwrap_or(u32::MAX);
+                        strings.push(answer.name(s).to_string());
+                    }
+                    *slot
+                }
+                None => u32::MAX,
+            }
+        };
+        let relations = wanted
+            .iter()
+            .map(|r| {
+                let keep = SymFilter::new(filters.get(r.name), &answer.facts.interner);
+                let rows = relation_rows(answer, r)
+                    .into_iter()
+                    .filter(|row| keep.keeps(row))
+                    .map(|row| row.into_iter().map(&mut index).collect())
+                    .collect();
+                (r.name, rows)
+            })
+            .collect();
+        let effective = answer
+            .derived
+            .effective
+            .iter()
+            .map(|row| [index(row.0.sym()), index(row.1.sym()), index(row.2.sym())])
+            .collect();
+        let can_assume = if reaches {
+            answer
+                .derived
+                .can_assume
+                .iter()
+                .map(|row| vec![index(row.0.sym()), index(row.1.sym()), index(row.2.sym())])
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Part {
+            strings,
+            relations,
+            effective,
+            can_assume,
+        }
+    }
+}
+
+/// A relation's rows in an answer.
+fn relation_rows(answer: &Answer, r: &RelationSchema) -> Vec<Vec<Sym>> {
+    match r.kind {
+        RelationKind::Input => answer.facts.rows(r.name),
+        RelationKind::Derived => answer.derived.rows(r.name),
+    }
+    .unwrap_or_default()
+}
+
+/// `reaches` from `can_assume` rows (rule C2): s reaches r when a chain of one or more
+/// assumptions leads from s to r.
+fn closure(can_assume: &[Vec<Value>]) -> Vec<Vec<Value>> {
+    let mut next: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
+    for row in can_assume {
+        if let [s, r, ..] = row.as_slice() {
+            next.entry(*s).or_default().push(*r);
+        }
+    }
+    let mut out = Vec::new();
+    for &s in next.keys() {
+        let mut seen: BTreeSet<Value> = BTreeSet::new();
+        let mut todo: Vec<Value> = next.get(&s).cloned().unwrap_or_default();
+        while let Some(r) = todo.pop() {
+            if seen.insert(r) {
+                todo.extend(next.get(&r).into_iter().flatten().copied());
+            }
+        }
+        out.extend(seen.into_iter().map(|r| vec![s, r]));
+    }
+    out
+}
+
+/// [`database`] of one whole-org answer.
+fn database_of_answer(
+    org: &Org,
+    answer: &Answer,
+    program: &Program,
+    read: &BTreeSet<String>,
+    filters: &BTreeMap<String, Filter>,
+    threads: usize,
+) -> (Database, Interner) {
     let mut interner = answer.facts.interner.clone();
     let mut db = Database::new();
-    // Only the relations the rules read are loaded.
-    let read = read_relations(program);
+    // Only the relations the rules read are loaded, and of them the rows they may join.
     for r in SCHEMA.iter().filter(|r| read.contains(r.name)) {
-        let rows = match r.kind {
-            RelationKind::Input => answer.facts.rows(r.name),
-            RelationKind::Derived => answer.derived.rows(r.name),
-        }
-        .unwrap_or_default();
+        let keep = SymFilter::new(filters.get(r.name), &answer.facts.interner);
         db.insert(
             r.name,
-            rows.into_iter()
+            relation_rows(answer, r)
+                .into_iter()
+                .filter(|row| keep.keeps(row))
                 .map(|row| row.into_iter().map(Value::Sym).collect::<Vec<_>>()),
         );
     }
-    let points: BTreeSet<Sym> = answer
+    let effective: Vec<[Sym; 3]> = answer
         .derived
         .effective
         .iter()
-        .map(|row| row.1.sym())
+        .map(|row| [row.0.sym(), row.1.sym(), row.2.sym()])
         .collect();
+    add_actions(org, program, &mut db, &mut interner, &effective, threads);
+    (db, interner)
+}
+
+/// Adds `action_covers` and `effective_action` for the concrete actions `program` names, given
+/// the (source, action point, destination) of every `effective` row.
+fn add_actions(
+    org: &Org,
+    program: &Program,
+    db: &mut Database,
+    interner: &mut Interner,
+    effective: &[[Sym; 3]],
+    threads: usize,
+) {
+    let points: BTreeSet<Sym> = effective.iter().map(|row| row[1]).collect();
     let mut covers = Vec::new();
     let mut covered: BTreeMap<Sym, Vec<String>> = BTreeMap::new();
     for action in named_actions(program) {
@@ -432,24 +749,40 @@ pub fn database(org: &Org, answer: &Answer, program: &Program) -> (Database, Int
 
     // The concrete actions, decided exactly where a compact point grants them.
     let mut asked: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for row in &answer.derived.effective {
-        if let Some(actions) = covered.get(&row.1.sym()) {
+    for row in effective {
+        if let Some(actions) = covered.get(&row[1]) {
             for a in actions {
                 asked.insert((
-                    answer.name(row.0).to_string(),
+                    interner.resolve(row[0]).to_string(),
                     a.clone(),
-                    answer.name(row.2).to_string(),
+                    interner.resolve(row[2]).to_string(),
                 ));
             }
         }
     }
-    if !asked.is_empty() {
-        let sources: BTreeSet<String> = asked.iter().map(|(s, _, _)| s.clone()).collect();
+    // Asked a few sources at a time, as the whole-org table is.
+    /// The (source, action, destination) triples of one source.
+    type Group<'a> = Vec<&'a (String, String, String)>;
+    let mut by_source: Vec<Group<'_>> = Vec::new();
+    for key in &asked {
+        match by_source.last_mut() {
+            Some(group) if group.first().is_some_and(|k| k.0 == key.0) => group.push(key),
+            _ => by_source.push(vec![key]),
+        }
+    }
+    let chunks: Vec<&[Group<'_>]> = by_source.chunks(analysis::batch_size()).collect();
+    let decided = analysis::on_threads(&chunks, threads, &|chunk| {
         let question = facts::Question {
-            sources: facts::Sources::Only(sources.into_iter().collect()),
-            points: facts::Points::Only(
-                asked
+            sources: facts::Sources::Only(
+                chunk
                     .iter()
+                    .filter_map(|g| g.first().map(|k| k.0.clone()))
+                    .collect(),
+            ),
+            points: facts::Points::Only(
+                chunk
+                    .iter()
+                    .flatten()
                     .map(|(s, a, d)| facts::RequestPoint {
                         source: s.clone(),
                         action: a.clone(),
@@ -460,29 +793,30 @@ pub fn database(org: &Org, answer: &Answer, program: &Program) -> (Database, Int
             ),
             context: facts::Context::Static,
         };
-        let exact = analysis::ask(org, &question);
-        let mut rows = Vec::new();
+        let exact = analysis::ask_quietly(org, &question);
+        let mut rows: Vec<[String; 6]> = Vec::new();
         for r in &exact.derived.effective {
-            let key = (
+            let row = [
                 exact.name(r.0).to_string(),
                 exact.name(r.1).to_string(),
                 exact.name(r.2).to_string(),
-            );
-            if !asked.contains(&key) {
-                continue;
+                exact.name(r.3).to_string(),
+                exact.name(r.4).to_string(),
+                exact.name(r.5).to_string(),
+            ];
+            let [s, a, d, ..] = &row;
+            if asked.contains(&(s.clone(), a.clone(), d.clone())) {
+                rows.push(row);
             }
-            rows.push(vec![
-                Value::Sym(interner.intern(&key.0)),
-                Value::Sym(interner.intern(&key.1)),
-                Value::Sym(interner.intern(&key.2)),
-                Value::Sym(interner.intern(exact.name(r.3))),
-                Value::Sym(interner.intern(exact.name(r.4))),
-                Value::Sym(interner.intern(exact.name(r.5))),
-            ]);
         }
-        db.insert("effective_action", rows);
-    }
-    (db, interner)
+        rows
+    });
+    let rows: Vec<Vec<Value>> = decided
+        .into_iter()
+        .flatten()
+        .map(|row| row.iter().map(|v| Value::Sym(interner.intern(v))).collect())
+        .collect();
+    db.insert("effective_action", rows);
 }
 
 /// Runs a compiled program over `db`.

@@ -989,7 +989,13 @@ impl Exec<'_> {
                 }
                 out.push(tuple);
                 if out.len() > self.limits.max_facts {
-                    return Err(fact_limit(self.limits));
+                    // The limit is on facts: a rule that finds one fact many ways (a join on
+                    // a column the head does not keep) is not stopped for its repeats.
+                    out.sort_unstable();
+                    out.dedup();
+                    if out.len() > self.limits.max_facts {
+                        return Err(fact_limit(self.limits));
+                    }
                 }
                 Ok(())
             }

@@ -104,6 +104,41 @@ pub enum Sources {
     All,
     /// These principal ARNs (users or roles).
     Only(Vec<String>),
+    /// A slice of a whole-org question, as user rules read it (`check`, `query`): these
+    /// sources (ARNs, as [`whole_org_sources`] lists them), every resource-policy statement's
+    /// match of them kept (a question about some sources drops the matches that decide
+    /// nothing), and with `inventory` the org's inventory a whole-org question writes: every
+    /// group, tag, account of a resource, role, attachment and resource policy. The slices of
+    /// [`whole_org_sources`], one of them with the inventory, write together the facts and
+    /// derive the rows of one whole-org question (tests), each in memory of its own size.
+    Slice {
+        sources: Vec<String>,
+        inventory: bool,
+    },
+}
+
+impl Sources {
+    /// The sources listed, `None` for every one.
+    pub fn listed(&self) -> Option<&[String]> {
+        match self {
+            Sources::All => None,
+            Sources::Only(arns) | Sources::Slice { sources: arns, .. } => Some(arns),
+        }
+    }
+
+    /// Whether the question writes the org's inventory for user rules.
+    pub fn inventory(&self) -> bool {
+        match self {
+            Sources::All => true,
+            Sources::Only(_) => false,
+            Sources::Slice { inventory, .. } => *inventory,
+        }
+    }
+
+    /// Whether every resource-policy match of the sources is kept, as user rules read them.
+    pub fn keeps_matches(&self) -> bool {
+        !matches!(self, Sources::Only(_))
+    }
 }
 
 /// One (source, action, resource) triple asked about.
@@ -1520,24 +1555,24 @@ impl<'o> Builder<'o> {
     fn run(mut self) -> Facts {
         let org = self.org;
         // Sources and the principals they bring along (their groups).
-        let sources: Vec<&'o Principal> = match &self.question.sources {
-            Sources::All => org.users_and_roles().collect(),
-            Sources::Only(arns) => arns
+        let sources: Vec<&'o Principal> = match self.question.sources.listed() {
+            None => org.users_and_roles().collect(),
+            Some(arns) => arns
                 .iter()
                 .filter_map(|a| org.principals.get(a).or_else(|| org.external.get(a)))
                 .collect(),
         };
         // Principals outside the export that resource policies name, in whole-org questions.
-        let sources: Vec<&'o Principal> = match &self.question.sources {
-            Sources::All => sources.into_iter().chain(org.external.values()).collect(),
-            Sources::Only(_) => sources,
+        let sources: Vec<&'o Principal> = match self.question.sources.listed() {
+            None => sources.into_iter().chain(org.external.values()).collect(),
+            Some(_) => sources,
         };
         // The anonymous caller, where a resource policy may reach it.
         let sources: Vec<&'o Principal> = {
             let mut sources = sources;
-            let wanted = match &self.question.sources {
-                Sources::All => anonymous_reachable(org),
-                Sources::Only(arns) => arns.iter().any(|a| a == ANONYMOUS),
+            let wanted = match self.question.sources.listed() {
+                None => anonymous_reachable(org),
+                Some(arns) => arns.iter().any(|a| a == ANONYMOUS),
             };
             if wanted {
                 sources.push(anonymous());
@@ -1548,7 +1583,7 @@ impl<'o> Builder<'o> {
         // whole-org questions: a rule may ask who can add users to a group, whatever its
         // members), each once. (The sources are principals already: only groups are looked
         // up, each once.)
-        let whole_org = matches!(self.question.sources, Sources::All);
+        let whole_org = self.question.sources.inventory();
         let mut holders: Vec<&'o Principal> = Vec::new();
         let mut seen: HashSet<&'o str> = HashSet::default();
         for s in &sources {
@@ -1598,9 +1633,9 @@ impl<'o> Builder<'o> {
                 let gid = self.sym(g);
                 self.facts.member_of_direct.push((pid, gid));
             }
-            // Tags are read by user rules, over whole-org questions only (the core rules do
-            // not read them: conditions read tags from the org itself).
-            if whole_org {
+            // Tags are read by user rules, over whole-org questions and their slices only
+            // (the core rules do not read them: conditions read tags from the org itself).
+            if whole_org || self.question.sources.keeps_matches() {
                 for (k, v) in &p.tags {
                     let row = (self.sym(&p.arn), self.sym(k), self.sym(v));
                     self.facts.tag.push(row);
@@ -1786,7 +1821,9 @@ impl<'o> Builder<'o> {
                 // rules need not check it source by source (it stays a fact of whole-org
                 // questions, whose relations user rules read).
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
-                    || (is_scp && !whole_org && scp_statement_is_open(st))
+                    || (is_scp
+                        && !self.question.sources.keeps_matches()
+                        && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
                     || !self.may_cover_asked(st)
                 {
@@ -1958,7 +1995,7 @@ impl<'o> Builder<'o> {
         // names the roles among its destinations.
         // (Looked up, in the principals' order: a question about one object does not walk
         // every role of the org.)
-        let whole_org = matches!(self.question.sources, Sources::All);
+        let whole_org = self.question.sources.inventory();
         let principals: Vec<&'o Principal> = if whole_org {
             org.principals.values().collect()
         } else {
@@ -2185,7 +2222,7 @@ impl<'o> Builder<'o> {
             }
         }
         let callers = CallerIndex::new(sources);
-        let whole_org = matches!(self.question.sources, Sources::All);
+        let whole_org = self.question.sources.inventory();
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             // The account of the resource, for the callers its statements may leave out.
             let owner = grant_accounts
@@ -2293,9 +2330,7 @@ impl<'o> Builder<'o> {
         &self,
         plans: &[StatementPlan<'o>],
     ) -> Option<HashMap<&'o str, GrantAccounts>> {
-        if !matches!(self.question.points, Points::All)
-            || matches!(self.question.sources, Sources::All)
-        {
+        if !matches!(self.question.points, Points::All) || self.question.sources.keeps_matches() {
             return None;
         }
         let org = self.org;
@@ -3327,7 +3362,7 @@ impl<'o> Builder<'o> {
         self.emit_rp_policy_facts();
         // Only questions about some sources read it (aws_role_resource); whole-org ones write
         // every role.
-        if matches!(self.question.sources, Sources::Only(_)) {
+        if !self.question.sources.inventory() {
             self.universe_names = universe.iter().map(Dest::display).collect();
         }
         // The account of each destination, where the ARN, the question or the bucket owner
@@ -3678,10 +3713,10 @@ impl<'o> Builder<'o> {
         // `check_statement` rows, are dropped). On the large synthetic org every
         // `Principal: "*"` Deny named every caller asked. (Whole-org questions keep every
         // match: user rules read whom a statement names.)
-        let whole_org = matches!(self.question.sources, Sources::All);
+        let keep_all = self.question.sources.keeps_matches();
         let local_only: HashMap<StatementId, HashSet<PrincipalId>> = rp_denies
             .into_iter()
-            .filter(|(_, (_, beyond))| !beyond && !whole_org)
+            .filter(|(_, (_, beyond))| !beyond && !keep_all)
             .map(|(st, (local, _))| (st, local.iter().map(|s| self.sym(s)).collect()))
             .collect();
         if !local_only.is_empty() {

@@ -332,6 +332,34 @@ big(x) :- base(x, n), n > 5.
     assert_eq!(strings(&db, &i, "big"), vec!["b"]);
 }
 
+/// A rule that finds one fact many ways (a join on a column its head drops) is limited by the
+/// facts it finds, not by its repeats: 41 facts, each found thousands of ways, under a limit
+/// of 200.
+#[test]
+fn fact_limit_counts_facts_not_repeats() {
+    let src = "
+.type Node <: symbol
+.decl edge(a: Node, b: Node)
+.input edge
+.decl linked(a: Node)
+.output linked
+linked(x) :- edge(x, _), edge(_, y), edge(y, _).
+";
+    let names: Vec<String> = (0..40).map(|n| format!("n{n}")).collect();
+    let mut edges: Vec<[&str; 2]> = Vec::new();
+    for n in &names {
+        edges.push([n.as_str(), "hub"]);
+        edges.push(["hub", n.as_str()]);
+    }
+    let rows: Vec<&[&str]> = edges.iter().map(|e| &e[..]).collect();
+    let limits = Limits {
+        max_facts: 200,
+        ..Limits::default()
+    };
+    let (db, i, _) = run_with(src, &[("edge", &rows)], &limits).expect("within the limit");
+    assert_eq!(strings(&db, &i, "linked").len(), 41);
+}
+
 #[test]
 fn fact_limit_is_an_error() {
     let names: Vec<String> = (0..=30).map(|n| format!("n{n}")).collect();

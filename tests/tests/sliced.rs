@@ -1,0 +1,108 @@
+//! `check` and `query` over an org larger than a batch evaluate the rules over slices of the
+//! whole-org question (`userrules::database_in_batches`): every relation a program may read,
+//! but those with a statement column (`userrules::question_shaped`, which send a program back
+//! to one whole-org question), has the rows of one whole-org run, and the bundled rules find
+//! the same findings: for every fixture org, the demo, the small synthetic org and the
+//! differential orgs, with slices of 1 and 3 sources, on one thread and on two.
+
+// Test code may unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iamlog_cli::analysis::Org;
+use iamlog_cli::userrules::{self, Source};
+use iamlog_engine::dl::Program;
+use iamlog_engine::SCHEMA;
+
+/// A program of the bundled pack and one rule per relation of the schema copying it to a
+/// relation of its own, so every relation is read and its rows come out.
+fn program() -> Program {
+    let mut copies = String::new();
+    for r in SCHEMA {
+        if userrules::question_shaped(r.name) {
+            continue;
+        }
+        let vars: Vec<String> = (0..r.columns.len()).map(|i| format!("x{i}")).collect();
+        let cols: Vec<String> = r
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| format!("x{i}: {}", ty.dl_name()))
+            .collect();
+        copies.push_str(&format!(
+            ".decl copy_{0}({1})\ncopy_{0}({2}) :- {0}({2}).\n",
+            r.name,
+            cols.join(", "),
+            vars.join(", ")
+        ));
+    }
+    let mut sources = vec![userrules::prelude()];
+    sources.extend(userrules::bundled_rules());
+    sources.push(Source {
+        name: "<copies>".to_string(),
+        text: copies,
+    });
+    let (program, _) = userrules::compile(&sources).unwrap_or_else(|e| panic!("{}", e.render()));
+    program
+}
+
+/// Every relation of the evaluated database, as sorted text rows.
+fn evaluated(
+    org: &Org,
+    program: &Program,
+    batch: usize,
+    threads: usize,
+) -> BTreeMap<String, Vec<Vec<String>>> {
+    let (mut db, mut interner) =
+        userrules::database_in_batches(org, program, &BTreeSet::new(), batch, threads);
+    userrules::run(program, &mut db, &mut interner).unwrap();
+    let names: Vec<String> = db.relation_names().map(str::to_string).collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let rows = userrules::rows_text(&db, &interner, &n);
+            (n, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn sliced_whole_org_relations_are_those_of_the_whole_org_run() {
+    let program = program();
+    let mut compared = 0;
+    let mut findings = 0;
+    for dir in iamlog_tests::comparison_orgs() {
+        let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
+        let whole = evaluated(&org, &program, usize::MAX, 1);
+        assert!(
+            whole.get("copy_effective").is_some_and(|r| !r.is_empty()),
+            "{}: no effective rows",
+            dir.display()
+        );
+        findings += whole
+            .iter()
+            .filter(|(n, _)| n.ends_with("_escalation") || n.starts_with("admin"))
+            .map(|(_, rows)| rows.len())
+            .sum::<usize>();
+        for (batch, threads) in [(1, 1), (3, 2)] {
+            let sliced = evaluated(&org, &program, batch, threads);
+            let names: BTreeSet<&String> = whole.keys().chain(sliced.keys()).collect();
+            for n in names {
+                let (w, s) = (whole.get(n), sliced.get(n));
+                assert!(
+                    w == s,
+                    "{}: {n}: slices of {batch} on {threads} threads give {} rows, the whole run {}",
+                    dir.display(),
+                    s.map_or(0, Vec::len),
+                    w.map_or(0, Vec::len)
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 18, "only {compared} orgs compared");
+    assert!(findings > 0, "no findings to compare");
+}
