@@ -541,7 +541,11 @@ pub fn database_in_batches(
         .collect();
     crate::progress::phase("evaluating the rules");
     let batches: Vec<&[String]> = sources.chunks(batch.max(1)).collect();
-    let parts = analysis::on_threads(&batches, threads, &|part: &&[String]| {
+    // Each slice's rows are merged as it is done, so memory holds the union and the slices
+    // being asked, not every slice's rows at once. (The interner numbers strings in the order
+    // slices end; rows are printed by string, so the output does not depend on it.)
+    let merged = std::sync::Mutex::new(Merged::default());
+    analysis::on_threads(&batches, threads, &|part: &&[String]| {
         let question = facts::Question {
             sources: facts::Sources::Slice {
                 sources: part.to_vec(),
@@ -551,35 +555,26 @@ pub fn database_in_batches(
             points: facts::Points::All,
             context: facts::Context::Static,
         };
-        Part::of(
+        let part = Part::of(
             &analysis::ask_quietly(org, &question),
             &wanted,
             &filters,
             reaches,
-        )
+        );
+        // A worker that panicked while merging is a bug, propagated by `on_threads`.
+        if let Ok(mut m) = merged.lock() {
+            m.add(part);
+        }
     });
     crate::progress::done();
-    let mut interner = Interner::new();
-    let mut db = Database::new();
-    let mut effective: Vec<[Sym; 3]> = Vec::new();
-    let mut can_assume: Vec<Vec<Value>> = Vec::new();
-    for part in parts {
-        let global: Vec<Sym> = part.strings.iter().map(|s| interner.intern(s)).collect();
-        let at = |i: &u32| global.get(*i as usize).copied().unwrap_or(Sym(u32::MAX));
-        effective.extend(part.effective.iter().map(|row| row.each_ref().map(at)));
-        can_assume.extend(
-            part.can_assume
-                .iter()
-                .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
-        );
-        for (name, rows) in part.relations {
-            db.insert(
-                name,
-                rows.iter()
-                    .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
-            );
-        }
-    }
+    let Merged {
+        mut interner,
+        mut db,
+        mut effective,
+        can_assume,
+    } = merged
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if reaches {
         db.insert("reaches", closure(&can_assume));
     }
@@ -587,6 +582,42 @@ pub fn database_in_batches(
     effective.dedup();
     add_actions(org, program, &mut db, &mut interner, &effective, threads);
     (db, interner)
+}
+
+/// The union of the slices merged so far.
+#[derive(Default)]
+struct Merged {
+    interner: Interner,
+    db: Database,
+    /// The (source, action point, destination) of every `effective` row.
+    effective: Vec<[Sym; 3]>,
+    /// Every `can_assume` row, when `reaches` is read.
+    can_assume: Vec<Vec<Value>>,
+}
+
+impl Merged {
+    fn add(&mut self, part: Part) {
+        let global: Vec<Sym> = part
+            .strings
+            .iter()
+            .map(|s| self.interner.intern(s))
+            .collect();
+        let at = |i: &u32| global.get(*i as usize).copied().unwrap_or(Sym(u32::MAX));
+        self.effective
+            .extend(part.effective.iter().map(|row| row.each_ref().map(at)));
+        self.can_assume.extend(
+            part.can_assume
+                .iter()
+                .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
+        );
+        for (name, rows) in part.relations {
+            self.db.insert(
+                name,
+                rows.iter()
+                    .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
+            );
+        }
+    }
 }
 
 /// The rows of some relations of one answer, by indices into the strings they mention (the

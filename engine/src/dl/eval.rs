@@ -36,7 +36,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::time::{Duration, Instant};
 
 use super::ast::{AggKind, ArithOp, Atom, CmpOp, Literal, Program, Rule, Term};
@@ -53,15 +53,22 @@ pub enum Value {
 }
 
 type Tuple = Vec<Value>;
-/// Tuple ids (positions in [`Relation::tuples`]) by the values of some columns, ascending.
+/// Tuple ids (positions in a [`Relation`]) by the values of some columns, ascending.
 type Index = HashMap<Vec<Value>, Vec<u32>>;
 
+/// One relation's tuples. Each tuple's values are stored once, `arity` at a time in one vector,
+/// and the set of tuples holds only their positions (hashed by their values): a whole-org
+/// table of millions of rows takes a third of the memory of a vector per tuple kept in a list
+/// and again in a set.
 #[derive(Clone, Debug, Default)]
 struct Relation {
     arity: usize,
-    /// Every tuple, in insertion order (semi-naive ranges are positions in this list).
-    tuples: Vec<Tuple>,
-    set: HashSet<Tuple>,
+    /// Every tuple's values, in insertion order (semi-naive ranges are tuple positions).
+    values: Vec<Value>,
+    /// The number of tuples (a relation of arity 0 holds at most one, with no values).
+    len: usize,
+    /// The tuples' positions, by the hash of their values.
+    set: hashbrown::HashTable<u32>,
     /// Indexes by bound column set.
     indexes: HashMap<Vec<usize>, Index>,
 }
@@ -74,6 +81,16 @@ fn tuple_id(position: usize) -> u32 {
     u32::try_from(position).unwrap_or(u32::MAX)
 }
 
+fn tuple_hash(tuple: &[Value]) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(tuple)
+}
+
+/// Tuple `id` of `values`, `arity` values per tuple.
+fn tuple_at(values: &[Value], arity: usize, id: usize) -> &[Value] {
+    values.get(id * arity..(id + 1) * arity).unwrap_or_default()
+}
+
 impl Relation {
     fn new(arity: usize) -> Relation {
         Relation {
@@ -82,17 +99,40 @@ impl Relation {
         }
     }
 
+    /// Tuple `id`, if there is one.
+    fn tuple(&self, id: usize) -> Option<&[Value]> {
+        (id < self.len).then(|| tuple_at(&self.values, self.arity, id))
+    }
+
+    /// Every tuple, in insertion order.
+    fn tuples(&self) -> impl Iterator<Item = &[Value]> {
+        (0..self.len).map(|id| tuple_at(&self.values, self.arity, id))
+    }
+
+    fn contains(&self, tuple: &[Value]) -> bool {
+        let (values, arity) = (&self.values, self.arity);
+        self.set
+            .find(tuple_hash(tuple), |&id| {
+                tuple_at(values, arity, id as usize) == tuple
+            })
+            .is_some()
+    }
+
     /// Adds `tuple` unless present or of the wrong arity; true when added.
-    fn insert(&mut self, tuple: Tuple) -> bool {
-        if tuple.len() != self.arity || self.set.contains(&tuple) {
+    fn insert(&mut self, tuple: &[Value]) -> bool {
+        if tuple.len() != self.arity || self.contains(tuple) {
             return false;
         }
-        let id = tuple_id(self.tuples.len());
+        let id = tuple_id(self.len);
         for (cols, index) in &mut self.indexes {
-            index.entry(project(&tuple, cols)).or_default().push(id);
+            index.entry(project(tuple, cols)).or_default().push(id);
         }
-        self.set.insert(tuple.clone());
-        self.tuples.push(tuple);
+        self.values.extend_from_slice(tuple);
+        self.len += 1;
+        let (values, arity) = (&self.values, self.arity);
+        self.set.insert_unique(tuple_hash(tuple), id, |&i| {
+            tuple_hash(tuple_at(values, arity, i as usize))
+        });
         true
     }
 
@@ -101,7 +141,7 @@ impl Relation {
             return;
         }
         let mut index = Index::default();
-        for (i, t) in self.tuples.iter().enumerate() {
+        for (i, t) in self.tuples().enumerate() {
             index.entry(project(t, cols)).or_default().push(tuple_id(i));
         }
         self.indexes.insert(cols.to_vec(), index);
@@ -142,15 +182,15 @@ impl Database {
         let Some(relation) = self.relations.get_mut(id) else {
             return 0;
         };
-        rows.filter(|row| relation.insert(row.clone())).count()
+        rows.filter(|row| relation.insert(row)).count()
     }
 
     /// The relation's rows, sorted by [`Value`] order (symbols by id, not by string); empty
     /// for an unknown relation.
     pub fn rows(&self, name: &str) -> Vec<Vec<Value>> {
-        let mut rows = self
+        let mut rows: Vec<Vec<Value>> = self
             .relation(name)
-            .map(|r| r.tuples.clone())
+            .map(|r| r.tuples().map(<[Value]>::to_vec).collect())
             .unwrap_or_default();
         rows.sort_unstable();
         rows
@@ -158,12 +198,12 @@ impl Database {
 
     /// The number of rows of a relation (0 for an unknown relation).
     pub fn len(&self, name: &str) -> usize {
-        self.relation(name).map_or(0, |r| r.tuples.len())
+        self.relation(name).map_or(0, |r| r.len)
     }
 
     /// The number of rows of every relation together.
     pub fn total_facts(&self) -> usize {
-        self.relations.iter().map(|r| r.tuples.len()).sum()
+        self.relations.iter().map(|r| r.len).sum()
     }
 
     /// The names of the relations, sorted.
@@ -868,8 +908,10 @@ impl Exec<'_> {
                 };
                 let (lo, hi) = self.range(*rel, *source);
                 if key_cols.is_empty() {
-                    for tuple in relation.tuples.get(lo..hi).unwrap_or(&[]) {
-                        self.visit(tuple, binds, same, steps, i, sink)?;
+                    for id in lo..hi.min(relation.len) {
+                        if let Some(tuple) = relation.tuple(id) {
+                            self.visit(tuple, binds, same, steps, i, sink)?;
+                        }
                     }
                     return Ok(());
                 }
@@ -884,7 +926,7 @@ impl Exec<'_> {
                 let a = ids.partition_point(|&id| (id as usize) < lo);
                 let b = ids.partition_point(|&id| (id as usize) < hi);
                 for &id in ids.get(a..b).unwrap_or(&[]) {
-                    if let Some(tuple) = relation.tuples.get(id as usize) {
+                    if let Some(tuple) = relation.tuple(id as usize) {
                         self.visit(tuple, binds, same, steps, i, sink)?;
                     }
                 }
@@ -898,9 +940,9 @@ impl Exec<'_> {
                     return Ok(());
                 };
                 let exists = if key_cols.is_empty() {
-                    !relation.tuples.is_empty()
+                    relation.len > 0
                 } else if key_cols.len() == relation.arity {
-                    relation.set.contains(&key)
+                    relation.contains(&key)
                 } else {
                     relation
                         .indexes
@@ -1366,11 +1408,7 @@ fn run_stratum(
     }
 
     // Non-recursive rules and facts, once.
-    let ranges: Vec<(usize, usize)> = db
-        .relations
-        .iter()
-        .map(|r| (r.tuples.len(), r.tuples.len()))
-        .collect();
+    let ranges: Vec<(usize, usize)> = db.relations.iter().map(|r| (r.len, r.len)).collect();
     run_plans(db, interner, limits, started, &base_plans, &ranges)?;
     stats.iterations += 1;
 
@@ -1383,7 +1421,7 @@ fn run_stratum(
         .iter()
         .enumerate()
         .map(|(id, r)| {
-            let len = r.tuples.len();
+            let len = r.len;
             (if members.contains(&id) { 0 } else { len }, len)
         })
         .collect();
@@ -1413,7 +1451,7 @@ fn run_stratum(
         stats.iterations += 1;
         for (id, range) in ranges.iter_mut().enumerate() {
             if members.contains(&id) {
-                let len = db.relations.get(id).map_or(0, |r| r.tuples.len());
+                let len = db.relations.get(id).map_or(0, |r| r.len);
                 *range = (range.1, len);
             }
         }
@@ -1445,7 +1483,7 @@ fn run_plans(
         }
         if let Some(relation) = db.relations.get_mut(plan.head_rel) {
             for tuple in out {
-                relation.insert(tuple);
+                relation.insert(&tuple);
             }
         }
         if db.total_facts() > limits.max_facts {
