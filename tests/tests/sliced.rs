@@ -3,7 +3,8 @@
 //! but those with a statement column (`userrules::question_shaped`, which send a program back
 //! to one whole-org question), has the rows of one whole-org run, and the bundled rules find
 //! the same findings: for every fixture org, the demo, the small synthetic org and the
-//! differential orgs, with slices of 1 and 3 sources, on one thread and on two.
+//! differential orgs, with slices of 1 and 3 sources, on one thread and on two. Loading only
+//! the rows a rule can join changes no finding.
 
 // Test code may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -105,4 +106,48 @@ fn sliced_whole_org_relations_are_those_of_the_whole_org_run() {
     }
     assert!(compared >= 18, "only {compared} orgs compared");
     assert!(findings > 0, "no findings to compare");
+}
+
+/// Loading only the rows a rule can join (`userrules::read_filters`) changes no finding: the
+/// bundled pack over every comparison org gives the same rows of every relation it defines
+/// with the filters as with every relation loaded whole (named as shown).
+#[test]
+fn filtered_loading_changes_no_finding() {
+    let mut sources = vec![userrules::prelude()];
+    sources.extend(userrules::bundled_rules());
+    let (program, _) = userrules::compile(&sources).unwrap_or_else(|e| panic!("{}", e.render()));
+    let every: BTreeSet<String> = SCHEMA.iter().map(|r| r.name.to_string()).collect();
+    let filters = userrules::read_filters(&program, &BTreeSet::new());
+    assert!(
+        filters
+            .get("effective_caveat")
+            .is_some_and(|cols| cols.get(1).is_some_and(Option::is_some)),
+        "the bundled rules read effective_caveat with constant actions: {filters:?}"
+    );
+    let mut compared = 0;
+    let mut rows = 0;
+    for dir in iamlog_tests::comparison_orgs() {
+        let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
+        let run = |shown: &BTreeSet<String>| {
+            let (mut db, mut interner) =
+                userrules::database_in_batches(&org, &program, shown, usize::MAX, 1);
+            userrules::run(&program, &mut db, &mut interner).unwrap();
+            db.relation_names()
+                .filter(|n| !every.contains(*n))
+                .map(|n| (n.to_string(), userrules::rows_text(&db, &interner, n)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let (filtered, whole) = (run(&BTreeSet::new()), run(&every));
+        assert!(
+            filtered == whole,
+            "{}: the filters change the rules' rows",
+            dir.display()
+        );
+        rows += whole.values().map(Vec::len).sum::<usize>();
+        compared += 1;
+    }
+    assert!(compared >= 18, "only {compared} orgs compared");
+    assert!(rows > 0, "no rows to compare");
 }
