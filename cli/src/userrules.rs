@@ -317,30 +317,7 @@ fn compile_inner(
 
 /// The relations a program's rule bodies read (positively, negated, or in aggregates).
 pub fn read_relations(program: &Program) -> BTreeSet<String> {
-    fn lit(l: &dl::Literal, out: &mut BTreeSet<String>) {
-        match l {
-            dl::Literal::Atom(a) | dl::Literal::Negated { atom: a, .. } => {
-                out.insert(a.name.name.clone());
-                a.args.iter().for_each(|t| term(t, out));
-            }
-            dl::Literal::Constraint(c) => {
-                term(&c.left, out);
-                term(&c.right, out);
-            }
-            dl::Literal::Call(c) => c.args.iter().for_each(|t| term(t, out)),
-        }
-    }
-    fn term(t: &Term, out: &mut BTreeSet<String>) {
-        if let Term::Aggregate(a) = t {
-            a.body.iter().for_each(|l| lit(l, out));
-        }
-    }
-    let mut out = BTreeSet::new();
-    for r in program.rules() {
-        r.body.iter().for_each(|l| lit(l, &mut out));
-        r.head.args.iter().for_each(|t| term(t, &mut out));
-    }
-    out
+    read_filters(program, &BTreeSet::new()).into_keys().collect()
 }
 
 /// For each relation a program reads, the constants its columns are read with: a column's set
