@@ -317,7 +317,9 @@ fn compile_inner(
 
 /// The relations a program's rule bodies read (positively, negated, or in aggregates).
 pub fn read_relations(program: &Program) -> BTreeSet<String> {
-    read_filters(program, &BTreeSet::new()).into_keys().collect()
+    read_filters(program, &BTreeSet::new())
+        .into_keys()
+        .collect()
 }
 
 /// For each relation a program reads, the constants its columns are read with: a column's set
