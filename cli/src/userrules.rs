@@ -514,6 +514,8 @@ pub fn database_in_batches(
         return database_of_answer(org, &answer, program, &read, &filters, threads);
     }
     let reaches = read.contains("reaches");
+    // The action points of `effective` are needed for the concrete actions the program names.
+    let actions = !named_actions(program).is_empty();
     let wanted: Vec<&'static RelationSchema> = SCHEMA
         .iter()
         .filter(|r| read.contains(r.name) && r.name != "reaches")
@@ -539,6 +541,7 @@ pub fn database_in_batches(
             &wanted,
             &filters,
             reaches,
+            actions,
         );
         // A worker that panicked while merging is a bug, propagated by `on_threads`.
         if let Ok(mut m) = merged.lock() {
@@ -605,7 +608,8 @@ struct Part {
     strings: Vec<String>,
     /// The rows to load, filtered ([`read_filters`]).
     relations: Vec<(&'static str, Vec<Vec<u32>>)>,
-    /// The (source, action point, destination) of every `effective` row.
+    /// The (source, action point, destination) of every `effective` row, when the program
+    /// names concrete actions.
     effective: Vec<[u32; 3]>,
     /// Every `can_assume` row, when `reaches` is read.
     can_assume: Vec<Vec<u32>>,
@@ -617,6 +621,7 @@ impl Part {
         wanted: &[&'static RelationSchema],
         filters: &BTreeMap<String, Filter>,
         reaches: bool,
+        actions: bool,
     ) -> Part {
         let mut local: Vec<u32> = vec![u32::MAX; answer.facts.interner.len()];
         let mut strings: Vec<String> = Vec::new();
@@ -644,12 +649,16 @@ impl Part {
                 (r.name, rows)
             })
             .collect();
-        let effective = answer
-            .derived
-            .effective
-            .iter()
-            .map(|row| [index(row.0.sym()), index(row.1.sym()), index(row.2.sym())])
-            .collect();
+        let effective = if actions {
+            answer
+                .derived
+                .effective
+                .iter()
+                .map(|row| [index(row.0.sym()), index(row.1.sym()), index(row.2.sym())])
+                .collect()
+        } else {
+            Vec::new()
+        };
         let can_assume = if reaches {
             answer
                 .derived
