@@ -573,8 +573,8 @@ struct Merged {
     db: Database,
     /// The (source, action point, destination) of every `effective` row.
     effective: Vec<[Sym; 3]>,
-    /// Every `can_assume` row, when `reaches` is read.
-    can_assume: Vec<Vec<Value>>,
+    /// The (source, role) of every `can_assume` row, when `reaches` is read.
+    can_assume: Vec<[Sym; 2]>,
 }
 
 impl Merged {
@@ -587,11 +587,8 @@ impl Merged {
         let at = |i: &u32| global.get(*i as usize).copied().unwrap_or(Sym(u32::MAX));
         self.effective
             .extend(part.effective.iter().map(|row| row.each_ref().map(at)));
-        self.can_assume.extend(
-            part.can_assume
-                .iter()
-                .map(|row| row.iter().map(|i| Value::Sym(at(i))).collect::<Vec<_>>()),
-        );
+        self.can_assume
+            .extend(part.can_assume.iter().map(|row| row.each_ref().map(at)));
         for (name, rows) in part.relations {
             self.db.insert(
                 name,
@@ -611,8 +608,8 @@ struct Part {
     /// The (source, action point, destination) of every `effective` row, when the program
     /// names concrete actions.
     effective: Vec<[u32; 3]>,
-    /// Every `can_assume` row, when `reaches` is read.
-    can_assume: Vec<Vec<u32>>,
+    /// The (source, role) of every `can_assume` row, when `reaches` is read.
+    can_assume: Vec<[u32; 2]>,
 }
 
 impl Part {
@@ -664,7 +661,7 @@ impl Part {
                 .derived
                 .can_assume
                 .iter()
-                .map(|row| vec![index(row.0.sym()), index(row.1.sym()), index(row.2.sym())])
+                .map(|row| [index(row.0.sym()), index(row.1.sym())])
                 .collect()
         } else {
             Vec::new()
@@ -689,23 +686,21 @@ fn relation_rows(answer: &Answer, r: &RelationSchema) -> Vec<Vec<Sym>> {
 
 /// `reaches` from `can_assume` rows (rule C2): s reaches r when a chain of one or more
 /// assumptions leads from s to r.
-fn closure(can_assume: &[Vec<Value>]) -> Vec<Vec<Value>> {
-    let mut next: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
-    for row in can_assume {
-        if let [s, r, ..] = row.as_slice() {
-            next.entry(*s).or_default().push(*r);
-        }
+fn closure(can_assume: &[[Sym; 2]]) -> Vec<Vec<Value>> {
+    let mut next: BTreeMap<Sym, Vec<Sym>> = BTreeMap::new();
+    for &[s, r] in can_assume {
+        next.entry(s).or_default().push(r);
     }
     let mut out = Vec::new();
-    for &s in next.keys() {
-        let mut seen: BTreeSet<Value> = BTreeSet::new();
-        let mut todo: Vec<Value> = next.get(&s).cloned().unwrap_or_default();
+    for (&s, first) in &next {
+        let mut seen: BTreeSet<Sym> = BTreeSet::new();
+        let mut todo: Vec<Sym> = first.clone();
         while let Some(r) = todo.pop() {
             if seen.insert(r) {
                 todo.extend(next.get(&r).into_iter().flatten().copied());
             }
         }
-        out.extend(seen.into_iter().map(|r| vec![s, r]));
+        out.extend(seen.into_iter().map(|r| vec![Value::Sym(s), Value::Sym(r)]));
     }
     out
 }
@@ -752,10 +747,14 @@ fn add_actions(
     effective: &[[Sym; 3]],
     threads: usize,
 ) {
+    let named = named_actions(program);
+    if named.is_empty() {
+        return;
+    }
     let points: BTreeSet<Sym> = effective.iter().map(|row| row[1]).collect();
     let mut covers = Vec::new();
     let mut covered: BTreeMap<Sym, Vec<String>> = BTreeMap::new();
-    for action in named_actions(program) {
+    for action in named {
         let a = interner.intern(&action);
         for &p in &points {
             if facts::action_point_covers(interner.resolve(p), &action) {

@@ -135,8 +135,10 @@ impl Sources {
         }
     }
 
-    /// Whether every resource-policy match of the sources is kept, as user rules read them.
-    pub fn keeps_matches(&self) -> bool {
+    /// Whether user rules read the question's relations (a whole-org question or a slice of
+    /// one): every resource-policy match of the sources is kept, their tags are written, and
+    /// an SCP's open statements are planned, as a whole-org question does.
+    pub fn for_rules(&self) -> bool {
         !matches!(self, Sources::Only(_))
     }
 }
@@ -1635,7 +1637,7 @@ impl<'o> Builder<'o> {
             }
             // Tags are read by user rules, over whole-org questions and their slices only
             // (the core rules do not read them: conditions read tags from the org itself).
-            if whole_org || self.question.sources.keeps_matches() {
+            if self.question.sources.for_rules() {
                 for (k, v) in &p.tags {
                     let row = (self.sym(&p.arn), self.sym(k), self.sym(v));
                     self.facts.tag.push(row);
@@ -1821,9 +1823,7 @@ impl<'o> Builder<'o> {
                 // rules need not check it source by source (it stays a fact of whole-org
                 // questions, whose relations user rules read).
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
-                    || (is_scp
-                        && !self.question.sources.keeps_matches()
-                        && scp_statement_is_open(st))
+                    || (is_scp && !self.question.sources.for_rules() && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
                     || !self.may_cover_asked(st)
                 {
@@ -2330,7 +2330,7 @@ impl<'o> Builder<'o> {
         &self,
         plans: &[StatementPlan<'o>],
     ) -> Option<HashMap<&'o str, GrantAccounts>> {
-        if !matches!(self.question.points, Points::All) || self.question.sources.keeps_matches() {
+        if !matches!(self.question.points, Points::All) || self.question.sources.for_rules() {
             return None;
         }
         let org = self.org;
@@ -3713,7 +3713,7 @@ impl<'o> Builder<'o> {
         // `check_statement` rows, are dropped). On the large synthetic org every
         // `Principal: "*"` Deny named every caller asked. (Whole-org questions keep every
         // match: user rules read whom a statement names.)
-        let keep_all = self.question.sources.keeps_matches();
+        let keep_all = self.question.sources.for_rules();
         let local_only: HashMap<StatementId, HashSet<PrincipalId>> = rp_denies
             .into_iter()
             .filter(|(_, (_, beyond))| !beyond && !keep_all)
