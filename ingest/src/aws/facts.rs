@@ -111,9 +111,16 @@ pub enum Sources {
     /// group, tag, account of a resource, role, attachment and resource policy. The slices of
     /// [`whole_org_sources`], one of them with the inventory, write together the facts and
     /// derive the rows of one whole-org question (tests), each in memory of its own size.
+    ///
+    /// With `open_scps` false, an SCP's statements that allow everything (`FullAWSAccess`)
+    /// are not planned, as in a question about some sources: the levels they are attached at
+    /// stay open (`aws_scp_level_open`), so only `scp_level_permits` and `scp_level_touches`
+    /// (one row per access point and open level) and relations with a statement column lose
+    /// rows. A program that reads neither needs none of those rows.
     Slice {
         sources: Vec<String>,
         inventory: bool,
+        open_scps: bool,
     },
 }
 
@@ -140,6 +147,16 @@ impl Sources {
     /// an SCP's open statements are planned, as a whole-org question does.
     pub fn for_rules(&self) -> bool {
         !matches!(self, Sources::Only(_))
+    }
+
+    /// Whether an SCP's statements that allow everything are planned, as a whole-org
+    /// question's relations have them; a question about some sources leaves them out.
+    pub fn open_scps(&self) -> bool {
+        match self {
+            Sources::All => true,
+            Sources::Only(_) => false,
+            Sources::Slice { open_scps, .. } => *open_scps,
+        }
     }
 }
 
@@ -1823,7 +1840,7 @@ impl<'o> Builder<'o> {
                 // rules need not check it source by source (it stays a fact of whole-org
                 // questions, whose relations user rules read).
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
-                    || (is_scp && !self.question.sources.for_rules() && scp_statement_is_open(st))
+                    || (is_scp && !self.question.sources.open_scps() && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
                     || !self.may_cover_asked(st)
                 {
