@@ -526,8 +526,13 @@ pub fn database_in_batches(
     let open_scps = ["scp_level_permits", "scp_level_touches"]
         .iter()
         .any(|r| read.contains(*r));
-    crate::progress::phase("evaluating the rules");
+    let started = std::time::Instant::now();
+    crate::progress::phase(&format!(
+        "evaluating the rules: 0 of {} sources",
+        sources.len()
+    ));
     let batches: Vec<&[String]> = sources.chunks(batch.max(1)).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     // Each slice's rows are merged as it is done, so memory holds the union and the slices
     // being asked, not every slice's rows at once. (The interner numbers strings in the order
     // slices end; rows are printed by string, so the output does not depend on it.)
@@ -543,6 +548,7 @@ pub fn database_in_batches(
             points: facts::Points::All,
             context: facts::Context::Static,
         };
+        let asked = part.len();
         let part = Part::of(
             &analysis::ask_quietly(org, &question),
             &wanted,
@@ -554,6 +560,11 @@ pub fn database_in_batches(
         if let Ok(mut m) = merged.lock() {
             m.add(part);
         }
+        let n = done.fetch_add(asked, std::sync::atomic::Ordering::Relaxed) + asked;
+        crate::progress::phase_since(
+            &format!("evaluating the rules: {n} of {} sources", sources.len()),
+            started,
+        );
     });
     crate::progress::done();
     let Merged {
