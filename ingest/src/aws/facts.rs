@@ -301,11 +301,11 @@ fn clause_keys(clause: &ConditionClause, variables_enabled: bool) -> Vec<String>
 }
 
 /// The entries of sorted `all` that sorted `some` also holds, with their index in `all`.
-fn sorted_meet<'a>(all: &[&'a Dest], some: &[&Dest]) -> Vec<(usize, &'a Dest)> {
+fn sorted_meet<T: Ord + Copy>(all: &[T], some: &[T]) -> Vec<(usize, T)> {
     let mut out = Vec::new();
     let mut rest = some.iter().peekable();
     for (k, &d) in all.iter().enumerate() {
-        while rest.next_if(|x| ***x < *d).is_some() {}
+        while rest.next_if(|x| **x < d).is_some() {}
         if rest.peek().is_some_and(|x| **x == d) {
             out.push((k, d));
         }
@@ -3373,6 +3373,17 @@ impl<'o> Builder<'o> {
             .into_iter()
             .chain(own_grants.iter().map(|(i, s, d)| (*i, *s, d)))
             .collect();
+        // Every destination of the run by its position in the universe's order: the loops
+        // below compare, hash and name positions, not ARNs, and each destination's symbol is
+        // made once (when first written, as before: `dest_sym`).
+        let universe_list: Vec<&Dest> = universe.iter().collect();
+        let position: HashMap<&Dest, usize> = universe_list
+            .iter()
+            .enumerate()
+            .map(|(j, d)| (*d, j))
+            .collect();
+        let at_position = |d: &Dest| position.get(d).copied();
+        let mut dids: Vec<Option<ResourceId>> = vec![None; universe_list.len()];
 
         // Which destinations the resource policies decide, and Block Public Access.
         let read = self.emit_rp_governance(&universe);
@@ -3432,7 +3443,8 @@ impl<'o> Builder<'o> {
         // Emit grants and the conditions at them.
         for (i, src, d) in &grants {
             let Some(plan) = plans.get(*i) else { continue };
-            let did: ResourceId = self.sym(&d.display());
+            let Some(j) = at_position(d) else { continue };
+            let did = self.dest_sym(&mut dids, &universe_list, j);
             match src {
                 Some(s) => {
                     let pid: PrincipalId = self.sym(s);
@@ -3443,11 +3455,10 @@ impl<'o> Builder<'o> {
         }
         // Per plan, the destinations its condition is evaluated at: gathered here, sorted and
         // deduplicated where they are read (cheaper than a set kept sorted on every insert).
-        // (Borrowed: the grants' and the universe's destinations outlive it.)
-        let mut condition_points: Vec<Vec<&Dest>> = vec![Vec::new(); plans.len()];
+        let mut condition_points: Vec<Vec<usize>> = vec![Vec::new(); plans.len()];
         for (i, _, d) in &grants {
-            if let Some(at) = condition_points.get_mut(*i) {
-                at.push(*d);
+            if let (Some(at), Some(j)) = (condition_points.get_mut(*i), at_position(d)) {
+                at.push(j);
             }
         }
 
@@ -3455,7 +3466,6 @@ impl<'o> Builder<'o> {
         // policy's statement is compared only with the destinations that may reach its
         // resource (rp_may_govern: the destination's literal prefix and the resource are
         // prefixes of one another), found through a sorted index rather than a scan.
-        let universe_list: Vec<&Dest> = universe.iter().collect();
         let mut by_literal: Vec<(&str, usize)> = Vec::new();
         let mut everywhere: Vec<usize> = Vec::new();
         for (j, d) in universe_list.iter().enumerate() {
@@ -3478,7 +3488,7 @@ impl<'o> Builder<'o> {
         let mut literal_lengths: Vec<usize> = literal_at.keys().map(|l| l.len()).collect();
         literal_lengths.sort_unstable();
         literal_lengths.dedup();
-        let may_govern = |resource: &str| -> Vec<&Dest> {
+        let may_govern = |resource: &str| -> Vec<usize> {
             let mut out = everywhere.clone();
             // Literals that start with the resource: one sorted range.
             let start = by_literal.partition_point(|(l, _)| *l < resource);
@@ -3499,12 +3509,10 @@ impl<'o> Builder<'o> {
             }
             out.sort_unstable();
             out.dedup();
-            out.into_iter()
-                .filter_map(|j| universe_list.get(j).copied())
-                .collect()
+            out
         };
         // The destinations each resource-policy resource may reach, found once per resource.
-        let mut near: HashMap<&str, Vec<&Dest>> = HashMap::default();
+        let mut near: HashMap<&str, Vec<usize>> = HashMap::default();
         // The destinations of each source's own access points: in targeted questions the ones
         // it asks; in whole-org questions (rules A9, R2) its grants, and the grants of the
         // resource-policy statements that name it, except on a resource of another account
@@ -3512,16 +3520,17 @@ impl<'o> Builder<'o> {
         // policy, an SCP) is compared only with the destinations of the sources it limits, row
         // per source (`statement_resource_for`), where that is fewer rows than the whole
         // universe: a batch then costs the sum of its sources' work, not their product.
-        let own_dests: HashMap<&str, Vec<&Dest>> = if asked.is_none() {
-            let mut own: HashMap<&str, BTreeSet<&Dest>> = HashMap::default();
-            let mut accounts: HashMap<&Dest, Option<String>> = HashMap::default();
+        let own_dests: HashMap<&str, Vec<usize>> = if asked.is_none() {
+            let mut own: HashMap<&str, BTreeSet<usize>> = HashMap::default();
+            let mut accounts: HashMap<usize, Option<String>> = HashMap::default();
             for (i, src, d) in &grants {
                 let Some(plan) = plans.get(*i) else { continue };
+                let Some(j) = at_position(d) else { continue };
                 let owners =
                     src.map_or_else(|| plan.sources.iter().copied().collect(), |s| vec![s]);
                 let account = match plan.rp {
                     Some(_) => accounts
-                        .entry(d)
+                        .entry(j)
                         .or_insert_with(|| self.dest_account(d))
                         .clone(),
                     None => None,
@@ -3531,7 +3540,7 @@ impl<'o> Builder<'o> {
                         .as_deref()
                         .is_some_and(|y| by_arn.get(s).is_some_and(|p| of_another_account(p, y)));
                     if !foreign {
-                        own.entry(s).or_default().insert(d);
+                        own.entry(s).or_default().insert(j);
                     }
                 }
             }
@@ -3541,14 +3550,17 @@ impl<'o> Builder<'o> {
         } else {
             // Targeted questions: a source's access points are the points it asks (its grants
             // are paired with its own asked destinations only).
+            // (The asked destinations are sorted, and so are their positions.)
             asked
                 .iter()
                 .flatten()
-                .map(|(s, ds)| (*s, ds.keys().collect()))
+                .map(|(s, ds)| (*s, ds.keys().filter_map(&at_position).collect()))
                 .collect()
         };
         // Whether a pattern destination's account is open (below), found once per destination.
-        let mut open_account: HashMap<&Dest, bool> = HashMap::default();
+        let mut open_account: HashMap<usize, bool> = HashMap::default();
+        // Every position, for the statements compared with the whole universe.
+        let every: Vec<usize> = (0..universe_list.len()).collect();
         // Resource-policy Denies and the callers of their resource's account, with whether the
         // Deny covers any destination beyond open patterns (then it may limit any caller it
         // names).
@@ -3580,7 +3592,7 @@ impl<'o> Builder<'o> {
                     self.facts.statement_resource_any.push((plan.id,));
                     if plan.depends_on_resource {
                         if let Some(at) = condition_points.get_mut(i) {
-                            at.extend(universe_list.iter().copied());
+                            at.extend(0..universe_list.len());
                         }
                     }
                     continue;
@@ -3596,8 +3608,9 @@ impl<'o> Builder<'o> {
                         .map(|s| own_dests.get(s).map_or(0, Vec::len))
                         .sum::<usize>()
                         < universe_list.len();
-                // (the source a row is for, if any; the destinations to compare)
-                let pairs: Vec<(Option<&'o str>, std::borrow::Cow<'_, [&Dest]>)> = if per_source {
+                // (the source a row is for, if any; the positions of the destinations to
+                // compare)
+                let pairs: Vec<(Option<&'o str>, std::borrow::Cow<'_, [usize]>)> = if per_source {
                     owners
                         .iter()
                         .map(|&s| {
@@ -3613,8 +3626,8 @@ impl<'o> Builder<'o> {
                                             actions.iter().any(|a| t.binary_search(a).is_ok())
                                         })
                                     })
-                                    .map(|(d, _)| d)
-                                    .collect::<Vec<&Dest>>()
+                                    .filter_map(|(d, _)| at_position(d))
+                                    .collect::<Vec<usize>>()
                                     .into(),
                                 None => own_dests.get(s).map_or(&[][..], Vec::as_slice).into(),
                             };
@@ -3622,11 +3635,11 @@ impl<'o> Builder<'o> {
                         })
                         .collect()
                 } else {
-                    let candidates: &[&Dest] = match &plan.rp {
+                    let candidates: &[usize] = match &plan.rp {
                         Some(rp) => near
                             .entry(rp.resource)
                             .or_insert_with(|| may_govern(rp.resource)),
-                        None => &universe_list,
+                        None => &every,
                     };
                     vec![(src, candidates.into())]
                 };
@@ -3660,20 +3673,23 @@ impl<'o> Builder<'o> {
                 let mut beyond_open = false;
                 // Each destination's coverage, found once for all the sources compared with it,
                 // with each pattern split once.
-                let mut coverage: HashMap<&Dest, Coverage> = HashMap::default();
+                let mut coverage: HashMap<usize, Coverage> = HashMap::default();
                 let matchers: Vec<glob::ResourceMatcher<'_>> = patterns
                     .iter()
                     .map(|p| glob::ResourceMatcher::new(p))
                     .collect();
                 for (row_source, candidates) in pairs {
-                    for &d in candidates.iter() {
-                        let cov = match coverage.get(d) {
+                    for &j in candidates.iter() {
+                        let Some(&d) = universe_list.get(j) else {
+                            continue;
+                        };
+                        let cov = match coverage.get(&j) {
                             Some(cov) => *cov,
                             None => {
                                 let cov = self.limit_coverage(
                                     plan, block, &patterns, &matchers, uncertain, d,
                                 );
-                                coverage.insert(d, cov);
+                                coverage.insert(j, cov);
                                 cov
                             }
                         };
@@ -3681,13 +3697,13 @@ impl<'o> Builder<'o> {
                             continue;
                         }
                         if let Some(at) = condition_points.get_mut(i) {
-                            at.push(d);
+                            at.push(j);
                         }
-                        let did: ResourceId = self.sym(&d.display());
+                        let did = self.dest_sym(&mut dids, &universe_list, j);
                         if let (None, Coverage::Partial, Some(local)) =
                             (row_source, cov, &local_callers)
                         {
-                            let open = *open_account.entry(d).or_insert_with(|| {
+                            let open = *open_account.entry(j).or_insert_with(|| {
                                 !matches!(d, Dest::Exact(_)) && self.dest_account(d).is_none()
                             });
                             if open {
@@ -3750,7 +3766,7 @@ impl<'o> Builder<'o> {
             if plan.statement.condition.is_empty() && !plan.principal_filter {
                 continue;
             }
-            let dests: Vec<&Dest> = match condition_points.get_mut(i) {
+            let dests: Vec<usize> = match condition_points.get_mut(i) {
                 Some(at) => {
                     let mut at = std::mem::take(at);
                     at.sort_unstable();
@@ -3762,7 +3778,7 @@ impl<'o> Builder<'o> {
             // A resource policy's condition for a caller matters only where the caller has an
             // access point its resource may govern (whole-org questions: a statement of `*`
             // names every caller, most of them of other accounts with no grant there).
-            let governed: Option<&[&Dest]> = match (&plan.rp, asked.is_none()) {
+            let governed: Option<&[usize]> = match (&plan.rp, asked.is_none()) {
                 (Some(rp), true) => Some(
                     near.entry(rp.resource)
                         .or_insert_with(|| may_govern(rp.resource)),
@@ -3772,7 +3788,7 @@ impl<'o> Builder<'o> {
             let matters = |s: &str| match governed {
                 Some(near) => own_dests
                     .get(s)
-                    .is_some_and(|ds| near.iter().any(|d| ds.binary_search(d).is_ok())),
+                    .is_some_and(|ds| near.iter().any(|j| ds.binary_search(j).is_ok())),
                 None => true,
             };
             // (Only a condition that reads the caller is evaluated per source.)
@@ -3829,9 +3845,12 @@ impl<'o> Builder<'o> {
                     }
                 }
                 (false, true) => {
-                    for d in &dests {
+                    for &j in &dests {
+                        let Some(&d) = universe_list.get(j) else {
+                            continue;
+                        };
                         if let Some(c) = self.evaluate(plan, None, Some(d)) {
-                            let did = self.sym(&d.display());
+                            let did = self.dest_sym(&mut dids, &universe_list, j);
                             self.facts
                                 .statement_condition_resource
                                 .push((plan.id, did, c));
@@ -3871,8 +3890,11 @@ impl<'o> Builder<'o> {
                         // destinations it asks (both lists are sorted). Not the cross product
                         // of a shared statement's sources and every destination of the run.
                         let own = own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
-                        let at: Vec<(usize, &Dest)> = sorted_meet(&dests, own);
-                        for (k, d) in at {
+                        let at: Vec<(usize, usize)> = sorted_meet(&dests, own);
+                        for (k, j) in at {
+                            let Some(&d) = universe_list.get(j) else {
+                                continue;
+                            };
                             let context = per_context
                                 .then(|| self.request_context(Some(p), Some(d)))
                                 .flatten()
@@ -3900,7 +3922,8 @@ impl<'o> Builder<'o> {
                                 }
                             };
                             if let Some(c) = self.with_principal(plan, &part, principal) {
-                                let (pid, did) = (self.sym(&p.arn), self.sym(&d.display()));
+                                let pid = self.sym(&p.arn);
+                                let did = self.dest_sym(&mut dids, &universe_list, j);
                                 self.facts
                                     .statement_condition_for
                                     .push((plan.id, pid, did, c));
@@ -3942,6 +3965,25 @@ impl<'o> Builder<'o> {
     /// How a limiting statement's Resource / NotResource block covers destination `d`: an RCP
     /// only for the accounts it governs, a resource policy only for its own resource, and a
     /// block with variables blanked to `*` never fully.
+    /// The symbol of the destination at position `j` of `list`, made when first asked for
+    /// and remembered in `memo` (so symbols are numbered in the order rows first name them).
+    fn dest_sym(
+        &mut self,
+        memo: &mut [Option<ResourceId>],
+        list: &[&Dest],
+        j: usize,
+    ) -> ResourceId {
+        if let Some(Some(did)) = memo.get(j) {
+            return *did;
+        }
+        let name = list.get(j).map_or_else(String::new, |d| d.display());
+        let did: ResourceId = self.sym(&name);
+        if let Some(slot) = memo.get_mut(j) {
+            *slot = Some(did);
+        }
+        did
+    }
+
     fn limit_coverage(
         &self,
         plan: &StatementPlan<'o>,
