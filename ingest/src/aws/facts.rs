@@ -313,6 +313,19 @@ fn sorted_meet<T: Ord + Copy>(all: &[T], some: &[T]) -> Vec<(usize, T)> {
     out
 }
 
+/// Whether sorted `a` and sorted `b` have an entry in common.
+fn sorted_share<T: Ord>(a: &[T], b: &[T]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
 /// The (lowercased) keys of the `${...}` variables in `s`, defaults and escapes excluded.
 fn variable_names(s: &str) -> Vec<String> {
     variables::referenced_keys(s)
@@ -3520,14 +3533,18 @@ impl<'o> Builder<'o> {
         // policy, an SCP) is compared only with the destinations of the sources it limits, row
         // per source (`statement_resource_for`), where that is fewer rows than the whole
         // universe: a batch then costs the sum of its sources' work, not their product.
+        // Whole-org questions: each source's grants by destination, as (position, plan index),
+        // sorted: the plans whose action points a source has at a destination.
+        let mut grants_at: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
         let own_dests: HashMap<&str, Vec<usize>> = if asked.is_none() {
-            let mut own: HashMap<&str, BTreeSet<usize>> = HashMap::default();
             let mut accounts: HashMap<usize, Option<String>> = HashMap::default();
             for (i, src, d) in &grants {
                 let Some(plan) = plans.get(*i) else { continue };
                 let Some(j) = at_position(d) else { continue };
-                let owners =
-                    src.map_or_else(|| plan.sources.iter().copied().collect(), |s| vec![s]);
+                let owners: &[&'o str] = match src {
+                    Some(s) => std::slice::from_ref(s),
+                    None => &plan.sources,
+                };
                 let account = match plan.rp {
                     Some(_) => accounts
                         .entry(j)
@@ -3535,18 +3552,24 @@ impl<'o> Builder<'o> {
                         .clone(),
                     None => None,
                 };
-                for s in owners {
+                for &s in owners {
                     let foreign = account
                         .as_deref()
                         .is_some_and(|y| by_arn.get(s).is_some_and(|p| of_another_account(p, y)));
                     if !foreign {
-                        own.entry(s).or_default().insert(j);
+                        grants_at.entry(s).or_default().push((j, *i));
                     }
                 }
             }
-            own.into_iter()
-                .map(|(s, ds)| (s, ds.into_iter().collect()))
-                .collect()
+            let mut own: HashMap<&str, Vec<usize>> = HashMap::default();
+            for (s, at) in grants_at.iter_mut() {
+                at.sort_unstable();
+                at.dedup();
+                let mut ds: Vec<usize> = at.iter().map(|&(j, _)| j).collect();
+                ds.dedup();
+                own.insert(s, ds);
+            }
+            own
         } else {
             // Targeted questions: a source's access points are the points it asks (its grants
             // are paired with its own asked destinations only).
@@ -3556,6 +3579,38 @@ impl<'o> Builder<'o> {
                 .flatten()
                 .map(|(s, ds)| (*s, ds.keys().filter_map(&at_position).collect()))
                 .collect()
+        };
+        // Whole-org questions: the action points each statement's rows name, sorted: the
+        // points an identity Allow grants and the points a limiting statement touches
+        // (`statement_action`, `statement_action_partial`), and the points a resource policy's
+        // Allow grants by itself (`aws_rp_grant_action`).
+        let mut actions_of: HashMap<StatementId, Vec<ActionId>> = HashMap::default();
+        let mut rp_grant_actions: HashMap<StatementId, Vec<ActionId>> = HashMap::default();
+        if asked.is_none() {
+            for &(st, a) in self
+                .facts
+                .statement_action
+                .iter()
+                .chain(&self.facts.statement_action_partial)
+            {
+                actions_of.entry(st).or_default().push(a);
+            }
+            for &(st, a) in &self.facts.aws_rp_grant_action {
+                rp_grant_actions.entry(st).or_default().push(a);
+            }
+            for v in actions_of.values_mut().chain(rp_grant_actions.values_mut()) {
+                v.sort_unstable();
+                v.dedup();
+            }
+        }
+        // The action points a grant plan gives its sources.
+        let granted_actions = |plan: &StatementPlan<'o>| -> &[ActionId] {
+            let by = if plan.rp.is_some() {
+                &rp_grant_actions
+            } else {
+                &actions_of
+            };
+            by.get(&plan.id).map_or(&[][..], Vec::as_slice)
         };
         // Whether a pattern destination's account is open (below), found once per destination.
         let mut open_account: HashMap<usize, bool> = HashMap::default();
@@ -3873,6 +3928,17 @@ impl<'o> Builder<'o> {
                     let per_context = self.per_destination && !plan.reads_resource;
                     let mut in_context: HashMap<usize, ConditionPart> = HashMap::default();
                     let mut split = self.split_condition(plan);
+                    // Whole-org questions: a limiting statement's condition is read only at a
+                    // point whose action it touches (every rule that reads `condition_at` joins
+                    // the point's action with `statement_action`, `statement_action_partial`
+                    // or `action_touch`), so a destination where none of the source's grants
+                    // name such an action is skipped. (An SCP Deny of `ec2:TerminateInstances`
+                    // on tagged resources was evaluated at every resource an ABAC grant of S3
+                    // reads reached.)
+                    let touch: Option<&[ActionId]> = (asked.is_none() && !plan.grants_own())
+                        .then(|| actions_of.get(&plan.id).map_or(&[][..], Vec::as_slice));
+                    // Per grant plan, whether its points include one the statement touches.
+                    let mut meets: HashMap<usize, bool> = HashMap::default();
                     for p in &srcs {
                         in_context.clear();
                         let Some(principal) = principal_gate(plan, Some(p)) else {
@@ -3891,10 +3957,29 @@ impl<'o> Builder<'o> {
                         // of a shared statement's sources and every destination of the run.
                         let own = own_dests.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
                         let at: Vec<(usize, usize)> = sorted_meet(&dests, own);
+                        let granted = grants_at.get(p.arn.as_str()).map_or(&[][..], Vec::as_slice);
                         for (k, j) in at {
                             let Some(&d) = universe_list.get(j) else {
                                 continue;
                             };
+                            if let Some(touch) = touch {
+                                let from = granted.partition_point(|&(x, _)| x < j);
+                                let wanted = granted
+                                    .get(from..)
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .take_while(|&&(x, _)| x == j)
+                                    .any(|&(_, g)| {
+                                        *meets.entry(g).or_insert_with(|| {
+                                            plans.get(g).is_some_and(|gp| {
+                                                sorted_share(granted_actions(gp), touch)
+                                            })
+                                        })
+                                    });
+                                if !wanted {
+                                    continue;
+                                }
+                            }
                             let context = per_context
                                 .then(|| self.request_context(Some(p), Some(d)))
                                 .flatten()
