@@ -315,15 +315,8 @@ fn compile_inner(
     }
 }
 
-/// The relations a program's rule bodies read (positively, negated, or in aggregates).
-pub fn read_relations(program: &Program) -> BTreeSet<String> {
-    read_filters(program, &BTreeSet::new())
-        .into_keys()
-        .collect()
-}
-
-/// For each relation a program reads, the constants its columns are read with: a column's set
-/// when every atom that reads the relation (positive, negated, or in an aggregate) has a
+/// For each relation a program reads (positively, negated, or in aggregates), the constants
+/// its columns are read with: a column's set when every atom that reads the relation has a
 /// string constant there, `None` when some atom binds or ignores it. A row whose value is in
 /// none of its column's set joins with no atom, so it need not be loaded: bundled rules read
 /// `effective_caveat(p, "*", "*", ...)` only, a few rows of millions. `shown` relations
@@ -506,9 +499,9 @@ pub fn database_in_batches(
     threads: usize,
 ) -> (Database, Interner) {
     let sources = facts::whole_org_sources(org.aws());
-    let mut read = read_relations(program);
-    read.extend(shown.iter().cloned());
     let filters = read_filters(program, shown);
+    // The relations read, and those shown.
+    let read: BTreeSet<String> = filters.keys().cloned().collect();
     if sources.len() <= batch.max(1) || read.iter().any(|r| question_shaped(r)) {
         let answer = analysis::ask(org, &facts::Question::whole_org());
         return database_of_answer(org, &answer, program, &read, &filters, threads);

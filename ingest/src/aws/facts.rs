@@ -143,8 +143,8 @@ impl Sources {
     }
 
     /// Whether user rules read the question's relations (a whole-org question or a slice of
-    /// one): every resource-policy match of the sources is kept, their tags are written, and
-    /// an SCP's open statements are planned, as a whole-org question does.
+    /// one): every resource-policy match of the sources is kept and their tags are written, as
+    /// a whole-org question does.
     pub fn for_rules(&self) -> bool {
         !matches!(self, Sources::Only(_))
     }
@@ -1850,8 +1850,9 @@ impl<'o> Builder<'o> {
                 // Not planned: an RCP's Allow (only RCPFullAWSAccess may Allow in an RCP,
                 // aws.md §3.1: RCPs act through their Denies); an SCP's Allow of everything,
                 // which leaves the levels it is attached at open (`aws_scp_level_open`), so the
-                // rules need not check it source by source (it stays a fact of whole-org
-                // questions, whose relations user rules read).
+                // rules need not check it source by source (whole-org questions plan it, and
+                // the slices of one whose program reads `scp_level_permits` or
+                // `scp_level_touches`: [`Sources::open_scps`]).
                 if (rcp.is_some() && matches!(st.effect, Effect::Allow))
                     || (is_scp && !self.question.sources.open_scps() && scp_statement_is_open(st))
                     || !self.may_matter_for(st, &policy_reach)
@@ -3584,9 +3585,15 @@ impl<'o> Builder<'o> {
         // points an identity Allow grants and the points a limiting statement touches
         // (`statement_action`, `statement_action_partial`), and the points a resource policy's
         // Allow grants by itself (`aws_rp_grant_action`).
+        // (Gathered only when some limiting statement's Condition reads both the caller and the
+        // resource: the only Conditions read per source and destination, below.)
         let mut actions_of: HashMap<StatementId, Vec<ActionId>> = HashMap::default();
         let mut rp_grant_actions: HashMap<StatementId, Vec<ActionId>> = HashMap::default();
-        if asked.is_none() {
+        let filtered = |plan: &StatementPlan<'o>| asked.is_none() && !plan.grants_own();
+        if plans
+            .iter()
+            .any(|p| filtered(p) && p.depends_on_principal && p.depends_on_resource)
+        {
             for &(st, a) in self
                 .facts
                 .statement_action
@@ -3935,7 +3942,7 @@ impl<'o> Builder<'o> {
                     // name such an action is skipped. (An SCP Deny of `ec2:TerminateInstances`
                     // on tagged resources was evaluated at every resource an ABAC grant of S3
                     // reads reached.)
-                    let touch: Option<&[ActionId]> = (asked.is_none() && !plan.grants_own())
+                    let touch: Option<&[ActionId]> = filtered(plan)
                         .then(|| actions_of.get(&plan.id).map_or(&[][..], Vec::as_slice));
                     // Per grant plan, whether its points include one the statement touches.
                     let mut meets: HashMap<usize, bool> = HashMap::default();
