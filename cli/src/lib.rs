@@ -11,6 +11,8 @@ pub mod simulate;
 pub mod timings;
 pub mod userrules;
 
+mod access_table;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ use iamlog_ingest::aws::facts::{
 };
 
 use analysis::{AccessRow, AccessView, Caveat, Explanation, Org};
-use output::{opt_text, text, Format, Rows};
+use output::{text, Format, Rows};
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -710,6 +712,7 @@ impl<'a> AccessJson<'a> {
     }
 }
 
+#[cfg(test)]
 fn caveat_text<R: AccessView>(r: &R) -> String {
     let mut out = String::new();
     caveat_text_into(&mut out, r);
@@ -793,7 +796,7 @@ impl CaveatCells {
 /// Writes access rows; JSON, JSON lines and CSV stream row by row.
 fn write_access(rows: &[AccessRow], format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     if format == Format::Table {
-        return access_rows(rows).write(format, out);
+        return access_table::write(rows, out);
     }
     let mut w = AccessWriter::new(format);
     // Many rows (a large org's who-can: 42,000 rows, 31 MB): the second half is written into
@@ -959,7 +962,7 @@ impl AccessWriter {
 
     fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
         match self.format {
-            Format::Table => access_rows(&self.table).write(self.format, out),
+            Format::Table => access_table::write(&self.table, out),
             Format::Jsonl => Ok(()),
             Format::Json if self.written == 0 => writeln!(out, "[]"),
             Format::Json => writeln!(out, "\n]"),
@@ -969,6 +972,7 @@ impl AccessWriter {
     }
 }
 
+#[cfg(test)]
 fn access_rows(rows: &[AccessRow]) -> Rows {
     let mut out = Rows::new(ACCESS_COLUMNS);
     for r in rows {
@@ -978,7 +982,7 @@ fn access_rows(rows: &[AccessRow]) -> Rows {
             text(&r.destination),
             text(&r.policy),
             text(&r.granter),
-            opt_text(r.condition.as_deref()),
+            output::opt_text(r.condition.as_deref()),
             (caveat_text(r), Value::Null),
         ]);
     }
