@@ -123,25 +123,52 @@ const MULTIVALUED_KEY_MAX: usize = 96;
 /// exact names plus the families `events:Metadata/...` and `vpc-lattice-svcs:RequestQueryString/...`
 /// (see `condition/multivalued.rs`).
 pub fn is_multivalued_key(key: &str) -> bool {
-    // The tables are lowercase and sorted (a key is looked up for every clause evaluated).
+    // The tables are lowercase (a key is looked up for every clause evaluated).
     let k = key.as_bytes();
     // Lowercased on the stack, so the search compares byte slices. A key longer than the
     // buffer is longer than every key of the table (a unit test holds the table to that).
     let mut buf = [0u8; MULTIVALUED_KEY_MAX];
-    let exact = buf.get_mut(..k.len()).is_some_and(|lowered| {
-        for (l, b) in lowered.iter_mut().zip(k) {
-            *l = b.to_ascii_lowercase();
-        }
-        multivalued::EXACT
-            .binary_search_by(|e| e.as_bytes().cmp(lowered))
-            .is_ok()
-    });
+    // The global keys (`aws:...`, most keys conditions read) are compared with the few of the
+    // table that are global, by length first.
+    let global = k.get(..4).is_some_and(|h| h.eq_ignore_ascii_case(b"aws:"));
+    let exact = if global {
+        multivalued_global()
+            .iter()
+            .any(|g| g.len() == k.len() && g.eq_ignore_ascii_case(k))
+    } else {
+        buf.get_mut(..k.len()).is_some_and(|lowered| {
+            for (l, b) in lowered.iter_mut().zip(k) {
+                *l = b.to_ascii_lowercase();
+            }
+            multivalued_exact().contains(&*lowered)
+        })
+    };
     exact
         || multivalued::PREFIXES.iter().any(|p| {
             k.len() > p.len()
                 && k.get(..p.len())
                     .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
         })
+}
+
+/// [`multivalued::EXACT`] as a set. (A check of the medium org looks up the key of 2.4 million
+/// clauses: a binary search compared each with eight names of the table.)
+fn multivalued_exact() -> &'static rustc_hash::FxHashSet<&'static [u8]> {
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&'static [u8]>> =
+        std::sync::LazyLock::new(|| multivalued::EXACT.iter().map(|k| k.as_bytes()).collect());
+    &SET
+}
+
+/// The names of [`multivalued::EXACT`] that begin with `aws:`.
+fn multivalued_global() -> &'static [&'static [u8]] {
+    static GLOBAL: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLock::new(|| {
+        multivalued::EXACT
+            .iter()
+            .map(|k| k.as_bytes())
+            .filter(|k| k.starts_with(b"aws:"))
+            .collect()
+    });
+    &GLOBAL
 }
 
 /// Evaluates ANDed clauses: any false clause makes the block false; otherwise any undecided
@@ -467,7 +494,8 @@ fn base(
 /// Whether policy value `v` stands for itself: no variable to substitute (or variables
 /// disabled) and no `\\`, so that rendering its tokens as a glob gives `v` back.
 fn is_plain(v: &str, vars: bool) -> bool {
-    !(v.contains('\\') || (vars && v.contains("${")))
+    !(memchr::memchr(b'\\', v.as_bytes()).is_some()
+        || (vars && crate::aws::variables::opens_variable(v)))
 }
 
 /// Whether one policy value is satisfied (for a negated operator: the value is *not* matched).
@@ -500,6 +528,26 @@ fn value(
                         js_eq_ignore_case(policy, request)
                     }
                     _ => policy == request,
+                };
+                return (matched == expect).into();
+            }
+            // A value that is one variable (variables enabled), compared as a string: its
+            // value, as it is.
+            let exact = vars && !matches!(op, B::StringLike | B::StringNotLike);
+            if let Some(sole) = exact
+                .then(|| variables::sole_variable(policy, lookup))
+                .flatten()
+            {
+                let text = match sole {
+                    variables::Sole::Text(t) => t,
+                    variables::Sole::Missing => return Tri::False,
+                    variables::Sole::Unknown => return Tri::Unknown,
+                };
+                let matched = match op {
+                    B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
+                        js_eq_ignore_case(&text, request)
+                    }
+                    _ => text == request,
                 };
                 return (matched == expect).into();
             }

@@ -1146,11 +1146,13 @@ fn resource_owner(org: &AwsOrg, resource: &str, named: Option<&str>) -> Option<S
     if let Some(a) = named {
         return Some(a.to_string());
     }
-    if let Some(rest) = resource.strip_prefix("arn:aws:s3:::") {
+    const S3: &str = "arn:aws:s3:::";
+    if let Some(rest) = resource.strip_prefix(S3) {
         let bucket = rest.split('/').next().unwrap_or_default();
         if !bucket.is_empty() && !bucket.contains(['*', '?']) {
-            let key = format!("arn:aws:s3:::{bucket}");
-            if let Some(acct) = org.resource_policies.s3_bucket_account.get(&key) {
+            // (The bucket's ARN is where `resource` starts.)
+            let key = resource.get(..S3.len() + bucket.len()).unwrap_or_default();
+            if let Some(acct) = org.resource_policies.s3_bucket_account.get(key) {
                 return Some(acct.clone());
             }
         }
@@ -1254,7 +1256,7 @@ impl<'o> IdentityAllows<'o> {
         let covers = |block: &Option<ResourceBlock>| match (block, resource) {
             (Some(ResourceBlock::Resource(patterns)), Some(r)) => patterns
                 .iter()
-                .any(|p| p.contains("${") || glob::ResourceMatcher::new(p).matches(r)),
+                .any(|p| variables::opens_variable(p) || glob::ResourceMatcher::new(p).matches(r)),
             _ => true,
         };
         policy.document.statements.iter().any(|st| {
@@ -1397,6 +1399,9 @@ pub fn build(org: &AwsOrg, question: &Question, catalogue: &Catalogue) -> Facts 
     Builder::new(org, question, catalogue).run()
 }
 
+/// The tags of a resource or principal: (key, value) pairs.
+type Tags = [(String, String)];
+
 struct Builder<'o> {
     org: &'o AwsOrg,
     question: &'o Question,
@@ -1434,6 +1439,9 @@ struct Builder<'o> {
     /// The ids no outsider's `aws:userid` is or begins with, built when first needed
     /// ([`KeyValue::Outside`]).
     export_ids: std::sync::OnceLock<ExportIds>,
+    /// The destinations whose tags [`Builder::lookup`] read, and the tags of the inventory
+    /// resource (else the principal) each is, if any ([`Builder::tags_of`]).
+    tags_memo: std::cell::RefCell<HashMap<String, Option<&'o Tags>>>,
 }
 
 impl<'o> Builder<'o> {
@@ -1498,7 +1506,26 @@ impl<'o> Builder<'o> {
             rp_used: HashSet::default(),
             universe_names: HashSet::default(),
             export_ids: std::sync::OnceLock::new(),
+            tags_memo: std::cell::RefCell::new(HashMap::default()),
         }
+    }
+
+    /// The tags of the inventory resource `arn` names, else of the principal it names; `None`
+    /// when it names neither. Kept by destination: a check of the medium org reads the tags of
+    /// a destination 3 million times, each a search of the org's 100,000 resources by ARN,
+    /// comparing ARNs that differ only far into them.
+    fn tags_of(&self, arn: &str) -> Option<&'o Tags> {
+        let mut memo = self.tags_memo.borrow_mut();
+        if let Some(tags) = memo.get(arn) {
+            return *tags;
+        }
+        let org: &'o AwsOrg = self.org;
+        let tags = match org.resources.get(arn) {
+            Some(r) => Some(&r.tags[..]),
+            None => org.principals.get(arn).map(|p| &p.tags[..]),
+        };
+        memo.insert(arn.to_string(), tags);
+        tags
     }
 
     /// [`Builder::export_ids`]: the unique IDs of the export's users and roles, and its
@@ -1564,7 +1591,7 @@ impl<'o> Builder<'o> {
             return true;
         };
         patterns.iter().any(|p| {
-            p.contains("${") || {
+            variables::opens_variable(p) || {
                 let m = glob::ResourceMatcher::new(p);
                 asked.iter().any(|r| m.matches(r))
             }
@@ -4555,12 +4582,9 @@ impl<'o> Builder<'o> {
                     };
                 }
                 let tag = key.strip_prefix("aws:resourcetag/").unwrap_or_default();
-                if let Some(r) = self.org.resources.get(arn) {
-                    tag_value(&r.tags, tag)
-                } else if let Some(p) = self.org.principals.get(arn) {
-                    tag_value(&p.tags, tag)
-                } else {
-                    not_known
+                match self.tags_of(arn) {
+                    Some(tags) => tag_value(tags, tag),
+                    None => not_known,
                 }
             }
             KeyClass::Request => not_known,

@@ -469,15 +469,38 @@ pub fn anonymous() -> &'static Principal {
 }
 
 /// The account id of an ARN (`arn:aws:iam::123456789012:user/a` -> `123456789012`), if any.
+/// The text between the fourth and the fifth `:`; `None` when there are fewer than five.
 pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (_, _, _, _, account) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    parts.next()?;
-    Some(account)
+    // (Found byte by byte: a check of the medium org asks for the account of 2.9 million
+    // ARNs, and `splitn` set up a searcher for each of the six parts.)
+    let mut colons = arn
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b':')
+        .map(|(i, _)| i);
+    let start = colons.nth(3)? + 1;
+    let end = colons.next()?;
+    arn.get(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_account;
+
+    #[test]
+    fn an_arns_account_is_its_fifth_field() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:user/a"),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("arn:aws:s3:::bucket/k:ey"), Some(""));
+        assert_eq!(arn_account("arn:aws:sqs:eu-west-1:111:q"), Some("111"));
+        assert_eq!(arn_account("arn:aws:sqs:eu-west-1:111:"), Some("111"));
+        assert_eq!(arn_account("arn:aws:sqs:eu-west-1:111"), None);
+        assert_eq!(arn_account("a:b:c:d:e:f:g"), Some("e"));
+        assert_eq!(arn_account("::::"), None);
+        assert_eq!(arn_account(":::::"), Some(""));
+        assert_eq!(arn_account("*"), None);
+        assert_eq!(arn_account("arn:aws:ec2:r:ä:x"), Some("ä"));
+    }
 }

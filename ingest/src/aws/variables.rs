@@ -108,7 +108,14 @@ fn parse_variable(inner: &str) -> (&str, Option<&str>) {
 /// Whether `s` contains a `${...}` group that [`substitute`] replaces: a variable or one of the
 /// escapes `${*}`, `${?}`, `${$}`. (Escapes count because they, too, need substituting.)
 pub fn has_variables(s: &str) -> bool {
-    s.contains("${") && pieces(s).any(|p| matches!(p, Piece::Var(_)))
+    opens_variable(s) && pieces(s).any(|p| matches!(p, Piece::Var(_)))
+}
+
+/// Whether `s` holds `${` (as `s.contains("${")`, without setting up a string searcher: a
+/// check asks it of millions of short values and patterns).
+pub fn opens_variable(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'$', b).any(|i| b.get(i + 1) == Some(&b'{'))
 }
 
 /// The keys (as written) of the variables in `s`, escapes excluded, in order of appearance.
@@ -150,6 +157,28 @@ fn resolve(inner: &str, lookup: &dyn Fn(&str) -> KeyValue) -> Value {
         // (A value known only in part substitutes as unknown.)
         KeyValue::Unknown | KeyValue::Prefixed(_) | KeyValue::Outside(_) => Value::Unknown,
     }
+}
+
+/// What a policy value that is one variable and nothing else (`${aws:PrincipalTag/team}`, the
+/// usual attribute-based Condition) stands for.
+pub(crate) enum Sole {
+    Text(String),
+    Missing,
+    Unknown,
+}
+
+/// [`Sole`], when `template` is one `${...}` group and nothing else (as [`pieces`] reads it:
+/// up to the first `}`); `None` otherwise. The same as substituting its tokens, without them.
+pub(crate) fn sole_variable(template: &str, lookup: &dyn Fn(&str) -> KeyValue) -> Option<Sole> {
+    let inner = template.strip_prefix("${")?.strip_suffix('}')?;
+    if inner.contains('}') {
+        return None;
+    }
+    Some(match resolve(inner, lookup) {
+        Value::Text(t) => Sole::Text(t),
+        Value::Missing => Sole::Missing,
+        Value::Unknown => Sole::Unknown,
+    })
 }
 
 /// Substitutes at token level. Missing beats Unknown (a definite non-match).

@@ -7,7 +7,7 @@
 //! resolves it (global keys first, then the service that owns the key's prefix), is
 //! `ArrayOfString`, `ArrayOfARN` or `ArrayOfBool`. Regenerate when the catalogue is updated.
 
-/// Exact key names, sorted bytewise (binary search).
+/// Exact key names, sorted bytewise.
 pub(super) const EXACT: &[&str] = &[
     "a4b:filters_devicetype",
     "account:accountresourceorgpaths",

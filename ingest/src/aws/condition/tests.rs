@@ -684,9 +684,15 @@ fn multivalued_key_list() {
     ] {
         assert!(!is_multivalued_key(k), "{k}");
     }
+    // Every name of the table, the global ones (compared one by one) and the others (a set).
+    for k in multivalued::EXACT {
+        assert!(is_multivalued_key(k), "{k}");
+        assert!(is_multivalued_key(&k.to_uppercase()), "{k}");
+        assert!(!is_multivalued_key(&format!("{k}x")), "{k}");
+    }
     assert!(
         multivalued::EXACT.windows(2).all(|w| w[0] < w[1]),
-        "sorted for binary search"
+        "sorted and distinct"
     );
     assert!(multivalued::EXACT.iter().all(|k| *k == k.to_lowercase()));
     assert!(multivalued::EXACT
@@ -1183,5 +1189,94 @@ fn a_value_known_by_its_prefix() {
     assert_eq!(
         arn("ArnNotEquals", &["arn:aws:iam::999999999999:role/deploy-*"]),
         None
+    );
+}
+
+/// A value that is one variable and nothing else, compared as a string (the usual
+/// attribute-based Condition), decides as substituting its tokens does: the variable's value
+/// as it is, its default, a missing or an unknown value.
+#[test]
+fn a_value_that_is_one_variable() {
+    let c = Ctx::new(&[
+        ("aws:ResourceTag/team", &["Red*"]),
+        ("aws:PrincipalTag/team", &["Red*"]),
+        ("aws:PrincipalTag/other", &["blue"]),
+        ("aws:PrincipalTag/empty", &[""]),
+        ("aws:TagKeys", &["x"]),
+        ("lit", &["${aws:PrincipalTag/team}"]),
+        ("star", &["*"]),
+        ("ex", &["x"]),
+    ])
+    .unknown("aws:PrincipalTag/open");
+    let key = "aws:ResourceTag/team";
+    let cases: &[(&str, &str, Option<bool>)] = &[
+        ("StringEquals", "${aws:PrincipalTag/team}", Some(true)),
+        ("StringEquals", "${aws:principaltag/TEAM}", Some(true)),
+        ("StringEquals", "${aws:PrincipalTag/other}", Some(false)),
+        ("StringNotEquals", "${aws:PrincipalTag/team}", Some(false)),
+        ("StringNotEquals", "${aws:PrincipalTag/other}", Some(true)),
+        (
+            "StringEqualsIgnoreCase",
+            "${aws:PrincipalTag/team}",
+            Some(true),
+        ),
+        (
+            "StringNotEqualsIgnoreCase",
+            "${aws:PrincipalTag/other}",
+            Some(true),
+        ),
+        // Absent, empty or multivalued without a default: the value does not match, and a
+        // negated operator is false too.
+        ("StringEquals", "${aws:PrincipalTag/none}", Some(false)),
+        ("StringNotEquals", "${aws:PrincipalTag/none}", Some(false)),
+        ("StringNotEquals", "${aws:PrincipalTag/empty}", Some(false)),
+        ("StringEquals", "${aws:TagKeys}", Some(false)),
+        // A default stands in.
+        (
+            "StringEquals",
+            "${aws:PrincipalTag/none, 'Red*'}",
+            Some(true),
+        ),
+        (
+            "StringNotEquals",
+            "${aws:PrincipalTag/none, 'blue'}",
+            Some(true),
+        ),
+        ("StringEquals", "${aws:PrincipalTag/open}", None),
+        ("StringNotEquals", "${aws:PrincipalTag/open}", None),
+        // Escapes, and more than one group, are not one variable.
+        ("StringEquals", "${*}", Some(false)),
+        (
+            "StringEquals",
+            "${aws:PrincipalTag/team}${aws:PrincipalTag/empty}",
+            Some(false),
+        ),
+    ];
+    for (op, value, want) in cases {
+        assert_eq!(ev(op, key, &[value], &c), *want, "{op} {value}");
+    }
+    // The substituted `*` of a variable is a character.
+    assert_eq!(ev("StringEquals", "star", &["${star}"], &c), Some(true));
+    assert_eq!(ev("StringEquals", "ex", &["${star}"], &c), Some(false));
+    // Without variables (an old policy version), the text is compared as written.
+    assert_eq!(
+        eval_vars(
+            "StringEquals",
+            "lit",
+            &["${aws:PrincipalTag/team}"],
+            &c,
+            false
+        ),
+        Some(true)
+    );
+    assert_eq!(
+        eval_vars(
+            "StringEquals",
+            key,
+            &["${aws:PrincipalTag/team}"],
+            &c,
+            false
+        ),
+        Some(false)
     );
 }
