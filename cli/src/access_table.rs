@@ -10,10 +10,8 @@
 use std::io::{self, Write};
 use std::ops::Range;
 
-use rustc_hash::FxHashMap;
-
 use crate::analysis::{self, AccessRow};
-use crate::{caveat_text_into, flush_full, text_key, CaveatCell, Pieces, TextKey, ACCESS_COLUMNS};
+use crate::{flush_full, text_key, CaveatCells, Pieces, TextKey, ACCESS_COLUMNS};
 
 /// The columns before the caveats: source, action, destination, policy, granter, condition.
 const CELLS: usize = 6;
@@ -39,47 +37,11 @@ fn width(s: &str) -> usize {
     }
 }
 
-/// The caveats cell of each distinct list of caveats, joined once, and the width of each.
-#[derive(Default)]
-struct CaveatTexts {
-    /// By hash of the list's text keys: the keys, and where the text is in `text`.
-    by_hash: FxHashMap<u64, Vec<CaveatCell>>,
-    /// Every text, end to end.
-    text: String,
-    scratch: String,
-}
-
-impl CaveatTexts {
-    /// Where the caveats cell of `r` is in [`CaveatTexts::text`].
-    fn of(&mut self, r: &AccessRow) -> Range<usize> {
-        use std::hash::{Hash, Hasher};
-        let keys = || {
-            r.caveats
-                .iter()
-                .flat_map(|(p, c)| [Some(text_key(p)), c.as_deref().map(text_key)])
-        };
-        let mut h = rustc_hash::FxHasher::default();
-        for k in keys() {
-            k.hash(&mut h);
-        }
-        let same = self.by_hash.entry(h.finish()).or_default();
-        if let Some((_, range)) = same.iter().find(|(ks, _)| ks.iter().copied().eq(keys())) {
-            return range.clone();
-        }
-        self.scratch.clear();
-        caveat_text_into(&mut self.scratch, r);
-        let start = self.text.len();
-        self.text.push_str(&self.scratch);
-        same.push((keys().collect(), start..self.text.len()));
-        start..self.text.len()
-    }
-}
-
 /// The widths of the columns, and the caveats cell of each row.
 struct Layout {
     widths: [usize; CELLS + 1],
-    caveats: CaveatTexts,
-    /// Per row, its caveats cell in `caveats.text`.
+    caveats: CaveatCells,
+    /// Per row, its caveats cell in `caveats.cells`.
     cells: Vec<Range<usize>>,
 }
 
@@ -89,7 +51,7 @@ impl Layout {
         for (w, c) in widths.iter_mut().zip(ACCESS_COLUMNS) {
             *w = c.len();
         }
-        let mut caveats = CaveatTexts::default();
+        let mut caveats = CaveatCells::as_text();
         let mut cells_at = Vec::with_capacity(rows.len());
         // (A cell at the address of the same column's cell in the row before has its width.)
         let mut last: [Option<TextKey>; CELLS] = [None; CELLS];
@@ -101,13 +63,15 @@ impl Layout {
                     *last = Some(key);
                 }
             }
-            cells_at.push(caveats.of(r));
+            cells_at.push(caveats.cell(r));
         }
         // (Each distinct caveats cell counted once.)
         let mut seen = rustc_hash::FxHashSet::default();
         for range in &cells_at {
             if seen.insert((range.start, range.end)) {
-                let w = width(caveats.text.get(range.clone()).unwrap_or_default());
+                // (Text joined from strings: valid UTF-8.)
+                let cell = caveats.cells.get(range.clone()).unwrap_or_default();
+                let w = std::str::from_utf8(cell).map_or(cell.len(), width);
                 widths[CELLS] = widths[CELLS].max(w);
             }
         }
@@ -125,7 +89,7 @@ impl Layout {
         &self,
         buf: &mut Vec<u8>,
         cells: impl Iterator<Item = (&'c str, Option<usize>)>,
-        last: &str,
+        last: &[u8],
     ) {
         let start = buf.len();
         for ((c, known), w) in cells.zip(&self.widths) {
@@ -133,7 +97,7 @@ impl Layout {
             let n = known.unwrap_or_else(|| width(c));
             buf.resize(buf.len() + w.saturating_sub(n) + 2, b' ');
         }
-        buf.extend_from_slice(last.as_bytes());
+        buf.extend_from_slice(last);
         // Trailing white space, as `str::trim_end` sees it. (Nearly always the line ends in
         // a character that is not.)
         if buf
@@ -170,7 +134,7 @@ impl Layout {
                     }
                 };
             }
-            let caveats = self.caveats.text.get(at.clone()).unwrap_or_default();
+            let caveats = self.caveats.cells.get(at.clone()).unwrap_or_default();
             self.line(&mut buf, cs.into_iter().zip(known), caveats);
             flush_full(&mut buf, out)?;
         }
@@ -188,7 +152,7 @@ pub(crate) fn write(rows: &[AccessRow], out: &mut dyn Write) -> io::Result<()> {
     layout.line(
         &mut header,
         first.iter().map(|c| (c.as_str(), None)),
-        last.as_str(),
+        last.as_bytes(),
     );
     out.write_all(&header)?;
     if rows.len() >= crate::PARALLEL_WRITE && analysis::threads() >= 2 {

@@ -740,15 +740,15 @@ fn caveat_text_into<R: AccessView>(out: &mut String, r: &R) {
     }
 }
 
-/// The text keys of a list of caveats (policy, condition, policy, ...), and where its CSV cell
-/// is in [`CaveatCells::cells`].
+/// The text keys of a list of caveats (policy, condition, policy, ...), and where its cell is
+/// in [`CaveatCells::cells`].
 type CaveatCell = (Vec<Option<TextKey>>, std::ops::Range<usize>);
 
-/// The CSV cell of each distinct list of caveats met in one slice of rows, looked up by the
-/// addresses of its strings. (A large org's `who-can` writes 42,000 rows whose caveats, two
-/// thirds of its 31 MB, are 8,870 distinct lists: each was joined and quoted again for every
-/// row.) Valid for one slice of rows only, as [`JsonMemo`]; strings at other addresses with
-/// the same text only make another entry.
+/// The cell of each distinct list of caveats met in one slice of rows, looked up by the
+/// addresses of its strings: quoted for CSV, or as text for a table. (A large org's `who-can`
+/// writes 42,000 rows whose caveats, two thirds of its 31 MB, are 8,870 distinct lists: each
+/// was joined and quoted again for every row.) Valid for one slice of rows only, as
+/// [`JsonMemo`]; strings at other addresses with the same text only make another entry.
 #[derive(Default)]
 struct CaveatCells {
     /// By hash of the list's text keys: the keys, and where the cell is in `cells`.
@@ -757,11 +757,21 @@ struct CaveatCells {
     cells: Vec<u8>,
     /// The caveats' text, before quoting.
     text: String,
+    /// Cells are written as they are, not quoted for CSV.
+    unquoted: bool,
 }
 
 impl CaveatCells {
-    /// Appends the caveats cell of `r` to `buf`.
-    fn write<R: AccessView>(&mut self, buf: &mut Vec<u8>, r: &R) {
+    /// Cells as text, not quoted (a table's).
+    fn as_text() -> Self {
+        CaveatCells {
+            unquoted: true,
+            ..CaveatCells::default()
+        }
+    }
+
+    /// Where the caveats cell of `r` is in [`CaveatCells::cells`], made when first met.
+    fn cell<R: AccessView>(&mut self, r: &R) -> std::ops::Range<usize> {
         use std::hash::{Hash, Hasher};
         let keys = || {
             r.caveats()
@@ -776,20 +786,28 @@ impl CaveatCells {
             by_hash,
             cells,
             text,
+            unquoted,
         } = self;
         let same = by_hash.entry(h.finish()).or_default();
-        let range = match same.iter().find(|(ks, _)| ks.iter().copied().eq(keys())) {
-            Some((_, range)) => range.clone(),
-            None => {
-                text.clear();
-                caveat_text_into(text, r);
-                let start = cells.len();
-                output::csv_cell_into(cells, text);
-                same.push((keys().collect(), start..cells.len()));
-                start..cells.len()
-            }
-        };
-        buf.extend_from_slice(cells.get(range).unwrap_or_default());
+        if let Some((_, range)) = same.iter().find(|(ks, _)| ks.iter().copied().eq(keys())) {
+            return range.clone();
+        }
+        text.clear();
+        caveat_text_into(text, r);
+        let start = cells.len();
+        if *unquoted {
+            cells.extend_from_slice(text.as_bytes());
+        } else {
+            output::csv_cell_into(cells, text);
+        }
+        same.push((keys().collect(), start..cells.len()));
+        start..cells.len()
+    }
+
+    /// Appends the caveats cell of `r` to `buf`.
+    fn write<R: AccessView>(&mut self, buf: &mut Vec<u8>, r: &R) {
+        let range = self.cell(r);
+        buf.extend_from_slice(self.cells.get(range).unwrap_or_default());
     }
 }
 

@@ -3945,9 +3945,7 @@ impl<'o> Builder<'o> {
                         let Some(&d) = universe_list.get(j) else {
                             continue;
                         };
-                        let sig: Option<Vec<KeyValue>> = dest_keys.as_ref().map(|keys| {
-                            keys.iter().map(|k| self.lookup(k, None, Some(d))).collect()
-                        });
+                        let sig = dest_keys.as_ref().map(|keys| self.dest_signature(keys, d));
                         let c = match sig.as_ref().and_then(|s| found.get(s)) {
                             Some(c) => *c,
                             None => {
@@ -4048,10 +4046,7 @@ impl<'o> Builder<'o> {
                             // The destination's group (or its own index).
                             let at = match (&dest_keys, dest_group.get_mut(k)) {
                                 (Some(keys), Some(slot)) => *slot.get_or_insert_with(|| {
-                                    let sig: Vec<KeyValue> = keys
-                                        .iter()
-                                        .map(|key| self.lookup(key, None, Some(d)))
-                                        .collect();
+                                    let sig = self.dest_signature(keys, d);
                                     let n = dest_signatures.len();
                                     *dest_signatures.entry(sig).or_insert(n)
                                 }),
@@ -4142,6 +4137,11 @@ impl<'o> Builder<'o> {
         keys.sort_unstable();
         keys.dedup();
         Some(keys)
+    }
+
+    /// The values of `keys` ([`Builder::shared_dest_keys`]) at destination `d`.
+    fn dest_signature(&self, keys: &[String], d: &Dest) -> Vec<KeyValue> {
+        keys.iter().map(|k| self.lookup(k, None, Some(d))).collect()
     }
 
     /// Whether a (lowercased) condition key has a value of the caller's own: a principal key
