@@ -19,9 +19,15 @@ use iamlog_engine::SCHEMA;
 /// A program of the bundled pack and one rule per relation of the schema but `unread`
 /// copying it to a relation of its own, so every relation is read and its rows come out.
 fn program(unread: &[&str]) -> Program {
+    program_reading(&|name| !unread.contains(&name))
+}
+
+/// A program of the bundled pack and one copying rule per relation of the schema `read` keeps
+/// (those with a statement column aside).
+fn program_reading(read: &dyn Fn(&str) -> bool) -> Program {
     let mut copies = String::new();
     for r in SCHEMA {
-        if userrules::question_shaped(r.name) || unread.contains(&r.name) {
+        if userrules::question_shaped(r.name) || !read(r.name) {
             continue;
         }
         let vars: Vec<String> = (0..r.columns.len()).map(|i| format!("x{i}")).collect();
@@ -117,6 +123,144 @@ fn sliced_whole_org_relations_are_those_of_the_whole_org_run() {
     }
     assert!(compared >= 18, "only {compared} orgs compared");
     assert!(findings > 0, "no findings to compare");
+}
+
+/// The relations of the core a program may read while its slices leave out the
+/// resource-policy matches no rule reads (`userrules::skips_unread_matches`).
+fn lean(name: &str) -> bool {
+    SCHEMA.iter().any(|r| {
+        r.name == name
+            && r.kind == iamlog_engine::schema::RelationKind::Input
+            && !r.columns.iter().any(|(_, ty)| {
+                matches!(
+                    ty,
+                    iamlog_engine::ColumnType::Statement | iamlog_engine::ColumnType::Condition
+                )
+            })
+    }) || userrules::SAME_WITHOUT_UNREAD.contains(&name)
+}
+
+/// Slices of a program that reads only input relations and the net effective access leave
+/// out the matches of `Principal: "*"` statements no access point of their source reads (what
+/// made `check` on the large synthetic org grow with the square of the accounts), and every
+/// relation it reads still has the rows of the whole-org run, the bundled rules' findings
+/// included. A program that reads an intermediate relation (`access_point`) keeps them.
+#[test]
+fn slices_that_skip_unread_matches_keep_every_relation_read() {
+    let every = program(&[]);
+    let read_of = |p: &Program| -> BTreeSet<String> {
+        userrules::read_filters(p, &BTreeSet::new())
+            .into_keys()
+            .collect()
+    };
+    assert!(!userrules::skips_unread_matches(&read_of(&every)));
+    let lean_program = program_reading(&lean);
+    let blocking: Vec<String> = read_of(&lean_program)
+        .into_iter()
+        .filter(|r| !userrules::skips_unread_matches(&BTreeSet::from([r.clone()])))
+        .collect();
+    assert!(blocking.is_empty(), "{blocking:?}");
+    let mut sources = vec![userrules::prelude()];
+    sources.extend(userrules::bundled_rules());
+    let (bundled, _) = userrules::compile(&sources).unwrap_or_else(|e| panic!("{}", e.render()));
+    assert!(
+        userrules::skips_unread_matches(&read_of(&bundled)),
+        "the bundled rules read an intermediate relation"
+    );
+    let mut compared = 0;
+    let mut rows = 0;
+    for dir in iamlog_tests::comparison_orgs() {
+        let Ok(org) = Org::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
+        let whole = evaluated(&org, &every, usize::MAX, 1);
+        for (batch, threads) in [(1, 1), (3, 2)] {
+            let sliced = evaluated(&org, &lean_program, batch, threads);
+            assert!(sliced.contains_key("copy_effective") && sliced.contains_key("copy_tag"));
+            for (n, s) in &sliced {
+                // (Relations of the core the program does not read are declared, not loaded.)
+                if SCHEMA.iter().any(|r| r.name == n) && !lean(n) {
+                    continue;
+                }
+                assert!(
+                    whole.get(n) == Some(s),
+                    "{}: {n}: slices of {batch} that skip unread matches give {} rows, the whole run {}",
+                    dir.display(),
+                    s.len(),
+                    whole.get(n).map_or(0, Vec::len)
+                );
+                rows += s.len();
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 18, "only {compared} orgs compared");
+    assert!(rows > 0, "no rows to compare");
+}
+
+/// A slice that skips unread matches writes fewer resource-policy matches on an org whose
+/// policies name callers of other accounts without a grant there, and every input relation
+/// without a statement or a condition column as the slice that keeps them does.
+#[test]
+fn a_slice_skips_only_unread_matches() {
+    use iamlog_ingest::aws::catalogue::Catalogue;
+    use iamlog_ingest::aws::facts::{self, Points, Question, Sources};
+    let dir = iamlog_tests::path("tests/fixtures/differential/aws-resource/input");
+    let org = Org::load(std::slice::from_ref(&dir)).unwrap();
+    let built = |skip_unread: bool| {
+        let question = Question {
+            sources: Sources::Slice {
+                sources: facts::whole_org_sources(org.aws()),
+                inventory: true,
+                open_scps: true,
+                skip_unread,
+            },
+            points: Points::All,
+            context: facts::Context::Static,
+        };
+        let mut f = facts::build(org.aws(), &question, Catalogue::embedded());
+        f.normalize();
+        f
+    };
+    let (kept, skipped) = (built(false), built(true));
+    let count = |f: &iamlog_engine::Facts| {
+        [
+            "aws_rp_match_direct",
+            "aws_rp_match_role",
+            "aws_rp_match_account",
+        ]
+        .iter()
+        .map(|r| f.rows(r).map_or(0, |rows| rows.len()))
+        .sum::<usize>()
+    };
+    assert!(
+        count(&skipped) < count(&kept),
+        "{} matches skipped of {}",
+        count(&kept) - count(&skipped),
+        count(&kept)
+    );
+    let text = |f: &iamlog_engine::Facts, r: &str| -> BTreeSet<Vec<String>> {
+        f.rows(r)
+            .unwrap_or_default()
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|s| f.interner.resolve(*s).to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    let mut compared = 0;
+    for r in SCHEMA
+        .iter()
+        .filter(|r| r.kind == iamlog_engine::schema::RelationKind::Input)
+    {
+        if lean(r.name) {
+            assert_eq!(text(&kept, r.name), text(&skipped, r.name), "{}", r.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 25, "{compared} relations compared");
 }
 
 /// Loading only the rows a rule can join (`userrules::read_filters`) changes no finding: the

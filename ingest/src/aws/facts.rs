@@ -121,6 +121,14 @@ pub enum Sources {
         sources: Vec<String>,
         inventory: bool,
         open_scps: bool,
+        /// Whether the resource-policy matches no access point of their source can read
+        /// ([`unread_foreign_match`]) are left out, as in a question about some sources. They
+        /// change only the relations with a statement column and a few intermediate ones
+        /// (`access_point`, `rp_point_foreign`, `rp_consent_partial`, `rp_consent_some`,
+        /// `condition_with_caveat`); `effective` and `effective_caveat` are the same. Over the
+        /// slices, the policies' statements and destinations are written as without it: the
+        /// slice that writes the inventory writes every statement some source names.
+        skip_unread: bool,
     },
 }
 
@@ -147,6 +155,16 @@ impl Sources {
     /// a whole-org question does.
     pub fn for_rules(&self) -> bool {
         !matches!(self, Sources::Only(_))
+    }
+
+    /// Whether every resource-policy match of the sources is kept: in whole-org questions,
+    /// and in their slices unless they skip unread matches.
+    pub fn keeps_every_match(&self) -> bool {
+        match self {
+            Sources::All => true,
+            Sources::Only(_) => false,
+            Sources::Slice { skip_unread, .. } => !*skip_unread,
+        }
     }
 
     /// Whether an SCP's statements that allow everything are planned, as a whole-org
@@ -813,6 +831,24 @@ impl<'o> CallerIndex<'o> {
             }
         }
         index
+    }
+
+    /// Whether `st` names one of `callers` ([`CallerIndex::named_by`], then [`rp_match`]),
+    /// stopping at the first.
+    fn names_one<'s>(
+        &self,
+        st: &Statement,
+        callers: &[&'o Principal],
+        session: &dyn Fn(&Principal) -> Option<Option<&'s str>>,
+    ) -> bool {
+        let named = |p: &&'o Principal| rp_match(st, p, session(p)).is_some();
+        match self.hits(st) {
+            None => callers.iter().any(named),
+            Some((direct, account)) => direct
+                .union(&account)
+                .filter_map(|&i| callers.get(i))
+                .any(named),
+        }
     }
 
     /// The callers that statement `st` may name, in caller order: a superset of those
@@ -2219,7 +2255,13 @@ impl<'o> Builder<'o> {
         // grants' destinations ([`unread_foreign_match`]). A policy of another account would
         // match none of them and govern none of their destinations: it is not looked at.
         let grant_accounts = self.grant_accounts(plans);
+        // (Slices for user rules write every policy, as their whole-org question does: its
+        // facts and its destinations are read by rules; only the matches are left out.)
+        let for_rules = self.question.sources.for_rules();
         let wanted: Option<HashSet<String>> = grant_accounts.as_ref().and_then(|reach| {
+            if for_rules {
+                return None;
+            }
             let mut wanted: HashSet<String> = HashSet::default();
             for p in sources {
                 if p.kind == PrincipalKind::External || p.account.is_empty() {
@@ -2284,6 +2326,20 @@ impl<'o> Builder<'o> {
         }
         let callers = CallerIndex::new(sources);
         let whole_org = self.question.sources.inventory();
+        // The slice that writes the inventory, when slices skip unread matches, writes every
+        // statement some source of the org names (with its own sources' matches only): the
+        // statements' destinations and their facts are then those of the whole-org question,
+        // while the other slices leave out a statement whose every match is unread.
+        let everyone: Option<Vec<&'o Principal>> =
+            (whole_org && !self.question.sources.keeps_every_match()).then(|| {
+                let mut all: Vec<&'o Principal> =
+                    org.users_and_roles().chain(org.external.values()).collect();
+                if anonymous_reachable(org) {
+                    all.push(anonymous());
+                }
+                all
+            });
+        let everyone_index = everyone.as_deref().map(CallerIndex::new);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             // The account of the resource, for the callers its statements may leave out.
             let owner = grant_accounts
@@ -2317,7 +2373,13 @@ impl<'o> Builder<'o> {
                         }
                     }
                 }
-                if matches.is_empty() {
+                let named_in_org = || match (&everyone_index, &everyone) {
+                    (Some(index), Some(all)) => {
+                        index.names_one(st, all, &|p| self.session_name(Some(p)))
+                    }
+                    _ => false,
+                };
+                if matches.is_empty() && !named_in_org() {
                     continue;
                 }
                 let stid: StatementId = self.sym(&format!("{name}#{}", st.index));
@@ -2391,7 +2453,8 @@ impl<'o> Builder<'o> {
         &self,
         plans: &[StatementPlan<'o>],
     ) -> Option<HashMap<&'o str, GrantAccounts>> {
-        if !matches!(self.question.points, Points::All) || self.question.sources.for_rules() {
+        if !matches!(self.question.points, Points::All) || self.question.sources.keeps_every_match()
+        {
             return None;
         }
         let org = self.org;
@@ -3836,9 +3899,9 @@ impl<'o> Builder<'o> {
         // account alone: in a question about some sources, the other callers it names are not
         // checked against it at all (their `aws_rp_match_*` rows, and so their
         // `check_statement` rows, are dropped). On the large synthetic org every
-        // `Principal: "*"` Deny named every caller asked. (Whole-org questions keep every
-        // match: user rules read whom a statement names.)
-        let keep_all = self.question.sources.for_rules();
+        // `Principal: "*"` Deny named every caller asked. (Whole-org questions and the slices
+        // that keep every match keep them: user rules read whom a statement names.)
+        let keep_all = self.question.sources.keeps_every_match();
         let local_only: HashMap<StatementId, HashSet<PrincipalId>> = rp_denies
             .into_iter()
             .filter(|(_, (_, beyond))| !beyond && !keep_all)
