@@ -2330,16 +2330,16 @@ impl<'o> Builder<'o> {
         // statement some source of the org names (with its own sources' matches only): the
         // statements' destinations and their facts are then those of the whole-org question,
         // while the other slices leave out a statement whose every match is unread.
-        let everyone: Option<Vec<&'o Principal>> =
+        let everyone: Option<(Vec<&'o Principal>, CallerIndex<'o>)> =
             (whole_org && !self.question.sources.keeps_every_match()).then(|| {
                 let mut all: Vec<&'o Principal> =
                     org.users_and_roles().chain(org.external.values()).collect();
                 if anonymous_reachable(org) {
                     all.push(anonymous());
                 }
-                all
+                let index = CallerIndex::new(&all);
+                (all, index)
             });
-        let everyone_index = everyone.as_deref().map(CallerIndex::new);
         for (name, kind, document, resource, bucket, trust, explicit) in in_play {
             // The account of the resource, for the callers its statements may leave out.
             let owner = grant_accounts
@@ -2373,11 +2373,10 @@ impl<'o> Builder<'o> {
                         }
                     }
                 }
-                let named_in_org = || match (&everyone_index, &everyone) {
-                    (Some(index), Some(all)) => {
+                let named_in_org = || {
+                    everyone.as_ref().is_some_and(|(all, index)| {
                         index.names_one(st, all, &|p| self.session_name(Some(p)))
-                    }
-                    _ => false,
+                    })
                 };
                 if matches.is_empty() && !named_in_org() {
                     continue;
